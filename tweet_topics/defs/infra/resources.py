@@ -1,0 +1,141 @@
+"""AWS access for assets and jobs: boto3 clients from one place and a small S3 object store.
+
+dagster-aws's ``S3Resource`` takes its endpoint at definition time; the local stack's endpoint is only
+known once ``local up`` has run (it picks a free port), so these resources resolve it at run time through
+``tweet_topics.aws`` - the same code path as prod, where the endpoint is simply unset.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from tweet_topics.aws import make_client
+from tweet_topics.settings import Settings
+
+
+class AwsResource(dg.ConfigurableResource):
+    """Where AWS is: moto on 127.0.0.1 (``local``) or the default credential chain (``prod``)."""
+
+    env: str = "local"
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    local_dir: str = str(Path(".local").resolve())
+
+    def settings(self) -> Settings:
+        return Settings(
+            env=self.env, region=self.region, aws_endpoint_url=self.endpoint_url, local_dir=Path(self.local_dir)
+        )
+
+    def client(self, service: str) -> Any:
+        return make_client(self.settings(), service)
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    last_modified: datetime
+
+
+class S3Store(dg.ConfigurableResource):
+    """The project's bucket: listing, reading and atomically replacing groups of objects."""
+
+    aws: AwsResource
+    bucket: str
+
+    def _s3(self) -> Any:
+        return self.aws.client("s3")
+
+    def list(self, prefix: str, start_after: str = "") -> Iterator[ObjectInfo]:
+        paginator = self._s3().get_paginator("list_objects_v2")
+        kwargs = {"Bucket": self.bucket, "Prefix": prefix}
+        if start_after:
+            kwargs["StartAfter"] = start_after
+        for page in paginator.paginate(**kwargs):
+            for obj in page.get("Contents", []):
+                yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"])
+
+    def get(self, key: str) -> bytes:
+        return self._s3().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def get_many(self, keys: list[str], workers: int = 8) -> list[tuple[str, bytes]]:
+        """Fetch objects concurrently (S3 latency, not bandwidth, dominates small Firehose objects)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        client = self._s3()
+
+        def fetch(key: str) -> tuple[str, bytes]:
+            return key, client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fetch, keys))
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._s3().head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self._s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def upload_dir(self, local: Path, prefix: str) -> int:
+        """Upload every file under ``local`` to ``prefix``; returns the file count."""
+        s3 = self._s3()
+        count = 0
+        for path in sorted(p for p in local.rglob("*") if p.is_file()):
+            s3.upload_file(str(path), self.bucket, prefix + path.relative_to(local).as_posix())
+            count += 1
+        return count
+
+    def download_prefix(self, prefix: str, local: Path) -> int:
+        s3 = self._s3()
+        count = 0
+        for info in self.list(prefix):
+            target = local / info.key[len(prefix) :]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(self.bucket, info.key, str(target))
+            count += 1
+        return count
+
+    def replace_prefix(self, prefix: str, objects: Mapping[str, tuple[bytes, str]], commit_last: str) -> None:
+        """Make ``prefix`` hold exactly ``objects`` (name -> (bytes, content type)).
+
+        Everything is staged first; final keys are then written with server-side copies, ``commit_last``
+        (the metadata file readers look for) last, and stale objects under the prefix are deleted. A failure
+        before the copies leaves the previous version untouched.
+        """
+        s3 = self._s3()
+        staging = f"_staging/{uuid.uuid4().hex}/"
+        names = sorted(objects, key=lambda n: n == commit_last)
+        try:
+            for name in names:
+                data, content_type = objects[name]
+                s3.put_object(Bucket=self.bucket, Key=staging + name, Body=data, ContentType=content_type)
+            for name in names:
+                s3.copy_object(
+                    Bucket=self.bucket, Key=prefix + name, CopySource={"Bucket": self.bucket, "Key": staging + name}
+                )
+            stale = [o.key for o in self.list(prefix) if o.key[len(prefix) :] not in objects]
+            self.delete_keys(stale)
+        finally:
+            self.delete_keys([staging + name for name in names])
+
+    def delete_keys(self, keys: list[str]) -> None:
+        s3 = self._s3()
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start : start + 1000]
+            if chunk:
+                s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk]})

@@ -1,0 +1,54 @@
+"""raw_tweets_sensor: records closed raw hours and requests the hourly pipeline for them."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
+from tweet_topics.defs.infra.layout import Layout
+from tweet_topics.defs.infra.resources import S3Store
+from tweet_topics.lib.hour_tracker import listing_start, plan, summarize
+from tweet_topics.lib.layout import partition_key
+from tweet_topics.partitions import HOURLY
+
+hourly_pipeline_job = dg.define_asset_job(
+    "hourly_pipeline_job",
+    selection=dg.AssetSelection.assets(combined_tweets, filtered_tweets),
+    partitions_def=HOURLY,
+    description="combined_tweets then filtered_tweets for the requested hour(s)",
+)
+
+FIREHOSE_BUFFER = timedelta(seconds=60)
+GRACE = timedelta(minutes=5)
+LOOKBACK = timedelta(hours=72)
+
+
+@dg.sensor(job=hourly_pipeline_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+def raw_tweets_sensor(context: dg.SensorEvaluationContext, s3: S3Store, layout: Layout) -> dg.SensorResult:
+    """Watch the raw prefix; once an hour is closed, record it and run the hourly assets for it.
+
+    A late object changes that hour's fingerprint and so re-requests the hour (its run key changes too).
+    """
+    now = datetime.now(UTC)
+    start_after = listing_start(layout.raw_prefix, now, LOOKBACK)
+    hours = summarize(((o.key, o.size) for o in s3.list(layout.raw_prefix, start_after)), layout.raw_prefix)
+    due, cursor = plan(hours, context.cursor, now, FIREHOSE_BUFFER, GRACE, LOOKBACK)
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"{partition_key(h.hour)}:{h.fingerprint}",
+                partition_key=partition_key(h.hour),
+                tags={"tweet_topics/trigger": "raw_tweets_sensor"},
+            )
+            for h in due
+        ],
+        asset_events=[
+            dg.AssetMaterialization(
+                asset_key=RAW_TWEETS.key,
+                partition=partition_key(h.hour),
+                metadata={"objects": h.objects, "bytes": h.bytes, "fingerprint": h.fingerprint},
+            )
+            for h in due
+        ],
+        cursor=cursor,
+    )

@@ -1,0 +1,57 @@
+"""The one place where ``TWEET_TOPICS_ENV`` picks resources; asset code never branches on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+from dagster_pyspark import LazyPySparkResource
+
+from tweet_topics.defs.infra.layout import Layout
+from tweet_topics.defs.infra.resources import AwsResource, S3Store
+from tweet_topics.settings import Settings, get_settings
+
+
+def spark_config(settings: Settings) -> dict[str, Any]:
+    """Spark settings: ``local[*]`` on loopback locally; any cluster master in prod."""
+    config: dict[str, Any] = {
+        "spark.master": settings.spark_master,
+        "spark.app.name": f"{settings.project}-{settings.env}",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "8",
+    }
+    if settings.env == "local":
+        config.update(
+            {
+                "spark.driver.memory": settings.spark_driver_memory,
+                "spark.driver.host": "127.0.0.1",
+                "spark.driver.bindAddress": "127.0.0.1",
+                "spark.ui.enabled": "false",
+                "spark.ui.showConsoleProgress": "false",
+            }
+        )
+    return config
+
+
+def build_resources(settings: Settings) -> dict[str, Any]:
+    aws = AwsResource(
+        env=settings.env,
+        region=settings.region,
+        endpoint_url=settings.aws_endpoint_url,
+        local_dir=str(settings.local_dir),
+    )
+    layout = Layout(
+        **{name: getattr(settings, name) for name in Layout.model_fields if name != "local_dir"},
+        local_dir=str(settings.local_dir),
+    )
+    return {
+        "aws": aws,
+        "s3": S3Store(aws=aws, bucket=settings.bucket),
+        "layout": layout,
+        "pyspark": LazyPySparkResource(spark_config=spark_config(settings)),
+    }
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources=build_resources(get_settings()))

@@ -1,0 +1,100 @@
+"""Select the modeling corpus from a combined hour: drop retweets, other languages, blocklisted and short texts.
+
+The blocklist is matched case-insensitively on word boundaries with one compiled RE2 pattern (pyarrow), so
+``god`` no longer removes ``Goddard``. An entry ending in ``*`` matches as a prefix (``crypto*``), one starting
+with ``*`` as a suffix; everything else is matched literally (``c++`` and ``(promo)`` are escaped).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Reasons in the order they are tested: a tweet is counted once, under the first reason that applies.
+FILTER_REASONS = ("retweet", "non_english", "blocklisted", "too_short")
+_WORD_PATTERN = r"[^\s\d_!-/:-@\[-`{-~]+"  # runs of letters (any script), no digits or ASCII punctuation
+_URL_MENTION = r"(https?://\S+|www\.\S+|[@#]\w+)"
+
+
+def read_term_file(path: Path) -> list[str]:
+    """One term per line; blank lines and ``#`` comments ignored; duplicates removed, order kept."""
+    terms: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        term = line.split(" #", 1)[0].strip()
+        if term and not term.startswith("#") and term.lower() not in terms:
+            terms.append(term.lower())
+    return terms
+
+
+@dataclass(frozen=True)
+class Blocklist:
+    terms: tuple[str, ...]
+
+    @property
+    def pattern(self) -> str:
+        """RE2 pattern: ``(^|[^\\w])(t1|t2|...)([^\\w]|$)`` with ``*`` entries relaxing one boundary."""
+        if not self.terms:
+            return r"a^"  # matches nothing
+        alternatives = []
+        for term in self.terms:
+            core = re.escape(term.strip("*"))
+            left = "" if term.startswith("*") else r"(?:^|[^\w])"
+            right = "" if term.endswith("*") else r"(?:[^\w]|$)"
+            alternatives.append(f"{left}{core}{right}")
+        return "(?:" + "|".join(alternatives) + ")"
+
+    def matches(self, texts: pa.Array | Iterable[str]) -> pa.Array:
+        """Boolean array: does each text contain a blocked term (case-insensitive)?"""
+        array = texts if isinstance(texts, pa.Array | pa.ChunkedArray) else pa.array(list(texts), pa.string())
+        return pc.fill_null(pc.match_substring_regex(array, self.pattern, ignore_case=True), False)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Blocklist:
+        return cls(tuple(read_term_file(path)))
+
+
+def word_counts(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Words per text, ignoring URLs, mentions, hashtags, numbers and punctuation."""
+    stripped = pc.replace_substring_regex(pc.fill_null(texts, ""), _URL_MENTION, " ")
+    return pc.count_substring_regex(stripped, _WORD_PATTERN)
+
+
+@dataclass
+class FilterResult:
+    kept: pa.Table
+    rejected: pa.Table  # id, reason
+    counts: dict[str, int]
+
+
+def filter_tweets(
+    table: pa.Table, blocklist: Blocklist, min_words: int = 5, languages: tuple[str, ...] = ("en",)
+) -> FilterResult:
+    """Split a combined table into the kept corpus and the rejected ids with their first reason.
+
+    Records without a language (legacy rows) are kept by the language rule.
+    """
+    n = table.num_rows
+    text = pc.fill_null(table["clean_text"], "")
+    tests = {
+        "retweet": pc.fill_null(table["is_retweet"], False),
+        "non_english": pc.and_(pc.is_valid(table["lang"]), pc.invert(pc.is_in(table["lang"], pa.array(languages)))),
+        "blocklisted": pc.or_(blocklist.matches(text), blocklist.matches(pc.fill_null(table["hashtags"], ""))),
+        "too_short": pc.less(word_counts(text), min_words),
+    }
+    reason = pa.nulls(n, pa.string())
+    for name in reversed(FILTER_REASONS):  # earlier reasons overwrite later ones
+        reason = pc.if_else(tests[name], pa.scalar(name), reason)
+    dropped = pc.is_valid(reason)
+    counts = {"input": n}
+    for name in FILTER_REASONS:
+        counts[name] = int(pc.sum(pc.equal(reason, name)).as_py() or 0)
+    kept = table.filter(pc.invert(dropped))
+    counts["kept"] = kept.num_rows
+    rejected = pa.table({"id": table["id"], "reason": reason}).filter(dropped)
+    assert counts["input"] == counts["kept"] + sum(counts[r] for r in FILTER_REASONS)
+    return FilterResult(kept=kept, rejected=rejected, counts=counts)

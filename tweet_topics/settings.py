@@ -1,0 +1,169 @@
+"""Typed settings read once from the environment; a wrong value fails at definitions load, naming the variable.
+
+``TWEET_TOPICS_ENV`` (local|prod) is the one switch that picks resources. Every other value has a sensible
+default for the embedded local stack.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "TWEET_TOPICS_"
+
+# Regions we accept; a typo such as ``us-east-3`` fails before any AWS call.
+AWS_REGIONS = frozenset(
+    [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-east-1",
+        "sa-east-1",
+        "me-south-1",
+        "me-central-1",
+        "af-south-1",
+        "il-central-1",
+    ]
+)
+_BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX = re.compile(r"^(?:[A-Za-z0-9!_.*'()-]+/)+$")
+
+
+class SettingsError(ValueError):
+    """Raised with one line per bad variable, e.g. ``TWEET_TOPICS_BUCKET: not a valid S3 bucket name``."""
+
+
+class Settings(BaseModel):
+    """Everything that differs between deployments. Field ``x`` is read from ``TWEET_TOPICS_X``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    env: Literal["local", "prod"] = "local"
+    project: str = Field("tweet-topics", pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    region: str = "us-east-1"
+    bucket: str = "tweet-topics-local"
+    raw_prefix: str = "raw/tweets/"
+    combined_prefix: str = "combined/"
+    filtered_prefix: str = "filtered/"
+    corpus_prefix: str = "corpus/"
+    models_prefix: str = "models/"
+    predictions_prefix: str = "predictions/"
+    reports_prefix: str = "reports/"
+    streamer_prefix: str = "streamer/"
+    firehose_stream: str = Field("tweet-topics-delivery", pattern=r"^[a-zA-Z0-9_.-]{1,64}$")
+    aws_endpoint_url: str | None = None
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = Field("4g", pattern=r"^\d+[mgMG]$")
+    local_dir: Path = PROJECT_ROOT / ".local"
+    partitions_start: str = Field("2026-01-01-00:00", pattern=r"^\d{4}-\d{2}-\d{2}-\d{2}:00$")
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in AWS_REGIONS:
+            raise ValueError(f"unknown AWS region {value!r}")
+        return value
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket_name(cls, value: str) -> str:
+        if not _BUCKET.match(value) or re.match(r"^\d+\.\d+\.\d+\.\d+$", value):
+            raise ValueError(f"{value!r} is not a valid S3 bucket name (3-63 chars, lowercase, digits, . -)")
+        return value
+
+    @field_validator(
+        "raw_prefix",
+        "combined_prefix",
+        "filtered_prefix",
+        "corpus_prefix",
+        "models_prefix",
+        "predictions_prefix",
+        "reports_prefix",
+        "streamer_prefix",
+    )
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not _PREFIX.match(value):
+            raise ValueError(f"{value!r} must be a relative S3 prefix ending in '/', e.g. 'raw/tweets/'")
+        return value
+
+    @field_validator("aws_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.match(r"^https?://[^\s/]+(:\d+)?/?$", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @property
+    def stack_file(self) -> Path:
+        """Where ``local up`` records the moto server's endpoint and pid."""
+        return self.local_dir / "stack.json"
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from ``TWEET_TOPICS_*`` variables (``AWS_REGION`` is honoured as the region fallback)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    for field in Settings.model_fields:
+        raw = environ.get(env_name(field))
+        if raw is not None:
+            values[field] = raw
+    if "region" not in values and environ.get("AWS_REGION"):
+        values["region"] = environ["AWS_REGION"]
+    unknown = sorted(
+        k for k in environ if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX) :].lower() not in Settings.model_fields
+    )
+    unknown = [k for k in unknown if not k.startswith(("TWEET_TOPICS_TEST_", "TWEET_TOPICS_X_"))]
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{env_name(field)}: {message}")
+        raise SettingsError("invalid tweet_topics settings:\n  " + "\n  ".join(lines)) from None
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]} (known: TWEET_TOPICS_ + {list(Settings.model_fields)})")
+    if settings.env == "prod" and settings.aws_endpoint_url:
+        raise SettingsError(f"{env_name('aws_endpoint_url')}: must be unset when TWEET_TOPICS_ENV=prod")
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``load_settings`` directly)."""
+    return load_settings()

@@ -1,0 +1,73 @@
+"""One moto server and one Spark session for the whole test session, both real.
+
+Settings are fixed before any ``tweet_topics`` module reads them: a temporary local dir and a test bucket.
+"""
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="tweet-topics-tests-"))
+os.environ["TWEET_TOPICS_ENV"] = "local"
+os.environ["TWEET_TOPICS_LOCAL_DIR"] = str(_SESSION_DIR / "local")
+os.environ["TWEET_TOPICS_BUCKET"] = "tweet-topics-test"
+os.environ["TWEET_TOPICS_SPARK_DRIVER_MEMORY"] = "2g"
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.pop("TWEET_TOPICS_AWS_ENDPOINT_URL", None)
+
+from tweet_topics.local import stack  # noqa: E402
+from tweet_topics.settings import Settings, get_settings  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REAL_TWEETS = SHARED / "data" / "real-tweets" / "twarc-hashtags-tweets1-pages1-2.jsonl"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(settings: Settings) -> Iterator[str]:
+    """The project's own local stack (``python -m tweet_topics local up``), shared by every test."""
+    status = stack.up(settings)
+    os.environ["TWEET_TOPICS_AWS_ENDPOINT_URL"] = status.endpoint or ""
+    yield status.endpoint or ""
+    stack.down(settings, save=False)
+
+
+@pytest.fixture(scope="session")
+def resources(settings: Settings, moto_endpoint: str) -> dict:
+    from tweet_topics.defs.resources import build_resources
+
+    return build_resources(settings.model_copy(update={"aws_endpoint_url": moto_endpoint}))
+
+
+@pytest.fixture()
+def bucket(resources: dict) -> Iterator[str]:
+    """A fresh, empty bucket per test: the test bucket is emptied before use."""
+    from tweet_topics.cli import ensure_bucket
+
+    store = resources["s3"]
+    s3 = store.aws.client("s3")
+    ensure_bucket(s3, store.bucket, "us-east-1")
+    store.delete_keys([o.key for o in store.list("")])
+    yield store.bucket
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The one local Spark session (the dagster-pyspark resource returns the same via getOrCreate)."""
+    from pyspark.sql import SparkSession
+
+    from tweet_topics.defs.resources import spark_config
+
+    builder = SparkSession.builder
+    for key, value in spark_config(get_settings()).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    yield session
+    session.stop()

@@ -1,0 +1,84 @@
+import io
+import json
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
+from tweet_topics.defs.hourly.hours import read_combined, read_filtered
+from tweet_topics.lib.filtering import FILTER_REASONS
+from tweet_topics.lib.layout import parse_partition_key
+from tweet_topics.lib.synthetic import FaultSpec
+from tweet_topics_tests.helpers import materialize_range, seed
+
+ASSETS = [RAW_TWEETS, combined_tweets, filtered_tweets]
+FAULTS = FaultSpec(malformed_json=2, duplicates=3, missing_text=1, truncated_last_line=True, legacy_tab_lines=3)
+
+
+def observations(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, dict]:
+    out = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_OBSERVATION":
+            obs = event.event_specific_data.asset_observation
+            if obs.asset_key.to_user_string() == asset:
+                out[obs.partition] = {k: v.value for k, v in obs.metadata.items()}
+    return out
+
+
+def test_backfill_range_in_one_run_matches_generated_input(resources, bucket):
+    seeded = seed(resources, hours=3, faults=FAULTS)
+    keys = sorted(seeded.expected)
+    result = materialize_range(ASSETS, resources, keys[0], keys[-1])
+    assert result.success
+    combined = observations(result, "combined_tweets")
+    assert sorted(combined) == keys
+    for key, expected in seeded.expected.items():
+        got = combined[key]
+        assert (got["kept"], got["malformed"], got["duplicates"]) == (
+            expected["kept"],
+            expected["malformed"],
+            expected["duplicates"],
+        )
+        assert got["records_read"] == got["kept"] + got["malformed"] + got["duplicates"]
+        filtered = observations(result, "filtered_tweets")[key]
+        assert filtered["input"] == got["kept"]
+        assert filtered["input"] == filtered["kept"] + sum(filtered[r] for r in FILTER_REASONS)
+        assert filtered["retweet"] > 0 and filtered["non_english"] > 0 and filtered["blocklisted"] > 0
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert checks == {"counts_reconcile": True, "created_at_in_hour": True, "filter_counts_reconcile": True}
+
+    store, layout = resources["s3"], resources["layout"]
+    hour = parse_partition_key(keys[1])
+    quarantine = store.get(layout.combined(hour) + "quarantine.ndjson").decode().splitlines()
+    assert len(quarantine) == seeded.expected[keys[1]]["malformed"]
+    assert all({"source_key", "line_number", "reason", "line"} <= set(json.loads(q)) for q in quarantine)
+    corpus = read_filtered(store, layout, hour)
+    assert corpus.num_rows == observations(result, "filtered_tweets")[keys[1]]["kept"]
+    assert not any(corpus["is_retweet"].to_pylist())
+    # Goddard tweets survive the blocklist's 'god'.
+    texts = [t for k in keys for t in read_filtered(store, layout, parse_partition_key(k))["clean_text"].to_pylist()]
+    assert any(t.startswith("goddard space flight center") for t in texts)
+    rejected = pq.read_table(io.BytesIO(store.get(layout.filtered(hour) + "rejected.parquet")))
+    assert set(rejected["reason"].to_pylist()) <= set(FILTER_REASONS)
+
+
+def test_rerun_replaces_hour_with_identical_bytes(resources, bucket):
+    seeded = seed(resources, hours=1, faults=FAULTS)
+    key = next(iter(seeded.expected))
+    store, layout = resources["s3"], resources["layout"]
+    prefix = layout.combined(parse_partition_key(key))
+    assert dg.materialize(ASSETS, resources=resources, partition_key=key).success
+    first = {o.key: store.get(o.key) for o in store.list(prefix)}
+    store.put(prefix + "stale-leftover.csv", b"old")
+    assert dg.materialize(ASSETS, resources=resources, partition_key=key).success
+    second = {o.key: store.get(o.key) for o in store.list(prefix)}
+    assert sorted(first) == sorted(second) == [prefix + n for n in ("metadata.json", "quarantine.ndjson", "tweets.csv")]
+    assert first == second
+    assert not list(store.list("_staging/"))
+
+
+def test_empty_hour_is_not_a_failure(resources, bucket):
+    result = dg.materialize(ASSETS, resources=resources, partition_key="2026-03-02-00:00")
+    assert result.success
+    table = read_combined(resources["s3"], resources["layout"], parse_partition_key("2026-03-02-00:00"))
+    assert table.num_rows == 0 and "text" in table.column_names

@@ -1,0 +1,41 @@
+"""Small helpers shared by tests: seeding the bucket and materializing hour ranges."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from tweet_topics.lib.synthetic import FaultSpec
+from tweet_topics.local.seed_data import SeedSummary, seed_hours
+
+START = datetime(2026, 3, 1, 0, tzinfo=UTC)
+
+
+def seed(
+    resources: dict,
+    hours: int = 3,
+    tweets_per_hour: int = 150,
+    start: datetime = START,
+    faults: FaultSpec | None = None,
+    seed_value: int = 11,
+) -> SeedSummary:
+    store, layout = resources["s3"], resources["layout"]
+    return seed_hours(
+        store.aws.client("s3"),
+        store.bucket,
+        layout.raw_prefix,
+        layout.firehose_stream,
+        start,
+        hours,
+        tweets_per_hour=tweets_per_hour,
+        objects_per_hour=4,
+        seed=seed_value,
+        faults=faults,
+    )
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+
+
+def materialize_range(assets: list, resources: dict, first: str, last: str, **kwargs) -> dg.ExecuteInProcessResult:
+    return dg.materialize(assets, resources=resources, tags=range_tags(first, last), **kwargs)

@@ -1,0 +1,54 @@
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from tweet_topics.lib.records import record_from_v2
+from tweet_topics.lib.synthetic import THEMES, FaultSpec, TweetGenerator, render_hour
+
+HOUR = datetime(2026, 3, 1, 5, tzinfo=UTC)
+
+
+def tweets(seed=7, n=300):
+    return TweetGenerator(seed=seed).tweets_between(HOUR, HOUR + timedelta(hours=1), n)
+
+
+def test_generator_is_deterministic():
+    a = [json.dumps(t.payload, sort_keys=True) for t in tweets()]
+    b = [json.dumps(t.payload, sort_keys=True) for t in tweets()]
+    c = [json.dumps(t.payload, sort_keys=True) for t in tweets(seed=8)]
+    assert a == b
+    assert a != c
+
+
+def test_payloads_have_the_documented_v2_shape():
+    batch = tweets()
+    for t in batch:
+        data, users = t.payload["data"], t.payload["includes"]["users"]
+        assert set(data) >= {"id", "text", "created_at", "lang", "author_id", "entities", "public_metrics"}
+        assert data["id"].isdigit() and data["created_at"].endswith(".000Z")
+        assert any(u["id"] == data["author_id"] for u in users)
+        assert {"username", "public_metrics"} <= set(users[0])
+        assert t.topic in THEMES
+        record = record_from_v2(t.payload)
+        assert record["id"] == data["id"]
+    kinds = Counter(t.kind for t in batch)
+    assert kinds["retweet"] and kinds["reply"] and kinds["spanish"] and kinds["original"] > 150
+    ids = [t.id for t in batch]
+    assert ids == sorted(ids, key=int) and len(set(ids)) == len(ids)
+    assert len({t.topic for t in batch}) == 6
+
+
+def test_render_hour_uses_firehose_layout_and_injects_faults():
+    rendered = render_hour(
+        tweets(n=100),
+        HOUR,
+        "raw/tweets/",
+        "stream",
+        n_objects=5,
+        faults=FaultSpec(malformed_json=2, duplicates=3, missing_text=1, truncated_last_line=True, legacy_tab_lines=2),
+    )
+    assert len(rendered.objects) == 5
+    for key, _ in rendered.objects:
+        assert key.startswith("raw/tweets/2026/03/01/05/stream-1-2026-03-01-05-")
+    assert rendered.expected_malformed == {"invalid_json": 2, "missing_field:text": 1, "truncated_line": 1}
+    assert not rendered.objects[-1][1].endswith(b"\n")

@@ -1,0 +1,48 @@
+import subprocess
+import sys
+
+import pytest
+
+from tweet_topics.settings import SettingsError, load_settings
+
+
+def test_defaults_are_local():
+    settings = load_settings({})
+    assert settings.env == "local"
+    assert settings.raw_prefix.endswith("/")
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"TWEET_TOPICS_BUCKET": "Bad_Bucket"}, "TWEET_TOPICS_BUCKET"),
+        ({"TWEET_TOPICS_REGION": "us-east-9"}, "TWEET_TOPICS_REGION"),
+        ({"AWS_REGION": "mars-north-1"}, "TWEET_TOPICS_REGION"),
+        ({"TWEET_TOPICS_ENV": "staging"}, "TWEET_TOPICS_ENV"),
+        ({"TWEET_TOPICS_RAW_PREFIX": "/abs"}, "TWEET_TOPICS_RAW_PREFIX"),
+        ({"TWEET_TOPICS_AWS_ENDPOINT_URL": "not a url"}, "TWEET_TOPICS_AWS_ENDPOINT_URL"),
+        ({"TWEET_TOPICS_BUKET": "x"}, "TWEET_TOPICS_BUKET"),
+        (
+            {"TWEET_TOPICS_ENV": "prod", "TWEET_TOPICS_AWS_ENDPOINT_URL": "http://127.0.0.1:1"},
+            "TWEET_TOPICS_AWS_ENDPOINT_URL",
+        ),
+    ],
+)
+def test_bad_setting_names_the_variable(env, named):
+    with pytest.raises(SettingsError) as info:
+        load_settings(env)
+    assert named in str(info.value)
+
+
+def test_bad_setting_fails_definitions_load():
+    """A wrong value fails the code location at load time, naming the variable (real CLI, subprocess)."""
+    env = {"TWEET_TOPICS_BUCKET": "UPPER_case", "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "tweet_topics.definitions"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "TWEET_TOPICS_BUCKET" in result.stdout + result.stderr
