@@ -328,14 +328,16 @@ class TweetGenerator:
         elif kind == "blocklisted":
             words = rng.sample(BLOCKLISTED, 6) + words[:6]
         elif kind == "goddard":
-            words = ["goddard", "space", "flight", "center", *words]
+            words = ["goddard", *words]
         text = " ".join(words)
         hashtags = [rng.choice(THEME_HASHTAGS[topic])] if rng.random() < 0.5 else []
         mentions = [rng.choice(ACCOUNTS)] if rng.random() < 0.4 else []
         urls = [f"https://t.co/{tweet_id[-8:]}"] if rng.random() < 0.3 else []
-        parts = [text]
         if rng.random() < 0.1:
-            parts.append('with "quotes", commas,\nand a newline\tand a tab')
+            # RFC 4180 hazards (quotes, commas, newline, tab) made of theme words, so no new vocabulary.
+            cut = len(words) // 3
+            text = f'{" ".join(words[:cut])}, "{" ".join(words[cut : 2 * cut])}"\n{" ".join(words[2 * cut :])}\t!'
+        parts = [text]
         parts += [f"#{h}" for h in hashtags] + [f"@{m}" for m in mentions] + urls
         if rng.random() < 0.3:
             parts.append(rng.choice(EMOJI))

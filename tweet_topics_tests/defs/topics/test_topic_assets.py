@@ -1,0 +1,127 @@
+"""The topic chain inside real `materialize` runs: moto S3, the shared local Spark session, planted topics."""
+
+import io
+import json
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+
+from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
+from tweet_topics.defs.topics.assets import topic_corpus, topic_model, topic_terms, tweet_topic_assignments
+from tweet_topics.defs.topics.storage import ModelNotFound, load_pipeline_model, read_json
+from tweet_topics.lib.evaluation import recovery_accuracy
+from tweet_topics.lib.layout import parse_partition_key
+from tweet_topics.lib.lda import TopicModelError
+from tweet_topics_tests.helpers import materialize_range, seed
+
+HOURLY = [RAW_TWEETS, combined_tweets, filtered_tweets]
+TOPICS = [topic_corpus, topic_model, topic_terms]
+HOURS = 24
+TWEETS_PER_HOUR = 150  # 3,600 tweets -> about 2,500 documents after filtering
+
+
+@pytest.fixture(scope="module")
+def pipeline(resources, spark):
+    """Seed a day, run the hourly assets, fit the model and score every hour, once for this module."""
+    from tweet_topics.cli import ensure_bucket
+
+    store = resources["s3"]
+    ensure_bucket(store.aws.client("s3"), store.bucket, "us-east-1")
+    store.delete_keys([o.key for o in store.list("")])
+    seeded = seed(resources, hours=HOURS, tweets_per_hour=TWEETS_PER_HOUR, seed_value=21)
+    keys = sorted(seeded.expected)
+    assert materialize_range(HOURLY, resources, keys[0], keys[-1]).success
+    topics = dg.materialize([*HOURLY, *TOPICS], selection=TOPICS, resources=resources)
+    assert topics.success
+    scored = materialize_range(
+        [*HOURLY, *TOPICS, tweet_topic_assignments], resources, keys[0], keys[-1], selection=[tweet_topic_assignments]
+    )
+    assert scored.success
+    return {"seeded": seeded, "keys": keys, "topics": topics, "scored": scored}
+
+
+def predictions(resources, keys):
+    store, layout = resources["s3"], resources["layout"]
+    for key in keys:
+        prefix = layout.predictions(parse_partition_key(key))
+        yield pq.read_table(io.BytesIO(store.get(prefix + "part.parquet"))), read_json(store, prefix + "metadata.json")
+
+
+def test_planted_topics_are_recovered(pipeline, resources):
+    """Corpus: 24 h x 150 synthetic tweets, k=6, online LDA with the project defaults and 3 restarts."""
+    truth, predicted = [], []
+    for table, _ in predictions(resources, pipeline["keys"]):
+        for tweet_id, topic in zip(table["id"].to_pylist(), table["dominant_topic"].to_pylist(), strict=True):
+            truth.append(pipeline["seeded"].topics[tweet_id])
+            predicted.append(topic)
+    accuracy, mapping = recovery_accuracy(truth, predicted)
+    assert len(truth) > 2000
+    assert accuracy >= 0.95, (accuracy, mapping)
+    assert len(set(mapping.values())) == 6  # one-to-one onto the six themes
+
+
+def test_manifest_metrics_are_finite_and_versioned(pipeline, resources):
+    store, layout = resources["s3"], resources["layout"]
+    version = read_json(store, layout.models_prefix + "latest.json")["version"]
+    manifest = read_json(store, f"{layout.models_prefix}{version}/model.json")
+    metrics = manifest["metrics"]
+    for name in ("log_likelihood", "log_perplexity", "coherence_npmi", "topic_diversity"):
+        assert isinstance(metrics[name], float) and metrics[name] == metrics[name]
+    assert metrics["k"] == 6 and len(manifest["topics"]) == 6 and len(manifest["candidates"]) == 3
+    assert manifest["params"]["min_token_length"] <= 4
+    assert {"nasa", "mars", "moon", "webb"} & set(t for topic in manifest["topics"] for t in topic["terms"])
+    terms_csv = store.get(f"{layout.models_prefix}{version}/topic_terms.csv").decode().splitlines()
+    assert terms_csv[0] == '"topic","topic_name","rank","term","weight"' and len(terms_csv) == 1 + 6 * 10
+    for _, meta in predictions(resources, pipeline["keys"][:2]):
+        assert meta["model_version"] == version
+
+
+def test_save_load_round_trip_gives_same_predictions(pipeline, resources, spark):
+    store, layout = resources["s3"], resources["layout"]
+    version = read_json(store, layout.models_prefix + "latest.json")["version"]
+    model, _ = load_pipeline_model(store, layout, version)
+    from tweet_topics.lib.lda import dominant_topics
+
+    rows = spark.createDataFrame(
+        [
+            ("1", "perseverance rover drilled a rock core in jezero crater on mars"),
+            ("2", "webb telescope infrared image of a distant galaxy cluster"),
+            ("3", "zzzz qqqq"),
+        ],
+        ["id", "processed_text"],
+    )
+    first = [r["dominant_topic"] for r in dominant_topics(model.transform(rows)).orderBy("id").collect()]
+    table, _ = next(predictions(resources, pipeline["keys"][:1]))
+    assert first[2] == -1  # no known term: unassigned, not a random topic
+    assert first[0] != first[1]
+    with pytest.raises(ModelNotFound, match="not found"):
+        from tweet_topics.defs.topics.storage import resolve_model_version
+
+        resolve_model_version(store, layout, "doesnotexist")
+
+
+def test_rescoring_an_hour_is_deterministic(pipeline, resources):
+    key = pipeline["keys"][3]
+    store, layout = resources["s3"], resources["layout"]
+    prefix = layout.predictions(parse_partition_key(key))
+    before = store.get(prefix + "part.parquet")
+    assert dg.materialize(
+        [*HOURLY, *TOPICS, tweet_topic_assignments],
+        selection=[tweet_topic_assignments],
+        resources=resources,
+        partition_key=key,
+    ).success
+    assert store.get(prefix + "part.parquet") == before
+
+
+def test_tiny_corpus_fails_with_a_clear_message(resources, spark):
+    from tweet_topics.lib.lda import LdaParams, fit_topics
+
+    tiny = spark.createDataFrame([("1", "mars rover"), ("2", "moon landing")], ["id", "processed_text"])
+    with pytest.raises(TopicModelError, match="fewer than k=6"):
+        fit_topics(tiny, LdaParams(), [])
+    few_terms = spark.createDataFrame([(str(i), "alpha beta") for i in range(20)], ["id", "processed_text"])
+    with pytest.raises(TopicModelError, match="vocabulary has 0 terms"):
+        fit_topics(few_terms, LdaParams(), [])
+    assert json.dumps({"ok": 1})
