@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
+from tweet_topics.defs.infra.aws_resources import (
+    BucketResource,
+    Ec2Resource,
+    FirehoseResource,
+    IamResource,
+    InfraSettings,
+    LogsResource,
+    SsmResource,
+)
 from tweet_topics.defs.infra.layout import Layout
 from tweet_topics.defs.infra.resources import AwsResource, S3Store
 from tweet_topics.settings import Settings, get_settings
@@ -44,7 +54,23 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         **{name: getattr(settings, name) for name in Layout.model_fields if name != "local_dir"},
         local_dir=str(settings.local_dir),
     )
+    infra_resources = {
+        name: cls(aws=aws)
+        for name, cls in (
+            ("bucket", BucketResource),
+            ("logs", LogsResource),
+            ("iam", IamResource),
+            ("firehose", FirehoseResource),
+            ("ec2", Ec2Resource),
+        )
+    }
     return {
+        **infra_resources,
+        "infra": InfraSettings(),
+        "ssm": SsmResource(
+            aws=aws,
+            token=dg.EnvVar("TWEET_TOPICS_X_BEARER_TOKEN") if os.environ.get("TWEET_TOPICS_X_BEARER_TOKEN") else None,
+        ),
         "aws": aws,
         "s3": S3Store(aws=aws, bucket=settings.bucket),
         "layout": layout,

@@ -87,6 +87,8 @@ def up(settings: Settings, port: int | None = None) -> StackStatus:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # AWS-managed IAM policies (e.g. AmazonSSMManagedInstanceCore) exist in real accounts; load them.
+        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
     )
     _wait_ready(endpoint)
     settings.stack_file.write_text(json.dumps({"pid": proc.pid, "endpoint": endpoint, "port": port}))

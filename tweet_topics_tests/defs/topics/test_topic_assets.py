@@ -92,9 +92,16 @@ def test_save_load_round_trip_gives_same_predictions(pipeline, resources, spark)
         ["id", "processed_text"],
     )
     first = [r["dominant_topic"] for r in dominant_topics(model.transform(rows)).orderBy("id").collect()]
-    table, _ = next(predictions(resources, pipeline["keys"][:1]))
     assert first[2] == -1  # no known term: unassigned, not a random topic
     assert first[0] != first[1]
+    # The reloaded model reproduces the stored predictions of an hour exactly.
+    from tweet_topics.lib.text import cleaned_text_column
+
+    stored, _ = next(predictions(resources, pipeline["keys"][:1]))
+    frame = spark.createDataFrame(stored.select(["id", "clean_text"]).to_pylist())
+    again = dominant_topics(model.transform(frame.withColumn("processed_text", cleaned_text_column("clean_text"))))
+    again_topics = {r["id"]: r["dominant_topic"] for r in again.select("id", "dominant_topic").collect()}
+    assert again_topics == dict(zip(stored["id"].to_pylist(), stored["dominant_topic"].to_pylist(), strict=True))
     with pytest.raises(ModelNotFound, match="not found"):
         from tweet_topics.defs.topics.storage import resolve_model_version
 
