@@ -22,14 +22,18 @@ def infra_resources(resources, monkeypatch):
     store = own["s3"]
     # Start from nothing: this test owns the infra of the test settings.
     dg.Definitions(jobs=[teardown_infra], resources=own).get_job_def("teardown_infra").execute_in_process(
-        run_config={"ops": {"teardown_all": {"config": {"delete_data": True}}}})
+        run_config={"ops": {"teardown_all": {"config": {"delete_data": True}}}}
+    )
     yield own
     assert store.bucket
 
 
 def run(job, resources, run_config=None, instance=None):
-    return dg.Definitions(jobs=[job], resources=resources).get_job_def(job.name).execute_in_process(
-        run_config=run_config or {}, instance=instance)
+    return (
+        dg.Definitions(jobs=[job], resources=resources)
+        .get_job_def(job.name)
+        .execute_in_process(run_config=run_config or {}, instance=instance)
+    )
 
 
 def logs_of(result) -> str:
@@ -42,18 +46,25 @@ def test_provision_is_idempotent_scoped_and_secret_safe(infra_resources):
     plan = run(plan_infra, infra_resources)
     assert any(c.startswith("s3-bucket tweet-topics-test: create") for c in plan.output_for_node("plan_all"))
     assert not aws.client("s3").list_buckets()["Buckets"] or all(
-        b["Name"] != names.bucket for b in aws.client("s3").list_buckets()["Buckets"])
+        b["Name"] != names.bucket for b in aws.client("s3").list_buckets()["Buckets"]
+    )
 
     with dg.instance_for_test() as instance:
         first = run(provision_infra, infra_resources, instance=instance)
         assert first.success
-        created = [line for node in ("ensure_bucket", "ensure_logs", "ensure_iam", "ensure_firehose", "ensure_ssm",
-                                     "ensure_ec2") for line in first.output_for_node(node)]
+        created = [
+            line
+            for node in ("ensure_bucket", "ensure_logs", "ensure_iam", "ensure_firehose", "ensure_ssm", "ensure_ec2")
+            for line in first.output_for_node(node)
+        ]
         assert any("firehose tweet-topics-delivery: create" in c for c in created)
         assert any("ssm-parameter" in c and ": create" in c for c in created)
         second = run(provision_infra, infra_resources, instance=instance)
-        again = [line for node in ("ensure_bucket", "ensure_logs", "ensure_iam", "ensure_firehose", "ensure_ssm",
-                                   "ensure_ec2") for line in second.output_for_node(node)]
+        again = [
+            line
+            for node in ("ensure_bucket", "ensure_logs", "ensure_iam", "ensure_firehose", "ensure_ssm", "ensure_ec2")
+            for line in second.output_for_node(node)
+        ]
         assert all(": exists" in c for c in again), again
         # The canary secret never shows up in any event or captured log of either run.
         for run_id in (first.run_id, second.run_id):
@@ -67,22 +78,25 @@ def test_provision_is_idempotent_scoped_and_secret_safe(infra_resources):
     assert all(s3.get_public_access_block(Bucket=names.bucket)["PublicAccessBlockConfiguration"].values())
     ec2 = aws.client("ec2")
     group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [names.security_group]}])[
-        "SecurityGroups"][0]
+        "SecurityGroups"
+    ][0]
     assert group["IpPermissions"] == []
     assert [(p["IpProtocol"], p.get("FromPort")) for p in group["IpPermissionsEgress"]] == [("tcp", 443)]
     iam = aws.client("iam")
     policy = iam.get_role_policy(RoleName=names.firehose_role, PolicyName="firehose-delivery")["PolicyDocument"]
     policy = json.loads(policy) if isinstance(policy, str) else policy
-    resources = [r for s in policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str)
-                                                          else s["Resource"])]
+    resources = [
+        r for s in policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    ]
     assert "*" not in resources and all(names.bucket in r or "logs" in r for r in resources)
     assert not any(a.startswith("kinesis:") for s in policy["Statement"] for a in s["Action"])
     stored = aws.client("ssm").get_parameter(Name=names.bearer_parameter, WithDecryption=True)["Parameter"]
     assert stored["Type"] == "SecureString" and stored["Value"] == CANARY
 
     # A record put through the provisioned Firehose lands under the hourly raw prefix.
-    aws.client("firehose").put_record_batch(DeliveryStreamName=names.firehose_stream,
-                                            Records=[{"Data": b'{"hello": 1}\n'}])
+    aws.client("firehose").put_record_batch(
+        DeliveryStreamName=names.firehose_stream, Records=[{"Data": b'{"hello": 1}\n'}]
+    )
     hour = time.strftime("%Y/%m/%d/%H", time.gmtime())
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=names.bucket, Prefix=names.raw_prefix).get("Contents", [])]
     assert any(k.startswith(f"{names.raw_prefix}{hour}/{names.firehose_stream}-1-") for k in keys), keys

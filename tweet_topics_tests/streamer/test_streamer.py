@@ -1,0 +1,203 @@
+"""The streamer against the real local Firehose (moto server -> S3): batching, faults, signals, secrets."""
+
+import json
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from tweet_topics.defs.infra.aws_resources import InfraSettings
+from tweet_topics.defs.infra.names import InfraNames
+from tweet_topics.settings import get_settings
+from tweet_topics.streamer.producer import MAX_RECORDS, Counters, FirehoseProducer
+from tweet_topics.streamer.runner import FirehoseSink, Heartbeat, run
+from tweet_topics.streamer.secrets import RedactSecrets
+from tweet_topics.streamer.sources import build_rules, replay_source, synthetic_source
+from tweet_topics.streamer.spool import Spool
+from tweet_topics_tests.conftest import REAL_TWEETS
+
+
+@pytest.fixture()
+def firehose(resources, bucket):
+    names = InfraNames.from_settings(get_settings())
+    cfg = InfraSettings()
+    resources["logs"].ensure(names, cfg)
+    resources["iam"].ensure(names, cfg)
+    role = resources["iam"].describe(names)[names.firehose_role]
+    resources["firehose"].ensure(names, cfg, role)
+    return resources["aws"].client("firehose")
+
+
+def delivered_ids(resources) -> list[str]:
+    store, layout = resources["s3"], resources["layout"]
+    ids = []
+    for info in store.list(layout.raw_prefix):
+        assert info.key[len(layout.raw_prefix) :][:13].count("/") == 3  # YYYY/MM/DD/HH/
+        ids += [json.loads(line)["id"] for line in store.get(info.key).splitlines() if line]
+    return ids
+
+
+class FlakyFirehose:
+    """A real client that fails a share of entries the way Firehose reports partial failures."""
+
+    def __init__(self, client, fail_share=0.1, down_calls=0, seed=1):
+        self.client, self.fail_share, self.down_calls = client, fail_share, down_calls
+        self.rng = random.Random(seed)
+        self.calls = 0
+        self.delivered: list[str] = []  # ids in the order they reached Firehose
+
+    def put_record_batch(self, DeliveryStreamName, Records):
+        self.calls += 1
+        if self.calls <= self.down_calls:
+            raise EndpointConnectionError(endpoint_url="http://firehose.invalid")
+        fail = [self.rng.random() < self.fail_share for _ in Records]
+        keep = [r for r, f in zip(Records, fail, strict=True) if not f]
+        if keep:
+            self.client.put_record_batch(DeliveryStreamName=DeliveryStreamName, Records=keep)
+            self.delivered += [json.loads(r["Data"])["id"] for r in keep]
+        responses = [
+            {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "slow down"} if f else {"RecordId": "x"}
+            for f in fail
+        ]
+        return {"FailedPutCount": sum(fail), "RequestResponses": responses}
+
+
+def stream(resources, client, count, tmp_path, **kwargs):
+    counters = Counters()
+    producer = FirehoseProducer(
+        client, get_settings().firehose_stream, Spool(tmp_path / "spool"), counters, sleep=lambda s: None, **kwargs
+    )
+    run(synthetic_source(count, seed=3), FirehoseSink(producer), counters, tmp_path / "rejects.ndjson")
+    return counters, producer
+
+
+def test_5000_tweets_land_once_each_in_batches(resources, firehose, tmp_path):
+    counters, _ = stream(resources, firehose, 5000, tmp_path)
+    ids = delivered_ids(resources)
+    assert len(ids) == 5000 and len(set(ids)) == 5000
+    assert counters.sent == 5000 and counters.api_calls == 5000 // MAX_RECORDS
+
+
+def test_partial_failures_lose_nothing(resources, firehose, tmp_path):
+    flaky = FlakyFirehose(firehose, fail_share=0.1)
+    counters, _ = stream(resources, flaky, 3000, tmp_path)
+    ids = delivered_ids(resources)
+    assert counters.retried > 200
+    assert len(ids) == 3000 and len(set(ids)) == 3000
+
+
+def test_firehose_down_spools_then_delivers_in_order(resources, firehose, tmp_path):
+    # Down for the whole run (3 batches x 3 attempts, and the final drain): everything ends in the spool.
+    flaky = FlakyFirehose(firehose, fail_share=0.0, down_calls=10**6)
+    counters, producer = stream(resources, flaky, 1500, tmp_path, max_attempts=3)
+    assert counters.spooled == 1500 and counters.sent == 0
+    assert len(producer.spool) == 1500 and delivered_ids(resources) == []
+    # Firehose recovers; a restart (new producer, same spool) drains the spool first, in order.
+    flaky.down_calls = 0
+    restarted = FirehoseProducer(
+        flaky, get_settings().firehose_stream, Spool(tmp_path / "spool"), Counters(), sleep=lambda s: None
+    )
+    assert restarted.drain_spool()
+    assert not restarted.spool.segments()
+    ids = delivered_ids(resources)
+    assert len(ids) == 1500 and len(set(ids)) == 1500
+    assert flaky.delivered == sorted(flaky.delivered, key=int)  # synthetic ids increase: order was kept
+
+
+def test_sigterm_flushes_and_restart_drains(resources, firehose, tmp_path):
+    env = {
+        **os.environ,
+        "TWEET_TOPICS_AWS_ENDPOINT_URL": resources["aws"].endpoint_url,
+        "TWEET_TOPICS_X_BEARER_TOKEN": "canary-secret-5b1e",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "tweet_topics",
+        "stream",
+        "synthetic",
+        "--rate",
+        "400",
+        "--max-tweets",
+        "100000",
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--heartbeat-interval",
+        "0.5",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["received"] > 100
+    ids = delivered_ids(resources)
+    assert len(ids) == summary["received"] and len(set(ids)) == len(ids)
+    heartbeat = resources["s3"].get(get_settings().streamer_prefix + "heartbeat.json").decode()
+    assert json.loads(heartbeat)["state"] == "stopped"
+    assert json.loads(heartbeat)["counts"]["sent"] == summary["received"]
+    assert "canary-secret-5b1e" not in out + err + heartbeat
+
+
+def test_redaction_filter_hides_secrets(caplog):
+    logger = logging.getLogger("tweet_topics.test_redaction")
+    logger.addFilter(RedactSecrets(["s3cr3t-token"]))
+    with caplog.at_level(logging.INFO):
+        logger.info("connecting with %s", "s3cr3t-token")
+    assert "s3cr3t-token" not in caplog.text and "***" in caplog.text
+
+
+def test_replay_counts_and_keeps_bad_lines(tmp_path):
+    good = REAL_TWEETS.read_text().splitlines()[0]
+    replay = tmp_path / "replay.ndjson"
+    replay.write_text(good + "\n{not json\n" + json.dumps({"data": {"id": "1"}}) + "\n")
+    counters = Counters()
+
+    class ListSink:
+        records: list[bytes] = []
+
+        def add(self, record):
+            self.records.append(record)
+
+        def tick(self):
+            pass
+
+        def close(self):
+            pass
+
+    sink = ListSink()
+    run(replay_source(replay), sink, counters, tmp_path / "rejects.ndjson")
+    rejects = [json.loads(x) for x in (tmp_path / "rejects.ndjson").read_text().splitlines()]
+    assert len(sink.records) == 100 and counters.received == 101
+    assert counters.rejected == 2
+    assert {r["reason"].split(":")[0] for r in rejects} == {"invalid_json", "missing_field"}
+
+
+def test_rules_respect_the_length_limit():
+    from tweet_topics.config import TRACK_TERMS_FILE
+    from tweet_topics.lib.filtering import read_term_file
+
+    terms = read_term_file(TRACK_TERMS_FILE)
+    rules = build_rules(terms, "lang:en -is:retweet")
+    assert all(len(r) <= 512 for r in rules) and len(rules) >= 2
+    joined = " ".join(rules)
+    assert all((f'"{t}"' if " " in t else t) in joined for t in terms)
+    assert all(r.endswith(" lang:en -is:retweet") for r in rules)
+
+
+def test_heartbeat_has_no_secret_fields(resources, bucket):
+    counters = Counters(received=3)
+    hb = Heartbeat(resources["aws"].client("s3"), bucket, "streamer/heartbeat.json", counters, interval=0)
+    hb.beat(force=True)
+    body = json.loads(resources["s3"].get("streamer/heartbeat.json"))
+    assert set(body) == {"state", "started_at", "updated_at", "last_tweet_at", "counts", "version", "host", "pid"}
+    assert body["counts"]["received"] == 3
+    assert Path
