@@ -162,7 +162,8 @@ def test_replay_counts_and_keeps_bad_lines(tmp_path):
     counters = Counters()
 
     class ListSink:
-        records: list[bytes] = []
+        def __init__(self):
+            self.records: list[bytes] = []
 
         def add(self, record):
             self.records.append(record)
