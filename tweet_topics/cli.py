@@ -138,6 +138,148 @@ def cmd_stream(args: argparse.Namespace) -> int:
     return 0
 
 
+def _instance():
+    import os
+
+    import dagster as dg
+
+    home = os.environ.setdefault("DAGSTER_HOME", str(get_settings().local_dir / "dagster_home"))
+    from pathlib import Path
+
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+def _run_job(defs, name: str, instance, tags: dict[str, str] | None = None, run_config: dict | None = None) -> None:
+    result = defs.resolve_job_def(name).execute_in_process(instance=instance, tags=tags or {}, run_config=run_config)
+    if not result.success:
+        raise SystemExit(f"job {name} failed (run {result.run_id}); see `make dev` -> Runs")
+    print(f"  ✓ {name} (run {result.run_id[:8]})")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole pipeline on the embedded stack: provision, seed a day, stream, materialize, report."""
+    import os
+    import subprocess
+    import time
+
+    from tweet_topics.local import stack
+
+    settings = get_settings()
+    status = stack.up(settings)
+    os.environ["TWEET_TOPICS_AWS_ENDPOINT_URL"] = status.endpoint or ""
+    started = time.monotonic()
+    try:
+        from tweet_topics.definitions import defs as load_defs
+        from tweet_topics.lib.synthetic import FaultSpec
+        from tweet_topics.local.seed_data import seed_hours
+
+        get_settings.cache_clear()
+        defs = load_defs()
+        instance = _instance()
+        print(f"local AWS stack: {status.endpoint}; Dagster home: {os.environ['DAGSTER_HOME']}")
+        print("1/5 provision infrastructure (S3, logs, IAM, Firehose, SSM, EC2 security group)")
+        _run_job(defs, "provision_infra", instance)
+        start = (
+            _hour(args.start)
+            if args.start
+            else (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        )
+        print(f"2/5 seed {args.hours} h of synthetic history from {start:%Y-%m-%d %H}:00 UTC (with injected faults)")
+        from tweet_topics.aws import make_client
+
+        summary = seed_hours(
+            make_client(get_settings(), "s3"),
+            settings.bucket,
+            settings.raw_prefix,
+            settings.firehose_stream,
+            start,
+            args.hours,
+            tweets_per_hour=args.tweets_per_hour,
+            seed=args.seed,
+            faults=FaultSpec(malformed_json=1, duplicates=2, legacy_tab_lines=2),
+        )
+        print(f"  {summary.tweets:,} tweets in {summary.objects} objects")
+        print(f"3/5 stream {args.stream_tweets} synthetic tweets live through the local Firehose")
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tweet_topics",
+                "stream",
+                "synthetic",
+                "--max-tweets",
+                str(args.stream_tweets),
+                "--seed",
+                str(args.seed + 1),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        )
+        print("  streamer: " + out.stdout.strip().splitlines()[-1])
+        first, last = f"{start:%Y-%m-%d-%H}:00", f"{start + timedelta(hours=args.hours - 1):%Y-%m-%d-%H}:00"
+        tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+        print(f"4/5 materialize {first} … {last} (one run per range) and fit the topic model")
+        _run_job(defs, "hourly_pipeline_job", instance, tags)
+        _run_job(defs, "topics_job", instance)
+        _run_job(defs, "assignments_job", instance, tags)
+        print("5/5 build the report")
+        _run_job(defs, "report_job", instance)
+        latest = json.loads((settings.local_dir / "reports" / "latest.json").read_text())
+        print(f"\ndone in {time.monotonic() - started:.0f} s. Report: {latest['path']}\n  (also {latest['s3']})")
+        print("  open it with `python -m tweet_topics report open`; browse runs and assets with `make dev`.")
+        print("  The live-streamed tweets sit in the current hour; raw_tweets_sensor picks it up once it closes.")
+    finally:
+        stack.down(settings)
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """`dagster dev` on 127.0.0.1 with the local stack; Ctrl+C stops both."""
+    import os
+    import signal
+    import subprocess
+
+    from tweet_topics.local import stack
+
+    settings = get_settings()
+    status = stack.up(settings)
+    env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": status.endpoint or ""}
+    env.setdefault("DAGSTER_HOME", str(settings.local_dir / "dagster_home"))
+    os.makedirs(env["DAGSTER_HOME"], exist_ok=True)
+    print(f"local AWS stack: {status.endpoint}; UI on http://127.0.0.1:{args.port}")
+    proc = subprocess.Popen(
+        ["dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port), "-w", "workspace.yaml"],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+        return 0
+    finally:
+        stack.down(settings)
+        print("local AWS stack stopped (S3 saved under .local/snapshot)")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import webbrowser
+
+    latest = get_settings().local_dir / "reports" / "latest.json"
+    if not latest.exists():
+        print("no report yet: run `make demo` or materialize topic_report", file=sys.stderr)
+        return 1
+    path = json.loads(latest.read_text())["path"]
+    print(path)
+    if not args.print_only:
+        webbrowser.open(f"file://{path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tweet_topics")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +309,20 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--heartbeat-interval", type=float, default=10.0)
     stream.add_argument("--state-dir", default=None, help="spool and reject file (default .local/streamer)")
     stream.set_defaults(func=cmd_stream)
+    demo = sub.add_parser("demo", help="run the whole pipeline on the embedded local stack")
+    demo.add_argument("--start", help="first seeded hour, YYYY-MM-DD-HH (default: yesterday 00 UTC)")
+    demo.add_argument("--hours", type=int, default=24)
+    demo.add_argument("--tweets-per-hour", type=int, default=250)
+    demo.add_argument("--stream-tweets", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+    dev = sub.add_parser("dev", help="dagster dev on 127.0.0.1 with the local stack")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=cmd_dev)
+    report = sub.add_parser("report", help="open the latest topic report")
+    report.add_argument("action", choices=["open"])
+    report.add_argument("--print-only", action="store_true", help="print the path, do not open a browser")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

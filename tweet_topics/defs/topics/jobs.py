@@ -1,0 +1,22 @@
+"""Jobs a user launches from the UI or CLI for the topic chain and the report."""
+
+import dagster as dg
+
+from tweet_topics.partitions import HOURLY
+
+topics_job = dg.define_asset_job(
+    "topics_job",
+    selection=dg.AssetSelection.assets("topic_corpus", "topic_model", "topic_terms"),
+    description="Rebuild the corpus from filtered hours, fit a new model version, write its topic terms.",
+    tags={"tweet_topics/spark": "true"},
+)
+
+assignments_job = dg.define_asset_job(
+    "assignments_job",
+    selection=dg.AssetSelection.assets("tweet_topic_assignments"),
+    partitions_def=HOURLY,
+    description="Score hours with the latest (or a pinned) model version; backfill a range to re-score it.",
+    tags={"tweet_topics/spark": "true"},
+)
+
+report_job = dg.define_asset_job("report_job", selection=dg.AssetSelection.assets("topic_report"))
