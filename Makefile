@@ -10,7 +10,7 @@ export PYSPARK_PYTHON := $(CURDIR)/$(PY)
 export DAGSTER_HOME := $(CURDIR)/.local/dagster_home
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo test test-fast lint validate dev local-up local-down bench clean
+.PHONY: install demo test test-fast lint validate browser dev local-up local-down bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ validate: install
 	dagster definitions validate -w workspace.yaml
 	dg check defs
 
-test: lint validate
+# The report test renders the page in Debian's Chromium; install it where missing (root, as on CI).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: sudo apt-get install chromium (needed by the report browser test)"; fi; }
+
+test: lint validate browser
 	pytest -q tweet_topics_tests
 
 test-fast: install

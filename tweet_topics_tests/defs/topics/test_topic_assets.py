@@ -132,3 +132,72 @@ def test_tiny_corpus_fails_with_a_clear_message(resources, spark):
     with pytest.raises(TopicModelError, match="vocabulary has 0 terms"):
         fit_topics(few_terms, LdaParams(), [])
     assert json.dumps({"ok": 1})
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_report_renders_in_a_real_browser(pipeline, resources, tmp_path):
+    """topic_report through materialize, then headless Chromium: every section, charts drawn, no JS errors."""
+    import shutil
+    import subprocess
+
+    from tweet_topics.defs.reports.assets import topic_report
+
+    result = dg.materialize(
+        [*HOURLY, *TOPICS, tweet_topic_assignments, topic_report], selection=[topic_report], resources=resources
+    )
+    assert result.success
+    metadata = result.asset_materializations_for_node("topic_report")[0].metadata
+    page = metadata["report"].value
+    assert metadata["tweets"].value > 2000 and "| topic | name | top terms |" in metadata["summary"].value
+    store = resources["s3"]
+    assert store.exists(metadata["s3"].value.split(store.bucket + "/", 1)[1])
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is installed by `make test` (apt package chromium)"
+    common = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(
+        [*common, "--virtual-time-budget=10000", "--dump-dom", f"file://{page}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    for heading in (
+        "Summary",
+        "Top terms per topic",
+        "Topic prevalence over time",
+        "Source client by topic",
+        "Weekday and hour",
+        "Followers by topic",
+        "Most replied-to users",
+        "Most mentioned users",
+        "Top hashtags per topic",
+    ):
+        assert f"<h2>{heading}</h2>" in dom.stdout
+    assert dom.stdout.count('class="main-svg"') >= 9, "plotly drew every chart (plotly.js loaded offline)"
+    shot = tmp_path / "report.png"
+    run = subprocess.run(
+        [
+            *common,
+            "--window-size=1400,5200",
+            f"--screenshot={shot}",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"file://{page}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shot.exists() and shot.stat().st_size > 50_000
+    console_errors = [line for line in run.stderr.splitlines() if "CONSOLE" in line and "rror" in line]
+    assert not console_errors and "Uncaught" not in run.stderr
