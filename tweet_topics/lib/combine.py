@@ -10,18 +10,23 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 
 from tweet_topics.lib.records import (
     LIST_FIELDS,
     RECORD_FIELDS,
+    SCHEMA_VERSION,
     RecordError,
     record_from_legacy_line,
     validate_record,
@@ -72,95 +77,177 @@ def _parse_line(line: bytes, is_unterminated_last: bool) -> dict[str, Any]:
     raise RecordError("unrecognized_line", "neither a JSON record nor a legacy TAB record")
 
 
+_JSON_SCHEMA = pa.schema(
+    [pa.field(n, pa.list_(pa.string()) if n in LIST_FIELDS else t) for n, t in _ARROW_TYPES.items()]
+)
+
+
+def _fast_object(key: str, body: bytes) -> pa.Table | None:
+    """Parse a clean Firehose object in one vectorized pass (pyarrow's JSON reader).
+
+    Returns None when the object needs the line-by-line path: any blank, legacy or malformed line, a type
+    mismatch, or a record that fails validation. Accepted objects give exactly what the slow path would.
+    """
+    if not body.endswith(b"\n") or b"\n\n" in body or b"\r" in body or not body.startswith(b"{"):
+        return None
+    try:
+        table = pajson.read_json(
+            io.BytesIO(body),
+            read_options=pajson.ReadOptions(use_threads=False, block_size=1 << 23),
+            parse_options=pajson.ParseOptions(explicit_schema=_JSON_SCHEMA, unexpected_field_behavior="ignore"),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != body.count(b"\n"):
+        return None
+
+    def every(mask: Any) -> bool:  # nulls count as failures
+        return bool(pc.all(pc.fill_null(mask, False)).as_py())
+
+    ok = every(pc.equal(table["schema_version"], SCHEMA_VERSION))
+    ok = ok and every(pc.utf8_is_digit(table["id"]))
+    for name in ("created_at", "text", "author_id"):
+        ok = ok and every(pc.greater(pc.utf8_length(table[name]), 0))
+    if not ok or table.num_rows == 0:
+        return None
+    columns = {}
+    for name in _ARROW_TYPES:
+        column = table[name]
+        if name in LIST_FIELDS:
+            column = pc.fill_null(
+                pc.binary_join(pc.fill_null(column, pa.scalar([], pa.list_(pa.string()))), LIST_SEPARATOR), ""
+            )
+        columns[name] = column
+    columns["source_key"] = pa.array([key] * table.num_rows, pa.string())
+    columns["line_number"] = pa.array(range(1, table.num_rows + 1), pa.int64())
+    return pa.table(columns, schema=COMBINED_SCHEMA)
+
+
+def _slow_object(
+    key: str, body: bytes, quarantine: list[dict[str, Any]], reasons: Counter[str]
+) -> tuple[pa.Table, int, int, int, int]:
+    """Line-by-line parse with a reason for every bad line; returns (table, read, bad, blank, legacy)."""
+    rows: list[dict[str, Any]] = []
+    lines = body.split(b"\n")
+    unterminated = not body.endswith(b"\n")
+    read = bad = blank = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            blank += number < len(lines)  # the empty tail after the final newline is no line
+            continue
+        read += 1
+        try:
+            record = _parse_line(line, unterminated and number == len(lines))
+        except RecordError as exc:
+            bad += 1
+            reasons[exc.reason] += 1
+            try:
+                raw, encoding = line.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                raw, encoding = base64.b64encode(line).decode(), "base64"
+            quarantine.append(
+                {
+                    "source_key": key,
+                    "line_number": number,
+                    "reason": exc.reason,
+                    "detail": exc.detail,
+                    "line": raw,
+                    "encoding": encoding,
+                }
+            )
+            continue
+        for name in LIST_FIELDS:
+            record[name] = LIST_SEPARATOR.join(record[name])
+        record["source_key"] = key
+        record["line_number"] = number
+        record["_legacy"] = not line.startswith(b"{")
+        rows.append(record)
+    legacy = sum(r.pop("_legacy") for r in rows)
+    return pa.Table.from_pylist(rows, schema=COMBINED_SCHEMA), read, bad, blank, legacy
+
+
 def combine_objects(
     objects: Iterable[tuple[str, bytes]],
     hour: datetime | None = None,
     late_tolerance: timedelta = timedelta(minutes=15),
+    fast: bool = True,
 ) -> CombineResult:
-    """Combine ``(key, body)`` pairs (processed in key order, so the output never depends on list order)."""
-    seen: set[str] = set()
-    rows: list[dict[str, Any]] = []
+    """Combine ``(key, body)`` pairs (processed in key order, so the output never depends on list order).
+
+    Clean objects take the vectorized pyarrow path; any object with a bad line takes the line-by-line path,
+    so malformed input costs speed, never correctness. Duplicated ids keep their first occurrence in
+    (key, line) order; output rows are sorted by numeric id.
+    """
     quarantine: list[dict[str, Any]] = []
     reasons: Counter[str] = Counter()
     per_object: list[dict[str, Any]] = []
-    duplicates = records_read = blank_lines = bytes_read = legacy = 0
-    for index, (key, body) in enumerate(sorted(objects, key=lambda kv: kv[0]), start=1):
+    tables: list[pa.Table] = []
+    records_read = blank_lines = bytes_read = legacy = slow_objects = 0
+    ordered = sorted(objects, key=lambda kv: kv[0])
+    # Objects are parsed concurrently (pyarrow releases the GIL); one worker per core beats intra-object threads.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        fast_tables = list(pool.map(lambda kv: _fast_object(*kv), ordered)) if fast else [None] * len(ordered)
+    for index, ((key, body), table) in enumerate(zip(ordered, fast_tables, strict=True), start=1):
         bytes_read += len(body)
-        lines = body.split(b"\n")
-        unterminated = not body.endswith(b"\n")
-        obj_read = obj_bad = obj_kept = 0
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                blank_lines += number < len(lines)  # the empty tail after the final newline is no line
-                continue
-            obj_read += 1
-            try:
-                record = _parse_line(line, unterminated and number == len(lines))
-            except RecordError as exc:
-                obj_bad += 1
-                reasons[exc.reason] += 1
-                try:
-                    raw, encoding = line.decode("utf-8"), "utf-8"
-                except UnicodeDecodeError:
-                    raw, encoding = base64.b64encode(line).decode(), "base64"
-                quarantine.append(
-                    {
-                        "source_key": key,
-                        "line_number": number,
-                        "reason": exc.reason,
-                        "detail": exc.detail,
-                        "line": raw,
-                        "encoding": encoding,
-                    }
-                )
-                continue
-            if record["id"] in seen:
-                duplicates += 1
-                continue
-            seen.add(record["id"])
-            legacy += not line.startswith(b"{")
-            for name in LIST_FIELDS:
-                record[name] = LIST_SEPARATOR.join(record[name])
-            record["source_key"] = key
-            record["line_number"] = number
-            rows.append(record)
-            obj_kept += 1
-        records_read += obj_read
+        if table is not None:
+            read, bad = table.num_rows, 0
+        else:
+            slow_objects += 1
+            table, read, bad, blank, object_legacy = _slow_object(key, body, quarantine, reasons)
+            blank_lines += blank
+            legacy += object_legacy
+        tables.append(table)
+        records_read += read
         per_object.append(
             {
                 "file": index,
                 "file_name": key.rsplit("/", 1)[-1],
                 "key": key,
                 "encoded_length": len(body),
-                "records": obj_read,
-                "malformed": obj_bad,
-                "kept": obj_kept,
+                "records": read,
+                "malformed": bad,
             }
         )
-    rows.sort(key=lambda r: (len(r["id"]), r["id"]))
-    table = pa.Table.from_pylist(rows, schema=COMBINED_SCHEMA)
-    created = [r["created_at"] for r in rows]
+    combined = pa.concat_tables(tables) if tables else COMBINED_SCHEMA.empty_table()
+    combined = combined.append_column("_row", pa.array(range(combined.num_rows), pa.int64()))
+    deduped = combined
+    if pc.count_distinct(combined["id"]).as_py() != combined.num_rows:  # take() only when there are duplicates
+        first = combined.group_by("id", use_threads=False).aggregate([("_row", "min")])["_row_min"]
+        deduped = combined.take(pc.sort_indices(first))
+    duplicates = combined.num_rows - deduped.num_rows
+    kept_by_object = Counter(deduped["source_key"].to_pylist())
+    for entry in per_object:
+        entry["kept"] = kept_by_object.get(entry["key"], 0)
+    deduped = deduped.append_column("_id_len", pc.utf8_length(deduped["id"]))
+    order = pc.sort_indices(deduped, sort_keys=[("_id_len", "ascending"), ("id", "ascending")])
+    if not pc.all(pc.equal(order, pa.array(range(len(order)), pa.uint64()))).as_py():  # Firehose order is ~sorted
+        deduped = deduped.take(order)
+    table = deduped.drop_columns(["_row", "_id_len"])
     late = 0
-    if hour is not None:
+    created = table["created_at"]
+    if hour is not None and table.num_rows:
         low = (hour - late_tolerance).strftime("%Y-%m-%dT%H:%M:%SZ")
         high = (hour + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        late = sum(1 for c in created if not (low <= c < high))
+        inside = pc.and_(pc.greater_equal(created, low), pc.less(created, high))
+        late = table.num_rows - int(pc.sum(inside).as_py() or 0)
     stats = {
         "objects_read": len(per_object),
+        "objects_parsed_line_by_line": slow_objects,
         "bytes_read": bytes_read,
         "records_read": records_read,
         "blank_lines": blank_lines,
-        "kept": len(rows),
+        "kept": table.num_rows,
         "malformed": sum(reasons.values()),
         "malformed_by_reason": dict(sorted(reasons.items())),
         "duplicates": duplicates,
         "legacy_records": legacy,
         "outside_hour": late,
-        "min_created_at": min(created) if created else None,
-        "max_created_at": max(created) if created else None,
+        "min_created_at": pc.min(created).as_py() if table.num_rows else None,
+        "max_created_at": pc.max(created).as_py() if table.num_rows else None,
         "objects": per_object,
     }
-    assert records_read == stats["kept"] + stats["malformed"] + duplicates, "count ledger does not reconcile"
+    if records_read != stats["kept"] + stats["malformed"] + duplicates:
+        raise AssertionError(f"count ledger does not reconcile: {stats}")
     return CombineResult(table=table, quarantine=quarantine, stats=stats)
 
 

@@ -40,7 +40,7 @@ def test_filter_reasons_and_reconciliation():
         {"clean_text": "buy dogecoin now before the rocket launch tonight"},
         {"clean_text": "mars rover"},
         {"clean_text": "perseverance drilled another rock core sample at jezero", "lang": None},
-        {"clean_text": "a cool rocket photo taken at the pad https://t.co/abc", "hashtags": "binance"},
+        {"clean_text": "a cool rocket photo taken at the pad https://t.co/abc #Binance", "hashtags": "Binance"},
     ]
     result = filter_tweets(table(rows), blocklist, min_words=5)
     assert result.kept["id"].to_pylist() == ["0", "5"]

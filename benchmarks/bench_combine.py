@@ -1,0 +1,160 @@
+"""One hour of 120,000 records in 60 Firehose objects: our combine + filter + CSV vs the reference's way.
+
+Baseline (same process, same tweets in the reference's TAB layout): split lines, split fields, pandas
+DataFrame, one big ``str.contains`` alternation, ``to_csv``. Ours: NDJSON through pyarrow (parse, validate,
+dedupe, quarantine), the compiled word-boundary blocklist, and the RFC 4180 CSV writer.
+
+Second part: a 168-hour backfill as one Dagster run vs one run per hour (moto S3, in-process runs).
+Usage: python benchmarks/bench_combine.py [--records 120000] [--hours 168] [--per-hour-runs 168]
+"""
+
+import argparse
+import io
+import time
+from datetime import UTC, datetime, timedelta
+
+import _common  # noqa: F401 - sets up paths and a private local dir
+import pandas as pd
+
+from tweet_topics.config import BLOCKLIST_FILE
+from tweet_topics.lib.combine import combine_objects, quarantine_to_ndjson, table_to_csv
+from tweet_topics.lib.filtering import Blocklist, filter_tweets
+from tweet_topics.lib.records import LEGACY_FIELDS, legacy_line_from_record, record_from_v2
+from tweet_topics.lib.synthetic import TweetGenerator, render_hour
+
+HOUR = datetime(2026, 3, 1, 5, tzinfo=UTC)
+REFERENCE_KEPT = ["id", "contributors", "created_at", "source", "in_reply_to_screen_name", "source_text", "place_id",
+                  "place_url", "place_place_type", "place_country_code", "place_country", "user_name",
+                  "user_screen_name", "user_followers", "user_friends", "user_listed", "user_favourites",
+                  "user_statuses", "user_protected", "user_verified", "user_joined", "user_location",
+                  "retweeted_tweet", "text"]
+
+
+def reference_way(objects: list[tuple[str, bytes]], unwanted: list[str]) -> int:
+    """The reference's combine (3_combine_raw_data.ipynb + combine_data.py), re-written from its description:
+    per-line metadata rows, 53-field split, DataFrame per object, pd.to_datetime on the two time columns,
+    one str.contains alternation, dropna, to_csv for tweets and metadata."""
+    frames, metadata = [], []
+    for index, (key, body) in enumerate(objects, start=1):
+        rows = []
+        year, month, day, hour = "2026", "03", "01", "05"
+        for number, line in enumerate(body.decode("utf-8").split("\n"), start=1):
+            if not line:
+                continue
+            values = line.strip().split("\t")
+            malformed = len(values) != len(LEGACY_FIELDS)
+            metadata.append({"file": index, "file_name": key.rsplit("/", 1)[-1], "encoded_length": len(body),
+                             "values_index": number, "len_values": len(values), "malformed_values": malformed,
+                             "file_year": year, "file_month": month, "file_day": day, "file_hour": hour})
+            if not malformed:
+                rows.append(values)
+        frame = pd.DataFrame(rows, columns=list(LEGACY_FIELDS))
+        frame["file_name"] = key.rsplit("/", 1)[-1]
+        frames.append(frame)
+    df = pd.concat(frames, ignore_index=True)
+    df = df[~df["text"].str.lower().str.contains("|".join(unwanted))]
+    df = df[[*REFERENCE_KEPT, "file_name"]]
+    for column in ("created_at", "user_joined"):
+        df[column] = pd.to_datetime(df[column], format="%a %b %d %H:%M:%S %z %Y", errors="coerce")
+    df = df.dropna(subset=["id", "text"])
+    sink = io.StringIO()
+    df.to_csv(sink, index=False)
+    pd.DataFrame(metadata).to_csv(sink, index=False)
+    return len(sink.getvalue())
+
+
+def ours(objects: list[tuple[str, bytes]], blocklist: Blocklist) -> int:
+    result = combine_objects(objects, hour=HOUR)
+    csv = table_to_csv(result.table)
+    quarantine_to_ndjson(result.quarantine)
+    filtered = filter_tweets(result.table, blocklist)
+    return len(csv) + filtered.kept.num_rows
+
+
+def best_of(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bench_hour(records: int, repeats: int) -> None:
+    tweets = TweetGenerator(seed=1).tweets_between(HOUR, HOUR + timedelta(hours=1), records)
+    ndjson = render_hour(tweets, HOUR, "raw/", "bench", n_objects=60).objects
+    legacy_records = [record_from_v2(t.payload) for t in tweets]
+    per = len(legacy_records) // 60
+    legacy = [(f"raw/legacy-{i:02d}", "".join(legacy_line_from_record(r)
+                                                for r in legacy_records[i * per:(i + 1) * per]).encode())
+              for i in range(60)]
+    blocklist = Blocklist.from_file(BLOCKLIST_FILE)
+    unwanted = [t.strip("*") for t in blocklist.terms]
+    base = best_of(lambda: reference_way(legacy, unwanted), repeats)
+    mine = best_of(lambda: ours(ndjson, blocklist), repeats)
+    mb = sum(len(b) for _, b in ndjson) / 1e6
+    _common.table([
+        {"engine": "reference way (pandas, TAB)", "records": records, "seconds": base,
+         "records/s": int(records / base), "ratio": 1.0},
+        {"engine": "ours (pyarrow NDJSON + filter + CSV)", "records": records, "seconds": mine,
+         "records/s": int(records / mine), "ratio": base / mine},
+    ], f"one hour: {records:,} records in 60 objects ({mb:.0f} MB NDJSON), best of {repeats}")
+
+
+def bench_backfill(hours: int, per_hour_runs: int, tweets_per_hour: int) -> None:
+    import dagster as dg
+
+    from tweet_topics.cli import ensure_bucket
+    from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
+    from tweet_topics.defs.resources import build_resources
+    from tweet_topics.local import stack
+    from tweet_topics.local.seed_data import seed_hours
+    from tweet_topics.settings import get_settings
+
+    settings = get_settings()
+    status = stack.up(settings)
+    try:
+        resources = build_resources(settings.model_copy(update={"aws_endpoint_url": status.endpoint}))
+        s3 = resources["s3"].aws.client("s3")
+        ensure_bucket(s3, settings.bucket, settings.region)
+        start = datetime(2026, 2, 1, tzinfo=UTC)
+        seed_hours(s3, settings.bucket, settings.raw_prefix, settings.firehose_stream, start, hours,
+                   tweets_per_hour=tweets_per_hour, objects_per_hour=6)
+        keys = [f"{start + timedelta(hours=h):%Y-%m-%d-%H}:00" for h in range(hours)]
+        assets = [RAW_TWEETS, combined_tweets, filtered_tweets]
+        with dg.instance_for_test() as instance:
+            t0 = time.perf_counter()
+            result = dg.materialize(assets, resources=resources, instance=instance, tags={
+                "dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]})
+            single = time.perf_counter() - t0
+            assert result.success
+            t0 = time.perf_counter()
+            for key in keys[:per_hour_runs]:
+                assert dg.materialize(assets, resources=resources, instance=instance, partition_key=key).success
+            per_run = (time.perf_counter() - t0) / per_hour_runs
+        rows = [
+            {"mode": "one run for the range (single_run backfill)", "hours": hours, "seconds": single,
+             "s/hour": single / hours, "ratio": 1.0},
+            {"mode": f"one run per hour (measured {per_hour_runs}, in-process)", "hours": hours,
+             "seconds": per_run * hours, "s/hour": per_run, "ratio": per_run * hours / single},
+        ]
+        _common.table(rows, f"backfill of {hours} hours x {tweets_per_hour} tweets (moto S3, 2 cores)")
+    finally:
+        stack.down(settings, save=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=120_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--hours", type=int, default=168)
+    parser.add_argument("--per-hour-runs", type=int, default=168)
+    parser.add_argument("--tweets-per-hour", type=int, default=500)
+    args = parser.parse_args()
+    bench_hour(args.records, args.repeats)
+    if args.hours:
+        bench_backfill(args.hours, args.per_hour_runs, args.tweets_per_hour)
+
+
+if __name__ == "__main__":
+    main()
