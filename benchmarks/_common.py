@@ -18,5 +18,11 @@ def table(rows: list[dict], title: str) -> None:
     print("| " + " | ".join(headers) + " |")
     print("|" + "|".join("---" for _ in headers) + "|")
     for row in rows:
-        print("| " + " | ".join(f"{v:,.2f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int)
-                                else str(v) for v in row.values()) + " |")
+        print(
+            "| "
+            + " | ".join(
+                f"{v:,.2f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
+                for v in row.values()
+            )
+            + " |"
+        )

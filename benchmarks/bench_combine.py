@@ -13,7 +13,7 @@ import io
 import time
 from datetime import UTC, datetime, timedelta
 
-import _common  # noqa: F401 - sets up paths and a private local dir
+import _common
 import pandas as pd
 
 from tweet_topics.config import BLOCKLIST_FILE
@@ -23,11 +23,32 @@ from tweet_topics.lib.records import LEGACY_FIELDS, legacy_line_from_record, rec
 from tweet_topics.lib.synthetic import TweetGenerator, render_hour
 
 HOUR = datetime(2026, 3, 1, 5, tzinfo=UTC)
-REFERENCE_KEPT = ["id", "contributors", "created_at", "source", "in_reply_to_screen_name", "source_text", "place_id",
-                  "place_url", "place_place_type", "place_country_code", "place_country", "user_name",
-                  "user_screen_name", "user_followers", "user_friends", "user_listed", "user_favourites",
-                  "user_statuses", "user_protected", "user_verified", "user_joined", "user_location",
-                  "retweeted_tweet", "text"]
+REFERENCE_KEPT = [
+    "id",
+    "contributors",
+    "created_at",
+    "source",
+    "in_reply_to_screen_name",
+    "source_text",
+    "place_id",
+    "place_url",
+    "place_place_type",
+    "place_country_code",
+    "place_country",
+    "user_name",
+    "user_screen_name",
+    "user_followers",
+    "user_friends",
+    "user_listed",
+    "user_favourites",
+    "user_statuses",
+    "user_protected",
+    "user_verified",
+    "user_joined",
+    "user_location",
+    "retweeted_tweet",
+    "text",
+]
 
 
 def reference_way(objects: list[tuple[str, bytes]], unwanted: list[str]) -> int:
@@ -43,9 +64,20 @@ def reference_way(objects: list[tuple[str, bytes]], unwanted: list[str]) -> int:
                 continue
             values = line.strip().split("\t")
             malformed = len(values) != len(LEGACY_FIELDS)
-            metadata.append({"file": index, "file_name": key.rsplit("/", 1)[-1], "encoded_length": len(body),
-                             "values_index": number, "len_values": len(values), "malformed_values": malformed,
-                             "file_year": year, "file_month": month, "file_day": day, "file_hour": hour})
+            metadata.append(
+                {
+                    "file": index,
+                    "file_name": key.rsplit("/", 1)[-1],
+                    "encoded_length": len(body),
+                    "values_index": number,
+                    "len_values": len(values),
+                    "malformed_values": malformed,
+                    "file_year": year,
+                    "file_month": month,
+                    "file_day": day,
+                    "file_hour": hour,
+                }
+            )
             if not malformed:
                 rows.append(values)
         frame = pd.DataFrame(rows, columns=list(LEGACY_FIELDS))
@@ -85,20 +117,37 @@ def bench_hour(records: int, repeats: int) -> None:
     ndjson = render_hour(tweets, HOUR, "raw/", "bench", n_objects=60).objects
     legacy_records = [record_from_v2(t.payload) for t in tweets]
     per = len(legacy_records) // 60
-    legacy = [(f"raw/legacy-{i:02d}", "".join(legacy_line_from_record(r)
-                                                for r in legacy_records[i * per:(i + 1) * per]).encode())
-              for i in range(60)]
+    legacy = [
+        (
+            f"raw/legacy-{i:02d}",
+            "".join(legacy_line_from_record(r) for r in legacy_records[i * per : (i + 1) * per]).encode(),
+        )
+        for i in range(60)
+    ]
     blocklist = Blocklist.from_file(BLOCKLIST_FILE)
     unwanted = [t.strip("*") for t in blocklist.terms]
     base = best_of(lambda: reference_way(legacy, unwanted), repeats)
     mine = best_of(lambda: ours(ndjson, blocklist), repeats)
     mb = sum(len(b) for _, b in ndjson) / 1e6
-    _common.table([
-        {"engine": "reference way (pandas, TAB)", "records": records, "seconds": base,
-         "records/s": int(records / base), "ratio": 1.0},
-        {"engine": "ours (pyarrow NDJSON + filter + CSV)", "records": records, "seconds": mine,
-         "records/s": int(records / mine), "ratio": base / mine},
-    ], f"one hour: {records:,} records in 60 objects ({mb:.0f} MB NDJSON), best of {repeats}")
+    _common.table(
+        [
+            {
+                "engine": "reference way (pandas, TAB)",
+                "records": records,
+                "seconds": base,
+                "records/s": int(records / base),
+                "ratio": 1.0,
+            },
+            {
+                "engine": "ours (pyarrow NDJSON + filter + CSV)",
+                "records": records,
+                "seconds": mine,
+                "records/s": int(records / mine),
+                "ratio": base / mine,
+            },
+        ],
+        f"one hour: {records:,} records in 60 objects ({mb:.0f} MB NDJSON), best of {repeats}",
+    )
 
 
 def bench_backfill(hours: int, per_hour_runs: int, tweets_per_hour: int) -> None:
@@ -118,14 +167,26 @@ def bench_backfill(hours: int, per_hour_runs: int, tweets_per_hour: int) -> None
         s3 = resources["s3"].aws.client("s3")
         ensure_bucket(s3, settings.bucket, settings.region)
         start = datetime(2026, 2, 1, tzinfo=UTC)
-        seed_hours(s3, settings.bucket, settings.raw_prefix, settings.firehose_stream, start, hours,
-                   tweets_per_hour=tweets_per_hour, objects_per_hour=6)
+        seed_hours(
+            s3,
+            settings.bucket,
+            settings.raw_prefix,
+            settings.firehose_stream,
+            start,
+            hours,
+            tweets_per_hour=tweets_per_hour,
+            objects_per_hour=6,
+        )
         keys = [f"{start + timedelta(hours=h):%Y-%m-%d-%H}:00" for h in range(hours)]
         assets = [RAW_TWEETS, combined_tweets, filtered_tweets]
         with dg.instance_for_test() as instance:
             t0 = time.perf_counter()
-            result = dg.materialize(assets, resources=resources, instance=instance, tags={
-                "dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]})
+            result = dg.materialize(
+                assets,
+                resources=resources,
+                instance=instance,
+                tags={"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]},
+            )
             single = time.perf_counter() - t0
             assert result.success
             t0 = time.perf_counter()
@@ -133,10 +194,20 @@ def bench_backfill(hours: int, per_hour_runs: int, tweets_per_hour: int) -> None
                 assert dg.materialize(assets, resources=resources, instance=instance, partition_key=key).success
             per_run = (time.perf_counter() - t0) / per_hour_runs
         rows = [
-            {"mode": "one run for the range (single_run backfill)", "hours": hours, "seconds": single,
-             "s/hour": single / hours, "ratio": 1.0},
-            {"mode": f"one run per hour (measured {per_hour_runs}, in-process)", "hours": hours,
-             "seconds": per_run * hours, "s/hour": per_run, "ratio": per_run * hours / single},
+            {
+                "mode": "one run for the range (single_run backfill)",
+                "hours": hours,
+                "seconds": single,
+                "s/hour": single / hours,
+                "ratio": 1.0,
+            },
+            {
+                "mode": f"one run per hour (measured {per_hour_runs}, in-process)",
+                "hours": hours,
+                "seconds": per_run * hours,
+                "s/hour": per_run,
+                "ratio": per_run * hours / single,
+            },
         ]
         _common.table(rows, f"backfill of {hours} hours x {tweets_per_hour} tweets (moto S3, 2 cores)")
     finally:

@@ -78,6 +78,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_stream(args: argparse.Namespace) -> int:
     """Run the streamer in the foreground (the EC2 systemd unit and the local host run exactly this)."""
     import logging
+    import os
     import threading
     from pathlib import Path
 
@@ -94,8 +95,22 @@ def cmd_stream(args: argparse.Namespace) -> int:
     stop = threading.Event()
     counters = Counters()
     token = ""
+    secrets.install_redaction([os.environ.get(secrets.BEARER_ENV, "")])  # whatever the source, never log it
+    local_dir = Path(args.state_dir or settings.local_dir / "streamer")
+    local_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = None
     if args.source == "synthetic":
-        source = sources.synthetic_source(args.max_tweets or 10**12, rate=args.rate, seed=args.seed)
+        from tweet_topics.streamer.runner import Checkpoint
+
+        saved = Checkpoint.load(local_dir / "checkpoint.json") if args.resume else None
+        if saved and saved.get("seed") != args.seed:
+            saved = None
+        origin = datetime.fromisoformat(saved["origin"]) if saved else datetime.now(UTC)
+        skip = saved["delivered"] if saved else 0
+        source = sources.synthetic_source(
+            args.max_tweets or 10**12, rate=args.rate, seed=args.seed, skip=skip, origin=origin
+        )
+        checkpoint = Checkpoint(local_dir / "checkpoint.json", skip, {"seed": args.seed, "origin": origin.isoformat()})
     elif args.source == "replay":
         source = sources.replay_source(Path(args.file), speed=args.speed)
     else:
@@ -105,7 +120,6 @@ def cmd_stream(args: argparse.Namespace) -> int:
             read_term_file(TRACK_TERMS_FILE), suffix="lang:en -is:retweet" if args.no_retweets else "lang:en"
         )
         source = sources.x_source(token, rules, stop)
-    local_dir = Path(args.state_dir or settings.local_dir / "streamer")
     heartbeat = None
     if args.sink == "firehose":
         spool = Spool(local_dir / "spool")
@@ -132,6 +146,7 @@ def cmd_stream(args: argparse.Namespace) -> int:
         max_tweets=args.max_tweets,
         duration=args.duration,
         stop=stop,
+        checkpoint=checkpoint,
     )
     summary = {k: v for k, v in vars(counters).items() if k != "extra"}
     print(json.dumps(summary))
@@ -306,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--max-tweets", type=int, default=None)
     stream.add_argument("--duration", type=float, default=None, help="seconds")
     stream.add_argument("--no-retweets", action="store_true", help="add -is:retweet to the X rules")
+    stream.add_argument(
+        "--resume", action="store_true", help="synthetic: continue the sequence after the last durably delivered tweet"
+    )
     stream.add_argument("--heartbeat-interval", type=float, default=10.0)
     stream.add_argument("--state-dir", default=None, help="spool and reject file (default .local/streamer)")
     stream.set_defaults(func=cmd_stream)

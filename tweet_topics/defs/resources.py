@@ -18,7 +18,10 @@ from tweet_topics.defs.infra.aws_resources import (
     SsmResource,
 )
 from tweet_topics.defs.infra.layout import Layout
+from tweet_topics.defs.infra.names import InfraNames
 from tweet_topics.defs.infra.resources import AwsResource, S3Store
+from tweet_topics.defs.streaming.resources import Ec2StreamerHost, LocalStreamerHost, StreamerState
+from tweet_topics.defs.streaming.sensors import SupervisorSettings
 from tweet_topics.settings import Settings, get_settings
 
 
@@ -64,15 +67,24 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             ("ec2", Ec2Resource),
         )
     }
+    s3 = S3Store(aws=aws, bucket=settings.bucket)
+    host = (
+        LocalStreamerHost(aws=aws, local_dir=str(settings.local_dir))
+        if settings.env == "local"
+        else Ec2StreamerHost(aws=aws, instance_name=InfraNames.from_settings(settings).instance_name)
+    )
     return {
         **infra_resources,
+        "streamer_host": host,
+        "streamer_state": StreamerState(s3=s3, layout=layout),
+        "supervisor": SupervisorSettings(),
         "infra": InfraSettings(),
         "ssm": SsmResource(
             aws=aws,
             token=dg.EnvVar("TWEET_TOPICS_X_BEARER_TOKEN") if os.environ.get("TWEET_TOPICS_X_BEARER_TOKEN") else None,
         ),
         "aws": aws,
-        "s3": S3Store(aws=aws, bucket=settings.bucket),
+        "s3": s3,
         "layout": layout,
         "pyspark": LazyPySparkResource(spark_config=spark_config(settings)),
     }

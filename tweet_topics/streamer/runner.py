@@ -116,6 +116,27 @@ class Heartbeat:
         log.info("heartbeat %s", json.dumps(self.status(state)["counts"]))
 
 
+class Checkpoint:
+    """How many source items have left memory durably (sent to Firehose or spooled), for resuming a
+    deterministic source after a crash. Written atomically whenever it advances."""
+
+    def __init__(self, path: Path, base: int, meta: dict[str, Any]) -> None:
+        self.path, self.base, self.meta = path, base, meta
+        self._last = -1
+
+    @staticmethod
+    def load(path: Path) -> dict[str, Any] | None:
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def update(self, counters: Counters) -> None:
+        durable = self.base + counters.sent - counters.unspooled + counters.spooled + counters.rejected
+        if durable != self._last:
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({**self.meta, "delivered": durable}))
+            os.replace(tmp, self.path)
+            self._last = durable
+
+
 def run(
     source: Iterator[Item],
     sink: Sink,
@@ -125,6 +146,7 @@ def run(
     max_tweets: int | None = None,
     duration: float | None = None,
     stop: threading.Event | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> Counters:
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -153,6 +175,8 @@ def run(
                         if heartbeat:
                             heartbeat.last_tweet_at = record["created_at"]
                 sink.tick()
+                if checkpoint:
+                    checkpoint.update(counters)
                 if heartbeat:
                     heartbeat.beat()
                 if stop.is_set() or (max_tweets and counters.received >= max_tweets):
@@ -161,6 +185,8 @@ def run(
                     break
     finally:
         sink.close()
+        if checkpoint:
+            checkpoint.update(counters)
         if heartbeat:
             heartbeat.beat("stopped", force=True)
     return counters

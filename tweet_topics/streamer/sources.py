@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,24 @@ Item = tuple[dict[str, Any] | None, tuple[int, str, str] | None]
 RULE_MAX_LENGTH = 512  # X API v2 filtered stream rule length (Basic/Pro tiers)
 
 
-def synthetic_source(count: int, rate: float | None = None, seed: int = 7) -> Iterator[Item]:
-    """``count`` generated v2 payloads, paced at ``rate`` tweets/s (unpaced when None), stamped now."""
+def synthetic_source(
+    count: int, rate: float | None = None, seed: int = 7, skip: int = 0, origin: datetime | None = None
+) -> Iterator[Item]:
+    """Generated v2 payloads number ``skip`` .. ``skip + count - 1`` of a deterministic sequence.
+
+    Tweet ``i`` is created at ``origin + i / rate`` (10 ms apart when unpaced), so a restarted streamer that
+    resumes at ``skip`` continues the very same sequence of ids: no gaps, no repeats.
+    """
     generator = TweetGenerator(seed=seed)
+    origin = origin or datetime.now(UTC)
+    step = timedelta(seconds=1 / rate) if rate else timedelta(milliseconds=10)
     start = time.monotonic()
-    for i, tweet in enumerate(generator.stream(count, start=datetime.now(UTC), rate=rate)):
+    for i in range(skip + count):
+        tweet = generator.tweet(origin + step * i)
+        if i < skip:
+            continue
         if rate:
-            delay = start + i / rate - time.monotonic()
+            delay = start + (i - skip) / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
         yield tweet.payload, None

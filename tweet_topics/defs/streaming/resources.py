@@ -1,0 +1,229 @@
+"""Where the streamer runs: one interface, two hosts. Local: a subprocess with a pidfile under .local/.
+EC2: the systemd unit on the instance found by tag, driven through SSM RunCommand (no SSH, no IP)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from tweet_topics.aws import resolve_endpoint
+from tweet_topics.defs.infra.layout import Layout
+from tweet_topics.defs.infra.resources import AwsResource, S3Store
+
+UNIT = "tweet-topics-streamer"
+
+
+class StreamerHost(dg.ConfigurableResource):
+    """start / stop / restart / status of the streamer, wherever it runs."""
+
+    def start(self) -> str:
+        raise NotImplementedError
+
+    def stop(self) -> str:
+        raise NotImplementedError
+
+    def restart(self) -> str:
+        raise NotImplementedError
+
+    def status(self) -> dict[str, Any]:
+        """At least ``{"running": bool}``."""
+        raise NotImplementedError
+
+
+class LocalStreamerHost(StreamerHost):
+    """The embedded default: ``python -m tweet_topics stream synthetic --resume`` as a background process."""
+
+    aws: AwsResource
+    local_dir: str
+    rate: float = 20.0
+    seed: int = 7
+    heartbeat_interval_s: float = 5.0
+
+    @property
+    def state_dir(self) -> Path:
+        path = Path(self.local_dir).resolve() / "streamer"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def pidfile(self) -> Path:
+        return self.state_dir / "streamer.pid"
+
+    def _pid(self) -> int | None:
+        if not self.pidfile.exists():
+            return None
+        pid = int(self.pidfile.read_text())
+        try:
+            os.kill(pid, 0)
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().split(")")[-1].split()[0] == "Z":
+                    os.waitpid(pid, os.WNOHANG)
+                    return None
+        except (OSError, ChildProcessError):
+            return None
+        return pid
+
+    def start(self) -> str:
+        pid = self._pid()
+        if pid:
+            return f"already running (pid {pid})"
+        env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": resolve_endpoint(self.aws.settings()) or ""}
+        log = open(self.state_dir / "streamer.log", "ab")  # noqa: SIM115 - handed to the child
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tweet_topics",
+                "stream",
+                "synthetic",
+                "--resume",
+                "--rate",
+                str(self.rate),
+                "--seed",
+                str(self.seed),
+                "--state-dir",
+                str(self.state_dir),
+                "--heartbeat-interval",
+                str(self.heartbeat_interval_s),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.pidfile.write_text(str(proc.pid))
+        return f"started (pid {proc.pid})"
+
+    def stop(self) -> str:
+        pid = self._pid()
+        if not pid:
+            self.pidfile.unlink(missing_ok=True)
+            return "not running"
+        os.kill(pid, signal.SIGTERM)  # the streamer flushes or spools, then exits 0
+        deadline = time.monotonic() + 30
+        while self._pid() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self._pid():
+            os.kill(pid, signal.SIGKILL)
+        self.pidfile.unlink(missing_ok=True)
+        return f"stopped (pid {pid})"
+
+    def restart(self) -> str:
+        return f"{self.stop()}; {self.start()}"
+
+    def status(self) -> dict[str, Any]:
+        pid = self._pid()
+        return {"host": "local", "running": pid is not None, "pid": pid}
+
+
+class Ec2StreamerHost(StreamerHost):
+    """The EC2 instance tagged ``Name=<instance_name>``; the unit is controlled with AWS-RunShellScript."""
+
+    aws: AwsResource
+    instance_name: str
+    command_timeout_s: int = 60
+
+    def _instance(self) -> dict[str, Any]:
+        ec2 = self.aws.client("ec2")
+        found = ec2.describe_instances(
+            Filters=[
+                {"Name": "tag:Name", "Values": [self.instance_name]},
+                {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+            ]
+        )
+        instances = [i for r in found["Reservations"] for i in r["Instances"]]
+        if not instances:
+            raise RuntimeError(
+                f"no EC2 instance tagged Name={self.instance_name}: run provision_infra with create_instance: true"
+            )
+        return instances[0]
+
+    def _ensure_running(self) -> str:
+        instance = self._instance()
+        if instance["State"]["Name"] in ("stopped", "stopping"):
+            ec2 = self.aws.client("ec2")
+            if instance["State"]["Name"] == "stopping":
+                ec2.get_waiter("instance_stopped").wait(InstanceIds=[instance["InstanceId"]])
+            ec2.start_instances(InstanceIds=[instance["InstanceId"]])
+            ec2.get_waiter("instance_running").wait(
+                InstanceIds=[instance["InstanceId"]], WaiterConfig={"Delay": 2, "MaxAttempts": 150}
+            )
+        return instance["InstanceId"]
+
+    def _systemctl(self, instance_id: str, verb: str) -> str:
+        ssm = self.aws.client("ssm")
+        command = ssm.send_command(
+            InstanceIds=[instance_id],
+            DocumentName="AWS-RunShellScript",
+            Parameters={"commands": [f"systemctl {verb} {UNIT}"]},
+            TimeoutSeconds=self.command_timeout_s,
+            Comment=f"tweet_topics: systemctl {verb}",
+        )["Command"]["CommandId"]
+        return command
+
+    def start(self) -> str:
+        instance_id = self._ensure_running()
+        return f"systemctl start on {instance_id} (command {self._systemctl(instance_id, 'start')})"
+
+    def stop(self) -> str:
+        instance = self._instance()
+        if instance["State"]["Name"] != "running":
+            return f"instance {instance['InstanceId']} is {instance['State']['Name']}"
+        return f"systemctl stop on {instance['InstanceId']} (command {self._systemctl(instance['InstanceId'], 'stop')})"
+
+    def restart(self) -> str:
+        instance_id = self._ensure_running()
+        return f"systemctl restart on {instance_id} (command {self._systemctl(instance_id, 'restart')})"
+
+    def status(self) -> dict[str, Any]:
+        instance = self._instance()
+        state = instance["State"]["Name"]
+        return {
+            "host": "ec2",
+            "instance_id": instance["InstanceId"],
+            "instance_state": state,
+            "running": state == "running",
+        }
+
+
+class StreamerState(dg.ConfigurableResource):
+    """The desired state and the heartbeat, both small JSON objects under the streamer prefix."""
+
+    s3: S3Store
+    layout: Layout
+
+    def _key(self, name: str) -> str:
+        return f"{self.layout.streamer_prefix}{name}"
+
+    def desired(self) -> str:
+        if not self.s3.exists(self._key("desired.json")):
+            return "stopped"
+        return json.loads(self.s3.get(self._key("desired.json")))["state"]
+
+    def set_desired(self, state: str, by: str) -> None:
+        body = {"state": state, "updated_at": datetime.now(UTC).isoformat(), "by": by}
+        self.s3.put(self._key("desired.json"), json.dumps(body).encode(), "application/json")
+
+    def heartbeat(self) -> dict[str, Any] | None:
+        if not self.s3.exists(self._key("heartbeat.json")):
+            return None
+        beat = json.loads(self.s3.get(self._key("heartbeat.json")))
+        updated = datetime.fromisoformat(beat["updated_at"])
+        beat["age_s"] = (datetime.now(UTC) - updated).total_seconds()
+        return beat
+
+    def raw_age_s(self) -> float | None:
+        """Age of the newest raw object of the current or previous hour (Firehose freshness)."""
+        now = datetime.now(UTC)
+        newest = None
+        for hour in (now, now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)):
+            for info in self.s3.list(self.layout.raw(hour)):
+                newest = max(newest or info.last_modified, info.last_modified)
+        return (now - newest).total_seconds() if newest else None
