@@ -10,7 +10,7 @@ export PYSPARK_PYTHON := $(CURDIR)/$(PY)
 export DAGSTER_HOME := $(CURDIR)/.local/dagster_home
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo test test-fast lint validate browser dev local-up local-down bench clean
+.PHONY: install demo test test-fast lint validate system-deps dev local-up local-down bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,13 +28,15 @@ validate: install
 	dagster definitions validate -w workspace.yaml
 	dg check defs
 
-# The report test renders the page in Debian's Chromium; install it where missing (root, as on CI).
-browser:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium missing: sudo apt-get install chromium (needed by the report browser test)"; fi; }
+# System packages the tests use: Debian's Chromium (report rendered in a real browser) and the PostgreSQL
+# server (end-to-end test of the production instance). Installed where missing when root, as on CI.
+SYSTEM_PACKAGES := $(if $(shell command -v chromium),,chromium) $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
+system-deps:
+	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else echo "missing system packages: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; fi
 
-test: lint validate browser
+test: lint validate system-deps
 	pytest -q tweet_topics_tests
 
 test-fast: install
