@@ -55,6 +55,7 @@ local-down: install
 	$(PY) -m tweet_topics local down
 
 bench: install
+	$(PY) -m pip install -q -e ".[dev,bench]"
 	$(PY) benchmarks/bench_combine.py
 	$(PY) benchmarks/bench_streamer.py
 	$(PY) benchmarks/bench_topic_model.py

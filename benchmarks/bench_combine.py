@@ -150,7 +150,40 @@ def bench_hour(records: int, repeats: int) -> None:
     )
 
 
-def bench_backfill(hours: int, per_hour_runs: int, tweets_per_hour: int) -> None:
+def cli_run_seconds(keys: list[str], endpoint: str) -> float:
+    """Mean wall time of one `dagster asset materialize` process per hour: how the daemon runs
+    per-hour backfill runs (one process each)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": endpoint, "DAGSTER_HOME": tempfile.mkdtemp()}
+    start = time.perf_counter()
+    for key in keys:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "asset",
+                "materialize",
+                "-m",
+                "tweet_topics.definitions",
+                "--select",
+                "combined_tweets,filtered_tweets",
+                "--partition",
+                key,
+            ],
+            cwd=_common.ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return (time.perf_counter() - start) / len(keys)
+
+
+def bench_backfill(hours: int, per_hour_runs: int, tweets_per_hour: int, process_runs: int) -> None:
     import dagster as dg
 
     from tweet_topics.cli import ensure_bucket
@@ -193,6 +226,7 @@ def bench_backfill(hours: int, per_hour_runs: int, tweets_per_hour: int) -> None
             for key in keys[:per_hour_runs]:
                 assert dg.materialize(assets, resources=resources, instance=instance, partition_key=key).success
             per_run = (time.perf_counter() - t0) / per_hour_runs
+        per_process = cli_run_seconds(keys[:process_runs], status.endpoint) if process_runs else None
         rows = [
             {
                 "mode": "one run for the range (single_run backfill)",
@@ -209,6 +243,16 @@ def bench_backfill(hours: int, per_hour_runs: int, tweets_per_hour: int) -> None
                 "ratio": per_run * hours / single,
             },
         ]
+        if per_process:
+            rows.append(
+                {
+                    "mode": f"one run per hour, one process each (measured {process_runs}, extrapolated)",
+                    "hours": hours,
+                    "seconds": per_process * hours,
+                    "s/hour": per_process,
+                    "ratio": per_process * hours / single,
+                }
+            )
         _common.table(rows, f"backfill of {hours} hours x {tweets_per_hour} tweets (moto S3, 2 cores)")
     finally:
         stack.down(settings, save=False)
@@ -221,10 +265,11 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=168)
     parser.add_argument("--per-hour-runs", type=int, default=168)
     parser.add_argument("--tweets-per-hour", type=int, default=500)
+    parser.add_argument("--process-runs", type=int, default=6, help="per-hour runs as separate processes")
     args = parser.parse_args()
     bench_hour(args.records, args.repeats)
     if args.hours:
-        bench_backfill(args.hours, args.per_hour_runs, args.tweets_per_hour)
+        bench_backfill(args.hours, args.per_hour_runs, args.tweets_per_hour, args.process_runs)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,81 @@
+"""20,000 synthetic tweets into the local Firehose (moto server): the batched producer vs one ``put_record`` per
+tweet (the reference's way), in the same run. Prints tweets/s, API calls and the ratio.
+Usage: python benchmarks/bench_streamer.py [--tweets 20000]
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import _common
+
+from tweet_topics.defs.infra.aws_resources import InfraSettings
+from tweet_topics.defs.infra.names import InfraNames
+from tweet_topics.defs.resources import build_resources
+from tweet_topics.lib.records import dumps_record, record_from_payload
+from tweet_topics.lib.synthetic import TweetGenerator
+from tweet_topics.local import stack
+from tweet_topics.settings import get_settings
+from tweet_topics.streamer.producer import Counters, FirehoseProducer
+from tweet_topics.streamer.spool import Spool
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tweets", type=int, default=20_000)
+    args = parser.parse_args()
+    settings = get_settings()
+    status = stack.up(settings)
+    try:
+        resources = build_resources(settings.model_copy(update={"aws_endpoint_url": status.endpoint}))
+        names, cfg = InfraNames.from_settings(settings), InfraSettings()
+        for name in ("bucket", "logs", "iam"):
+            resources[name].ensure(names, cfg)
+        resources["firehose"].ensure(names, cfg, resources["iam"].describe(names)[names.firehose_role])
+        client = resources["aws"].client("firehose")
+        payloads = [t.payload for t in TweetGenerator(seed=4).stream(args.tweets)]
+
+        start = time.perf_counter()
+        for payload in payloads:
+            client.put_record(
+                DeliveryStreamName=names.firehose_stream, Record={"Data": dumps_record(record_from_payload(payload))}
+            )
+        baseline = time.perf_counter() - start
+
+        counters = Counters()
+        producer = FirehoseProducer(client, names.firehose_stream, Spool(Path(tempfile.mkdtemp()) / "spool"), counters)
+        start = time.perf_counter()
+        for payload in payloads:
+            producer.add(dumps_record(record_from_payload(payload)))
+            producer.tick()
+        producer.close()
+        batched = time.perf_counter() - start
+        assert counters.sent == args.tweets
+        _common.table(
+            [
+                {
+                    "producer": "one put_record per tweet (reference)",
+                    "tweets": args.tweets,
+                    "seconds": baseline,
+                    "tweets/s": int(args.tweets / baseline),
+                    "API calls": args.tweets,
+                    "ratio": 1.0,
+                },
+                {
+                    "producer": "PutRecordBatch <=500 / 4 MiB (ours)",
+                    "tweets": args.tweets,
+                    "seconds": batched,
+                    "tweets/s": int(args.tweets / batched),
+                    "API calls": counters.api_calls,
+                    "ratio": baseline / batched,
+                },
+            ],
+            f"{args.tweets:,} synthetic tweets into the local Firehose (moto server on 127.0.0.1)",
+        )
+    finally:
+        stack.down(settings, save=False)
+
+
+if __name__ == "__main__":
+    main()
