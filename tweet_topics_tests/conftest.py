@@ -4,6 +4,7 @@ Settings are fixed before any ``tweet_topics`` module reads them: a temporary lo
 """
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ os.environ["TWEET_TOPICS_LOCAL_DIR"] = str(_SESSION_DIR / "local")
 os.environ["TWEET_TOPICS_BUCKET"] = "tweet-topics-test"
 os.environ["TWEET_TOPICS_SPARK_DRIVER_MEMORY"] = "2g"
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.pop("TWEET_TOPICS_AWS_ENDPOINT_URL", None)
 
 from tweet_topics.local import stack  # noqa: E402

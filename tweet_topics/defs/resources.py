@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import dagster as dg
@@ -41,6 +42,9 @@ def spark_config(settings: Settings) -> dict[str, Any]:
                 "spark.driver.bindAddress": "127.0.0.1",
                 "spark.ui.enabled": "false",
                 "spark.ui.showConsoleProgress": "false",
+                # Python workers use this interpreter (with the project's packages), not python3 on PATH.
+                "spark.pyspark.python": sys.executable,
+                "spark.pyspark.driver.python": sys.executable,
             }
         )
     return config

@@ -101,6 +101,14 @@ def test_provision_is_idempotent_scoped_and_secret_safe(infra_resources):
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=names.bucket, Prefix=names.raw_prefix).get("Contents", [])]
     assert any(k.startswith(f"{names.raw_prefix}{hour}/{names.firehose_stream}-1-") for k in keys), keys
 
+    # The infra_state asset reports what exists (describe calls only).
+    from tweet_topics.defs.infra.assets import infra_state
+
+    state = dg.materialize([infra_state], resources=infra_resources)
+    metadata = state.asset_materializations_for_node("infra_state")[0].metadata
+    assert metadata["provisioned"].value is True
+    assert "(0 inbound rules)" in metadata["resources"].value and "ACTIVE" in metadata["resources"].value
+
     # Teardown keeps the bucket by default, then deletes it with delete_data; twice is harmless.
     kept = run(teardown_infra, infra_resources)
     assert any("s3-bucket tweet-topics-test: kept" in c for c in kept.output_for_node("teardown_all"))
