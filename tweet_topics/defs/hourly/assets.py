@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import dagster as dg
+from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
 from tweet_topics.config import BLOCKLIST_FILE
@@ -84,11 +85,17 @@ COMBINED_CHECKS = [
     kinds={"s3", "csv"},
 )
 def combined_tweets(
-    context: dg.AssetExecutionContext, config: CombineConfig, s3: S3Store, layout: Layout
+    context: dg.AssetExecutionContext,
+    config: CombineConfig,
+    s3: S3Store,
+    layout: Layout,
+    pyspark: LazyPySparkResource,
 ) -> dg.MaterializeResult:
     """One deduplicated CSV per hour, with a quarantine of malformed lines and a metadata ledger."""
+    spark = pyspark.spark_session if config.engine == "spark" else None  # the session is only built when asked for
     per_hour = _each_hour(
-        _hours(context), lambda key: combine_hour(s3, layout, parse_partition_key(key), engine=config.engine)
+        _hours(context),
+        lambda key: combine_hour(s3, layout, parse_partition_key(key), engine=config.engine, spark=spark),
     )
     for key, stats in per_hour.items():
         context.log_event(

@@ -42,14 +42,16 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def combine_hour(store: S3Store, layout: Layout, hour: datetime, engine: str = "arrow") -> dict[str, Any]:
+def combine_hour(
+    store: S3Store, layout: Layout, hour: datetime, engine: str = "arrow", spark: Any = None
+) -> dict[str, Any]:
     """Combine the raw objects of ``hour`` and atomically replace its combined outputs; returns the stats."""
     keys = [o.key for o in store.list(layout.raw(hour))]
     objects = store.get_many(keys)
     if engine == "spark":
         from tweet_topics.lib.spark_combine import combine_objects_spark
 
-        result = combine_objects_spark(objects, hour=hour)
+        result = combine_objects_spark(objects, hour=hour, spark=spark)
     else:
         result = combine_objects(objects, hour=hour)
     stats = dict(result.stats, partition=partition_key(hour), engine=engine, columns=COMBINED_COLUMNS)

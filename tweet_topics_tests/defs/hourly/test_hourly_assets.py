@@ -82,3 +82,24 @@ def test_empty_hour_is_not_a_failure(resources, bucket):
     assert result.success
     table = read_combined(resources["s3"], resources["layout"], parse_partition_key("2026-03-02-00:00"))
     assert table.num_rows == 0 and "text" in table.column_names
+
+
+def test_spark_engine_writes_the_same_hour_as_arrow(resources, bucket, spark):
+    seeded = seed(resources, hours=1, faults=FAULTS)
+    key = next(iter(seeded.expected))
+    store, layout = resources["s3"], resources["layout"]
+    prefix = layout.combined(parse_partition_key(key))
+    assert dg.materialize(
+        [RAW_TWEETS, combined_tweets], resources=resources, partition_key=key, selection=[combined_tweets]
+    ).success
+    arrow_csv = store.get(prefix + "tweets.csv")
+    config = {"ops": {"combined_tweets": {"config": {"engine": "spark"}}}}
+    assert dg.materialize(
+        [RAW_TWEETS, combined_tweets],
+        resources=resources,
+        partition_key=key,
+        selection=[combined_tweets],
+        run_config=config,
+    ).success
+    assert json.loads(store.get(prefix + "metadata.json"))["engine"] == "spark"
+    assert store.get(prefix + "tweets.csv") == arrow_csv
