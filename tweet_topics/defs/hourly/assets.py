@@ -18,6 +18,7 @@ from tweet_topics.config import BLOCKLIST_FILE
 from tweet_topics.defs.hourly.hours import combine_hour, filter_hour
 from tweet_topics.defs.infra.layout import Layout
 from tweet_topics.defs.infra.resources import S3Store
+from tweet_topics.lib.combine import COMBINED_COLUMNS
 from tweet_topics.lib.filtering import FILTER_REASONS, Blocklist
 from tweet_topics.lib.layout import parse_partition_key
 from tweet_topics.partitions import HOURLY
@@ -73,6 +74,8 @@ COMBINED_CHECKS = [
         description="tweets created outside their hour (late arrivals) are flagged, not dropped",
         blocking=False,
     ),
+    dg.AssetCheckSpec("unique_ids", asset="combined_tweets", description="no tweet id appears twice in an hour"),
+    dg.AssetCheckSpec("schema", asset="combined_tweets", description="the CSV has exactly the documented columns"),
 ]
 
 
@@ -149,6 +152,16 @@ def combined_tweets(
                 passed=not late,
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={"late_tweets_by_hour": dg.MetadataValue.json(late)},
+            ),
+            dg.AssetCheckResult(
+                check_name="unique_ids",
+                passed=not any(s["duplicate_ids_in_output"] for s in per_hour.values()),
+                metadata={"duplicates_removed": totals["duplicates"]},
+            ),
+            dg.AssetCheckResult(
+                check_name="schema",
+                passed=all(s["columns"] == COMBINED_COLUMNS for s in per_hour.values()),
+                metadata={"columns": dg.MetadataValue.json(COMBINED_COLUMNS)},
             ),
         ],
     )

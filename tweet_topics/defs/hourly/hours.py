@@ -16,7 +16,6 @@ import pyarrow.parquet as pq
 from tweet_topics.defs.infra.layout import Layout
 from tweet_topics.defs.infra.resources import S3Store
 from tweet_topics.lib.combine import (
-    COMBINED_COLUMNS,
     combine_objects,
     csv_to_table,
     quarantine_to_ndjson,
@@ -54,7 +53,14 @@ def combine_hour(
         result = combine_objects_spark(objects, hour=hour, spark=spark)
     else:
         result = combine_objects(objects, hour=hour)
-    stats = dict(result.stats, partition=partition_key(hour), engine=engine, columns=COMBINED_COLUMNS)
+    ids = result.table["id"]
+    stats = dict(
+        result.stats,
+        partition=partition_key(hour),
+        engine=engine,
+        columns=result.table.column_names,
+        duplicate_ids_in_output=len(ids) - len(set(ids.to_pylist())),
+    )
     store.replace_prefix(
         layout.combined(hour),
         {

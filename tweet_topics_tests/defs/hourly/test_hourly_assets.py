@@ -45,7 +45,13 @@ def test_backfill_range_in_one_run_matches_generated_input(resources, bucket):
         assert filtered["input"] == filtered["kept"] + sum(filtered[r] for r in FILTER_REASONS)
         assert filtered["retweet"] > 0 and filtered["non_english"] > 0 and filtered["blocklisted"] > 0
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
-    assert checks == {"counts_reconcile": True, "created_at_in_hour": True, "filter_counts_reconcile": True}
+    assert checks == {
+        "counts_reconcile": True,
+        "created_at_in_hour": True,
+        "unique_ids": True,
+        "schema": True,
+        "filter_counts_reconcile": True,
+    }
 
     store, layout = resources["s3"], resources["layout"]
     hour = parse_partition_key(keys[1])
