@@ -166,7 +166,10 @@ def _instance():
 
 
 def _run_job(defs, name: str, instance, tags: dict[str, str] | None = None, run_config: dict | None = None) -> None:
-    result = defs.resolve_job_def(name).execute_in_process(instance=instance, tags=tags or {}, run_config=run_config)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the full log is in the UI
+    result = defs.resolve_job_def(name).execute_in_process(
+        instance=instance, tags=tags or {}, run_config={**quiet, **(run_config or {})}
+    )
     if not result.success:
         raise SystemExit(f"job {name} failed (run {result.run_id}); see `make dev` -> Runs")
     print(f"  ✓ {name} (run {result.run_id[:8]})")
@@ -185,12 +188,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["TWEET_TOPICS_AWS_ENDPOINT_URL"] = status.endpoint or ""
     started = time.monotonic()
     try:
-        from tweet_topics.definitions import defs as load_defs
         from tweet_topics.lib.synthetic import FaultSpec
         from tweet_topics.local.seed_data import seed_hours
 
         get_settings.cache_clear()
-        defs = load_defs()
+        from tweet_topics.definitions import defs  # built now: resources see the stack's endpoint
+
         instance = _instance()
         print(f"local AWS stack: {status.endpoint}; Dagster home: {os.environ['DAGSTER_HOME']}")
         print("1/5 provision infrastructure (S3, logs, IAM, Firehose, SSM, EC2 security group)")
@@ -265,6 +268,13 @@ def cmd_dev(args: argparse.Namespace) -> int:
     env.setdefault("DAGSTER_HOME", str(settings.local_dir / "dagster_home"))
     os.makedirs(env["DAGSTER_HOME"], exist_ok=True)
     print(f"local AWS stack: {status.endpoint}; UI on http://127.0.0.1:{args.port}")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl+C or `kill`: also when started from a non-interactive shell, which ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     proc = subprocess.Popen(
         ["dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port), "-w", "workspace.yaml"],
         env=env,

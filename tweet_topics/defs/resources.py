@@ -23,7 +23,7 @@ from tweet_topics.defs.infra.names import InfraNames
 from tweet_topics.defs.infra.resources import AwsResource, S3Store
 from tweet_topics.defs.streaming.resources import Ec2StreamerHost, LocalStreamerHost, StreamerState
 from tweet_topics.defs.streaming.sensors import SupervisorSettings
-from tweet_topics.settings import Settings, get_settings
+from tweet_topics.settings import Settings
 
 
 def spark_config(settings: Settings) -> dict[str, Any]:
@@ -92,8 +92,3 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "layout": layout,
         "pyspark": LazyPySparkResource(spark_config=spark_config(settings)),
     }
-
-
-@dg.definitions
-def resources() -> dg.Definitions:
-    return dg.Definitions(resources=build_resources(get_settings()))
