@@ -24,7 +24,7 @@ class LdaParams:
 
     k: int = 6
     optimizer: str = "online"
-    max_iter: int = 60
+    max_iter: int = 30
     learning_offset: float = 1.0
     learning_decay: float = 0.51
     subsampling_rate: float = 0.1
