@@ -43,7 +43,11 @@ def cmd_local(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_seed(args: argparse.Namespace) -> int:
+DEMO_FAULTS = {"malformed_json": 1, "duplicates": 2, "legacy_tab_lines": 2}
+
+
+def _seed(args: argparse.Namespace, faults: bool):
+    """Seed ``args.hours`` of synthetic history from ``args.start`` (default: yesterday 00 UTC) into the bucket."""
     from tweet_topics.aws import make_client
     from tweet_topics.lib.synthetic import FaultSpec
     from tweet_topics.local.seed_data import seed_hours
@@ -51,12 +55,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
     settings = get_settings()
     s3 = make_client(settings, "s3")
     ensure_bucket(s3, settings.bucket, settings.region)
-    start = (
-        _hour(args.start)
-        if args.start
-        else (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    )
-    faults = FaultSpec(malformed_json=1, duplicates=2, legacy_tab_lines=2) if args.faults else None
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = _hour(args.start) if args.start else yesterday
     summary = seed_hours(
         s3,
         settings.bucket,
@@ -66,8 +66,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
         args.hours,
         tweets_per_hour=args.tweets_per_hour,
         seed=args.seed,
-        faults=faults,
+        faults=FaultSpec(**DEMO_FAULTS) if faults else None,
     )
+    return start, summary
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    start, summary = _seed(args, faults=args.faults)
     print(
         f"seeded {summary.tweets} tweets in {summary.objects} objects over {summary.hours} hours from "
         f"{start:%Y-%m-%d %H}:00 UTC into s3://{settings.bucket}/{settings.raw_prefix}"
@@ -188,8 +194,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["TWEET_TOPICS_AWS_ENDPOINT_URL"] = status.endpoint or ""
     started = time.monotonic()
     try:
-        from tweet_topics.lib.synthetic import FaultSpec
-        from tweet_topics.local.seed_data import seed_hours
 
         get_settings.cache_clear()
         from tweet_topics.definitions import defs  # built now: resources see the stack's endpoint
@@ -198,26 +202,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"local AWS stack: {status.endpoint}; Dagster home: {os.environ['DAGSTER_HOME']}")
         print("1/5 provision infrastructure (S3, logs, IAM, Firehose, SSM, EC2 security group)")
         _run_job(defs, "provision_infra", instance)
-        start = (
-            _hour(args.start)
-            if args.start
-            else (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        )
-        print(f"2/5 seed {args.hours} h of synthetic history from {start:%Y-%m-%d %H}:00 UTC (with injected faults)")
-        from tweet_topics.aws import make_client
-
-        summary = seed_hours(
-            make_client(get_settings(), "s3"),
-            settings.bucket,
-            settings.raw_prefix,
-            settings.firehose_stream,
-            start,
-            args.hours,
-            tweets_per_hour=args.tweets_per_hour,
-            seed=args.seed,
-            faults=FaultSpec(malformed_json=1, duplicates=2, legacy_tab_lines=2),
-        )
-        print(f"  {summary.tweets:,} tweets in {summary.objects} objects")
+        print(f"2/5 seed {args.hours} h of synthetic history (with injected faults)")
+        start, summary = _seed(args, faults=True)
+        print(f"  {summary.tweets:,} tweets in {summary.objects} objects from {start:%Y-%m-%d %H}:00 UTC")
         print(f"3/5 stream {args.stream_tweets} synthetic tweets live through the local Firehose")
         out = subprocess.run(
             [
@@ -355,7 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
     args = build_parser().parse_args(argv)
+    if os.environ.get("TWEET_TOPICS_ENV", "local") == "local":
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the embedded stack stays on loopback
     try:
         return int(args.func(args) or 0)
     except SettingsError as exc:

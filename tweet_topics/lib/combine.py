@@ -123,6 +123,34 @@ def _fast_object(key: str, body: bytes) -> pa.Table | None:
     return pa.table(columns, schema=COMBINED_SCHEMA)
 
 
+def parse_row(key: str, number: int, line: bytes, last: bool) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """One non-empty raw line -> ``(row, None)`` ready for the combined table (lists joined, ``source_key``,
+    ``line_number`` and a ``_legacy`` flag set), or ``(None, quarantine entry)`` with the reason.
+    ``last`` marks the final line of an object without a trailing newline (a truncated write)."""
+    try:
+        record = _parse_line(line, last)
+    except RecordError as exc:
+        try:
+            raw, encoding = line.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            raw, encoding = base64.b64encode(line).decode(), "base64"
+        entry = {
+            "source_key": key,
+            "line_number": number,
+            "reason": exc.reason,
+            "detail": exc.detail,
+            "line": raw,
+            "encoding": encoding,
+        }
+        return None, entry
+    for name in LIST_FIELDS:
+        record[name] = LIST_SEPARATOR.join(record[name])
+    record["source_key"] = key
+    record["line_number"] = number
+    record["_legacy"] = not line.startswith(b"{")
+    return record, None
+
+
 def _slow_object(
     key: str, body: bytes, quarantine: list[dict[str, Any]], reasons: Counter[str]
 ) -> tuple[pa.Table, int, int, int, int]:
@@ -136,32 +164,13 @@ def _slow_object(
             blank += number < len(lines)  # the empty tail after the final newline is no line
             continue
         read += 1
-        try:
-            record = _parse_line(line, unterminated and number == len(lines))
-        except RecordError as exc:
+        row, entry = parse_row(key, number, line, unterminated and number == len(lines))
+        if entry is not None:
             bad += 1
-            reasons[exc.reason] += 1
-            try:
-                raw, encoding = line.decode("utf-8"), "utf-8"
-            except UnicodeDecodeError:
-                raw, encoding = base64.b64encode(line).decode(), "base64"
-            quarantine.append(
-                {
-                    "source_key": key,
-                    "line_number": number,
-                    "reason": exc.reason,
-                    "detail": exc.detail,
-                    "line": raw,
-                    "encoding": encoding,
-                }
-            )
-            continue
-        for name in LIST_FIELDS:
-            record[name] = LIST_SEPARATOR.join(record[name])
-        record["source_key"] = key
-        record["line_number"] = number
-        record["_legacy"] = not line.startswith(b"{")
-        rows.append(record)
+            reasons[entry["reason"]] += 1
+            quarantine.append(entry)
+        else:
+            rows.append(row)
     legacy = sum(r.pop("_legacy") for r in rows)
     return pa.Table.from_pylist(rows, schema=COMBINED_SCHEMA), read, bad, blank, legacy
 

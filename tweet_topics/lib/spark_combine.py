@@ -13,41 +13,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from tweet_topics.lib.combine import COMBINED_SCHEMA, LIST_SEPARATOR, CombineResult, _parse_line
-from tweet_topics.lib.records import LIST_FIELDS, RecordError
+from tweet_topics.lib.combine import COMBINED_SCHEMA, CombineResult, parse_row
 
 
 def _parse(item: tuple[str, int, bytes, bool]) -> tuple[str, str, int, str | None, Any]:
-    """(key, line number, raw line, unterminated last) -> ("ok"|"bad", key, line, id, payload)."""
-    import base64
-
+    """(key, line number, raw line, unterminated last) -> ("ok"|"bad", key, line, id, row or entry)."""
     key, number, line, last = item
-    try:
-        record = _parse_line(line, last)
-    except RecordError as exc:
-        try:
-            raw, encoding = line.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            raw, encoding = base64.b64encode(line).decode(), "base64"
-        return (
-            "bad",
-            key,
-            number,
-            None,
-            {
-                "source_key": key,
-                "line_number": number,
-                "reason": exc.reason,
-                "detail": exc.detail,
-                "line": raw,
-                "encoding": encoding,
-            },
-        )
-    for name in LIST_FIELDS:
-        record[name] = LIST_SEPARATOR.join(record[name])
-    record["source_key"], record["line_number"] = key, number
-    record["_legacy"] = not line.startswith(b"{")
-    return ("ok", key, number, record["id"], record)
+    row, entry = parse_row(key, number, line, last)
+    if entry is not None:
+        return ("bad", key, number, None, entry)
+    return ("ok", key, number, row["id"], row)
 
 
 def combine_objects_spark(
