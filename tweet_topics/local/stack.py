@@ -62,7 +62,7 @@ def _wait_ready(endpoint: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(endpoint + "/moto-api/reset-auth", timeout=1):
+            with urllib.request.urlopen(endpoint + "/moto-api/", timeout=1):
                 pass
             return
         except Exception as exc:  # connection refused until the server listens; HTTP errors mean it is up

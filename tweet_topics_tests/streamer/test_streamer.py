@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
@@ -201,4 +200,3 @@ def test_heartbeat_has_no_secret_fields(resources, bucket):
     body = json.loads(resources["s3"].get("streamer/heartbeat.json"))
     assert set(body) == {"state", "started_at", "updated_at", "last_tweet_at", "counts", "version", "host", "pid"}
     assert body["counts"]["received"] == 3
-    assert Path
