@@ -194,7 +194,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["TWEET_TOPICS_AWS_ENDPOINT_URL"] = status.endpoint or ""
     started = time.monotonic()
     try:
-
         get_settings.cache_clear()
         from tweet_topics.definitions import defs  # built now: resources see the stack's endpoint
 

@@ -115,18 +115,29 @@ def build_pipeline(params: LdaParams, stop_words: list[str]) -> Any:
     return Pipeline(stages=stages)
 
 
-def fit_topics(corpus: Any, params: LdaParams, stop_words: list[str]) -> FittedTopics:
-    """Fit on a DataFrame with a ``processed_text`` column; raise TopicModelError on unusable input."""
+@dataclass
+class Vectorized:
+    """The corpus after the text stages: shared by every (k, seed) candidate, so restarts and a k sweep
+    tokenize and count once."""
+
+    text_model: Any  # PipelineModel of tokenizer, stop words, CountVectorizer (and IDF)
+    features: Any  # cached DataFrame with the LDA input column
+    vocabulary: list[str]
+    term_sets: list[list[int]]  # term indices per document, for NPMI
+    documents: int
+
+
+def vectorize(corpus: Any, params: LdaParams, stop_words: list[str]) -> Vectorized:
+    """Fit the text stages on a DataFrame with ``processed_text``; raise TopicModelError on unusable input."""
+    from pyspark.ml import Pipeline
+
     docs = corpus.count()
     if docs < max(params.k, 2):
         raise TopicModelError(f"corpus has {docs} documents, fewer than k={params.k}: widen the corpus window")
     if params.min_df >= 1 and docs < params.min_df:
         raise TopicModelError(f"corpus has {docs} documents, fewer than min_df={params.min_df:g}")
-    pipeline = build_pipeline(params, stop_words)
-    stages = pipeline.getStages()
-    from pyspark.ml import Pipeline
-
-    # Fit the text stages first so an empty vocabulary is reported as such, not as a Spark stack trace.
+    stages = build_pipeline(params, stop_words).getStages()
+    # Fit the text stages apart so an empty vocabulary is reported as such, not as a Spark stack trace.
     text_model = Pipeline(stages=stages[:-1]).fit(corpus)
     vocabulary = list(text_model.stages[2].vocabulary)
     if len(vocabulary) < params.k:
@@ -135,40 +146,54 @@ def fit_topics(corpus: Any, params: LdaParams, stop_words: list[str]) -> FittedT
             f"stop words, fewer than k={params.k}: lower min_df or add documents"
         )
     features = text_model.transform(corpus).cache()
-    lda_model = stages[-1].fit(features)
+    column = "tfidf" if params.use_idf else "counts"
+    term_sets = [list(row[column].indices) for row in features.select(column).collect()]
+    return Vectorized(text_model, features, vocabulary, term_sets, docs)
+
+
+def fit_lda(vectorized: Vectorized, params: LdaParams) -> FittedTopics:
+    """Fit LDA (``params.k``, ``params.seed``) on vectorized documents and measure it."""
     from pyspark.ml import PipelineModel
 
-    model = PipelineModel(stages=[*text_model.stages, lda_model])
+    if len(vectorized.vocabulary) < params.k:
+        raise TopicModelError(f"vocabulary has {len(vectorized.vocabulary)} terms, fewer than k={params.k}")
+    lda = build_pipeline(params, []).getStages()[-1]
+    lda_model = lda.fit(vectorized.features)
+    model = PipelineModel(stages=[*vectorized.text_model.stages, lda_model])
     described = lda_model.describeTopics(params.top_n).orderBy("topic").collect()
     topics = [
         {
             "topic": int(r["topic"]),
             "term_indices": [int(i) for i in r["termIndices"]],
-            "terms": [vocabulary[i] for i in r["termIndices"]],
+            "terms": [vectorized.vocabulary[i] for i in r["termIndices"]],
             "weights": [float(w) for w in r["termWeights"]],
         }
         for r in described
     ]
-    feature_col = "tfidf" if params.use_idf else "counts"
-    log_likelihood = float(lda_model.logLikelihood(features))
-    log_perplexity = float(lda_model.logPerplexity(features))
-    term_sets = [list(v.indices) for v in (row[feature_col] for row in features.select(feature_col).collect())]
-    features.unpersist()
-    coherence = npmi_coherence([t["term_indices"] for t in topics], term_sets)
+    coherence = npmi_coherence([t["term_indices"] for t in topics], vectorized.term_sets)
     for topic, score in zip(topics, coherence, strict=True):
         topic["coherence_npmi"] = score
     metrics = {
-        "documents": docs,
-        "vocabulary_size": len(vocabulary),
-        "log_likelihood": log_likelihood,
-        "log_perplexity": log_perplexity,
+        "documents": vectorized.documents,
+        "vocabulary_size": len(vectorized.vocabulary),
+        "log_likelihood": float(lda_model.logLikelihood(vectorized.features)),
+        "log_perplexity": float(lda_model.logPerplexity(vectorized.features)),
         "coherence_npmi": float(sum(coherence) / len(coherence)),
         "topic_diversity": topic_diversity([t["term_indices"] for t in topics]),
     }
     bad = [name for name, value in metrics.items() if isinstance(value, float) and not math.isfinite(value)]
     if bad:
         raise TopicModelError(f"non-finite metrics {bad}: check the corpus (empty documents?) and use_idf=False")
-    return FittedTopics(model=model, vocabulary=vocabulary, topics=topics, metrics=metrics)
+    return FittedTopics(model=model, vocabulary=vectorized.vocabulary, topics=topics, metrics=metrics)
+
+
+def fit_topics(corpus: Any, params: LdaParams, stop_words: list[str]) -> FittedTopics:
+    """One fit: vectorize, then LDA with ``params``."""
+    vectorized = vectorize(corpus, params, stop_words)
+    try:
+        return fit_lda(vectorized, params)
+    finally:
+        vectorized.features.unpersist()
 
 
 def dominant_topics(predictions: Any) -> Any:
@@ -193,30 +218,39 @@ def dominant_topics(predictions: Any) -> Any:
 def fit_best(
     corpus: Any, params: LdaParams, stop_words: list[str], k_values: list[int] | None = None, restarts: int = 1
 ) -> tuple[FittedTopics, list[dict[str, Any]]]:
-    """Fit every (k, seed) candidate and keep the most coherent; returns it and the candidates table.
+    """Fit every (k, seed) candidate on one vectorized corpus and keep the most coherent; returns it and the
+    candidates table.
 
     Online LDA can settle in a local optimum that merges two topics; a few restarts with other seeds,
-    chosen by NPMI coherence, avoid that (README: "Topic model tuning").
+    chosen by NPMI coherence, avoid that (README: "Topic model").
     """
     import dataclasses
 
-    corpus = corpus.cache()
+    vectorized = vectorize(corpus, dataclasses.replace(params, k=min(k_values or [params.k])), stop_words)
     best: FittedTopics | None = None
     table = []
-    for k in k_values or [params.k]:
-        for attempt in range(max(restarts, 1)):
-            candidate_params = dataclasses.replace(params, k=k, seed=params.seed + attempt)
-            fitted = fit_topics(corpus, candidate_params, stop_words)
-            fitted.metrics["k"] = k
-            fitted.metrics["seed"] = candidate_params.seed
-            table.append(
-                {
-                    name: fitted.metrics[name]
-                    for name in ("k", "seed", "coherence_npmi", "topic_diversity", "log_perplexity", "log_likelihood")
-                }
-            )
-            if best is None or fitted.metrics["coherence_npmi"] > best.metrics["coherence_npmi"]:
-                best = fitted
-    corpus.unpersist()
+    try:
+        for k in k_values or [params.k]:
+            for attempt in range(max(restarts, 1)):
+                candidate = dataclasses.replace(params, k=k, seed=params.seed + attempt)
+                fitted = fit_lda(vectorized, candidate)
+                fitted.metrics["k"], fitted.metrics["seed"] = k, candidate.seed
+                table.append(
+                    {
+                        name: fitted.metrics[name]
+                        for name in (
+                            "k",
+                            "seed",
+                            "coherence_npmi",
+                            "topic_diversity",
+                            "log_perplexity",
+                            "log_likelihood",
+                        )
+                    }
+                )
+                if best is None or fitted.metrics["coherence_npmi"] > best.metrics["coherence_npmi"]:
+                    best = fitted
+    finally:
+        vectorized.features.unpersist()
     assert best is not None
     return best, table
