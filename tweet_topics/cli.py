@@ -190,6 +190,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from tweet_topics.local import stack
 
     settings = get_settings()
+    already_up = stack.status(settings).running  # e.g. `make dev` in another terminal: leave it running
     status = stack.up(settings)
     os.environ["TWEET_TOPICS_AWS_ENDPOINT_URL"] = status.endpoint or ""
     started = time.monotonic()
@@ -236,7 +237,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("  open it with `python -m tweet_topics report open`; browse runs and assets with `make dev`.")
         print("  The live-streamed tweets sit in the current hour; raw_tweets_sensor picks it up once it closes.")
     finally:
-        stack.down(settings)
+        if not already_up:
+            stack.down(settings)
     return 0
 
 
