@@ -125,6 +125,7 @@ class Vectorized:
     vocabulary: list[str]
     term_sets: list[list[int]]  # term indices per document, for NPMI
     documents: int
+    tokens: float  # sum of the LDA input vectors: Spark's logPerplexity is -logLikelihood / tokens
 
 
 def vectorize(corpus: Any, params: LdaParams, stop_words: list[str]) -> Vectorized:
@@ -147,8 +148,10 @@ def vectorize(corpus: Any, params: LdaParams, stop_words: list[str]) -> Vectoriz
         )
     features = text_model.transform(corpus).cache()
     column = "tfidf" if params.use_idf else "counts"
-    term_sets = [list(row[column].indices) for row in features.select(column).collect()]
-    return Vectorized(text_model, features, vocabulary, term_sets, docs)
+    vectors = [row[column] for row in features.select(column).collect()]
+    term_sets = [list(v.indices) for v in vectors]
+    tokens = float(sum(v.values.sum() for v in vectors))
+    return Vectorized(text_model, features, vocabulary, term_sets, docs, tokens)
 
 
 def fit_lda(vectorized: Vectorized, params: LdaParams) -> FittedTopics:
@@ -173,11 +176,13 @@ def fit_lda(vectorized: Vectorized, params: LdaParams) -> FittedTopics:
     coherence = npmi_coherence([t["term_indices"] for t in topics], vectorized.term_sets)
     for topic, score in zip(topics, coherence, strict=True):
         topic["coherence_npmi"] = score
+    # One variational pass: Spark's logPerplexity is the same pass divided by the token count.
+    log_likelihood = float(lda_model.logLikelihood(vectorized.features))
     metrics = {
         "documents": vectorized.documents,
         "vocabulary_size": len(vectorized.vocabulary),
-        "log_likelihood": float(lda_model.logLikelihood(vectorized.features)),
-        "log_perplexity": float(lda_model.logPerplexity(vectorized.features)),
+        "log_likelihood": log_likelihood,
+        "log_perplexity": -log_likelihood / vectorized.tokens if vectorized.tokens else float("nan"),
         "coherence_npmi": float(sum(coherence) / len(coherence)),
         "topic_diversity": topic_diversity([t["term_indices"] for t in topics]),
     }
