@@ -77,6 +77,10 @@ class InfraSettings(dg.ConfigurableResource):
     create_instance: bool = Field(False, description="run the EC2 streamer instance (prod)")
     instance_type: str = "t3.micro"
     ssh_key_name: str | None = Field(None, description="off by default; SSM Session Manager replaces SSH")
+    streamer_package: str = Field(
+        "tweet_topics",
+        description="pip requirement the instance installs: your private index name, a wheel URL or a VCS URL",
+    )
 
     @field_validator("buffer_size_mb")
     @classmethod

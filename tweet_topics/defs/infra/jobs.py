@@ -63,7 +63,7 @@ def ensure_ssm(context: dg.OpExecutionContext, infra: InfraSettings, ssm: SsmRes
 @dg.op(ins=AFTER)
 def ensure_ec2(context: dg.OpExecutionContext, infra: InfraSettings, ec2: Ec2Resource) -> list[str]:
     names = _names()
-    return _report(context, ec2.ensure(names, infra, render_user_data(names)))
+    return _report(context, ec2.ensure(names, infra, render_user_data(names, infra.streamer_package)))
 
 
 @dg.op(ins={"steps": dg.In(list[list[str]])})

@@ -128,3 +128,16 @@ def test_bad_infra_config_is_rejected_naming_the_field(field, value):
     with pytest.raises(Exception) as info:
         InfraSettings(**{field: value})
     assert field in str(info.value)
+
+
+def test_user_data_installs_the_package_and_unit_without_secrets(monkeypatch):
+    from tweet_topics.defs.infra.aws_resources import render_user_data
+
+    monkeypatch.setenv("TWEET_TOPICS_X_BEARER_TOKEN", CANARY)
+    names = InfraNames.from_settings(get_settings())
+    user_data = render_user_data(names, "tweet_topics @ https://example.invalid/tweet_topics-0.1.0-py3-none-any.whl")
+    assert user_data.startswith("#!/bin/bash")
+    assert "pip install --quiet 'tweet_topics @ https://example.invalid/" in user_data
+    assert "ExecStart=/opt/tweet-topics/venv/bin/python -m tweet_topics stream x --sink firehose" in user_data
+    assert f"TWEET_TOPICS_X_BEARER_PARAMETER={names.bearer_parameter}" in user_data
+    assert "{{" not in user_data and CANARY not in user_data and "authorized_keys" not in user_data
