@@ -200,3 +200,37 @@ def test_heartbeat_has_no_secret_fields(resources, bucket):
     body = json.loads(resources["s3"].get("streamer/heartbeat.json"))
     assert set(body) == {"state", "started_at", "updated_at", "last_tweet_at", "counts", "version", "host", "pid"}
     assert body["counts"]["received"] == 3
+
+
+def test_sync_rules_adds_missing_and_deletes_stale():
+    """Rule sync against an in-memory stand-in for the X rules endpoint (tweepy's public client interface)."""
+    from types import SimpleNamespace
+
+    import tweepy
+
+    from tweet_topics.streamer.sources import sync_rules
+
+    class RulesEndpoint:
+        def __init__(self, rules):
+            self.rules = {str(i): tweepy.StreamRule(value=v, id=str(i)) for i, v in enumerate(rules)}
+
+        def get_rules(self):
+            return SimpleNamespace(data=list(self.rules.values()) or None)
+
+        def delete_rules(self, ids):
+            for rule_id in ids:
+                del self.rules[rule_id]
+
+        def add_rules(self, rules):
+            for rule in rules:
+                self.rules[str(len(self.rules) + 100)] = tweepy.StreamRule(value=rule.value, id="new")
+
+    endpoint = RulesEndpoint(["(old OR rule) lang:en", "(mars OR moon) lang:en"])
+    result = sync_rules(endpoint, ["(mars OR moon) lang:en", "(webb OR hubble) lang:en"])
+    assert result == {"added": 1, "deleted": 1, "kept": 1}
+    assert sorted(r.value for r in endpoint.rules.values()) == ["(mars OR moon) lang:en", "(webb OR hubble) lang:en"]
+    assert sync_rules(endpoint, ["(mars OR moon) lang:en", "(webb OR hubble) lang:en"]) == {
+        "added": 0,
+        "deleted": 0,
+        "kept": 2,
+    }
