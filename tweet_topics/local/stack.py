@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tweet_topics.aws import make_client
+from tweet_topics.local.processes import process_alive, terminate
 from tweet_topics.settings import Settings
 
 
@@ -35,23 +35,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:  # a zombie child is not alive
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def status(settings: Settings) -> StackStatus:
     if not settings.stack_file.exists():
         return StackStatus(False, None, None)
     info = json.loads(settings.stack_file.read_text())
-    if not _alive(info["pid"]):
+    if not process_alive(info["pid"]):
         return StackStatus(False, info["endpoint"], info["pid"])
     return StackStatus(True, info["endpoint"], info["pid"])
 
@@ -102,12 +90,7 @@ def down(settings: Settings, save: bool = True) -> StackStatus:
     if current.running and current.pid:
         if save and current.endpoint:
             snapshot(settings, current.endpoint)
-        os.killpg(current.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while _alive(current.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(current.pid):
-            os.killpg(current.pid, signal.SIGKILL)
+        terminate(current.pid, timeout=10, group=True)
     settings.stack_file.unlink(missing_ok=True)
     return StackStatus(False, None, None)
 

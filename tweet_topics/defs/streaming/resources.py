@@ -3,10 +3,8 @@ EC2: the systemd unit on the instance found by tag, driven through SSM RunComman
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import dagster as dg
 from tweet_topics.aws import resolve_endpoint
 from tweet_topics.defs.infra.layout import Layout
 from tweet_topics.defs.infra.resources import AwsResource, S3Store
+from tweet_topics.local.processes import process_alive, terminate
 
 UNIT = "tweet-topics-streamer"
 
@@ -60,15 +59,7 @@ class LocalStreamerHost(StreamerHost):
         if not self.pidfile.exists():
             return None
         pid = int(self.pidfile.read_text())
-        try:
-            os.kill(pid, 0)
-            with open(f"/proc/{pid}/stat") as stat:
-                if stat.read().split(")")[-1].split()[0] == "Z":
-                    os.waitpid(pid, os.WNOHANG)
-                    return None
-        except (OSError, ChildProcessError):
-            return None
-        return pid
+        return pid if process_alive(pid) else None
 
     def start(self) -> str:
         pid = self._pid()
@@ -106,12 +97,7 @@ class LocalStreamerHost(StreamerHost):
         if not pid:
             self.pidfile.unlink(missing_ok=True)
             return "not running"
-        os.kill(pid, signal.SIGTERM)  # the streamer flushes or spools, then exits 0
-        deadline = time.monotonic() + 30
-        while self._pid() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if self._pid():
-            os.kill(pid, signal.SIGKILL)
+        terminate(pid, timeout=30)  # on SIGTERM the streamer flushes or spools, then exits 0
         self.pidfile.unlink(missing_ok=True)
         return f"stopped (pid {pid})"
 
