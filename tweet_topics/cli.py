@@ -293,6 +293,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history_args(parser: argparse.ArgumentParser, tweets_per_hour: int) -> None:
+    """The options ``_seed`` reads, shared by ``seed`` and ``demo``."""
+    parser.add_argument("--start", help="first hour, YYYY-MM-DD-HH (default: yesterday 00 UTC)")
+    parser.add_argument("--hours", type=int, default=24)
+    parser.add_argument("--tweets-per-hour", type=int, default=tweets_per_hour)
+    parser.add_argument("--seed", type=int, default=7)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tweet_topics")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -302,10 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--no-save", action="store_true", help="down without snapshotting S3")
     local.set_defaults(func=cmd_local)
     seed = sub.add_parser("seed", help="write synthetic history into S3 in the Firehose key layout")
-    seed.add_argument("--start", help="first hour, YYYY-MM-DD-HH (default: yesterday 00 UTC)")
-    seed.add_argument("--hours", type=int, default=24)
-    seed.add_argument("--tweets-per-hour", type=int, default=200)
-    seed.add_argument("--seed", type=int, default=7)
+    _history_args(seed, tweets_per_hour=200)
     seed.add_argument("--faults", action="store_true", help="inject malformed, duplicate and legacy lines")
     seed.set_defaults(func=cmd_seed)
     stream = sub.add_parser("stream", help="stream tweets into Firehose (or a file)")
@@ -326,11 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--state-dir", default=None, help="spool and reject file (default .local/streamer)")
     stream.set_defaults(func=cmd_stream)
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded local stack")
-    demo.add_argument("--start", help="first seeded hour, YYYY-MM-DD-HH (default: yesterday 00 UTC)")
-    demo.add_argument("--hours", type=int, default=24)
-    demo.add_argument("--tweets-per-hour", type=int, default=250)
+    _history_args(demo, tweets_per_hour=250)
     demo.add_argument("--stream-tweets", type=int, default=2000)
-    demo.add_argument("--seed", type=int, default=7)
     demo.set_defaults(func=cmd_demo)
     dev = sub.add_parser("dev", help="dagster dev on 127.0.0.1 with the local stack")
     dev.add_argument("--port", type=int, default=3000)
