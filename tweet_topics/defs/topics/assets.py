@@ -7,6 +7,7 @@ from typing import Literal
 
 import dagster as dg
 import pyarrow as pa
+import pyarrow.compute as pc
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
@@ -111,8 +112,13 @@ def topic_corpus(
     )
     local = stage_dir(layout, "corpus", window)
     corpus.coalesce(1).write.mode("overwrite").parquet(str(local / "data"))
-    documents = corpus.count()
-    content = corpus.agg(F.bit_xor(F.xxhash64("id", "processed_text")).alias("h")).first()["h"]
+    # Count and fingerprint in one pass over what was written, instead of recomputing the dedupe twice.
+    stats = (
+        spark.read.parquet(str(local / "data"))
+        .agg(F.count("*").alias("n"), F.bit_xor(F.xxhash64("id", "processed_text")).alias("h"))
+        .first()
+    )
+    documents, content = int(stats["n"]), stats["h"]
     manifest = {
         "window": window,
         "start": partition_key(start),
@@ -288,8 +294,8 @@ def tweet_topic_assignments(
     output = result.toArrow()
     per_hour = {}
     for key in keys:
-        hour_rows = output.filter(pa.compute.equal(output["partition"], key)).drop_columns(["partition"])
-        unassigned = int(pa.compute.sum(pa.compute.equal(hour_rows["dominant_topic"], -1)).as_py() or 0)
+        hour_rows = output.filter(pc.equal(output["partition"], key)).drop_columns(["partition"])
+        unassigned = int(pc.sum(pc.equal(hour_rows["dominant_topic"], -1)).as_py() or 0)
         stats = {"partition": key, "model_version": version, "tweets": hour_rows.num_rows, "unassigned": unassigned}
         s3.replace_prefix(
             layout.predictions(parse_partition_key(key)),
