@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tweet_topics.defs.infra.layout import Layout
@@ -59,7 +60,7 @@ def combine_hour(
         partition=partition_key(hour),
         engine=engine,
         columns=result.table.column_names,
-        duplicate_ids_in_output=len(ids) - len(set(ids.to_pylist())),
+        duplicate_ids_in_output=len(ids) - pc.count_distinct(ids).as_py(),
     )
     store.replace_prefix(
         layout.combined(hour),
@@ -78,10 +79,6 @@ def read_combined(store: S3Store, layout: Layout, hour: datetime) -> pa.Table:
     if not store.exists(prefix + METADATA_FILE):
         raise FileNotFoundError(f"combined_tweets has no output for {partition_key(hour)}: materialize it first")
     return csv_to_table(store.get(prefix + COMBINED_FILE))
-
-
-def read_metadata(store: S3Store, prefix: str) -> dict[str, Any]:
-    return json.loads(store.get(prefix + METADATA_FILE))
 
 
 def filter_hour(
