@@ -23,8 +23,9 @@ os.environ.pop("TWEET_TOPICS_AWS_ENDPOINT_URL", None)
 from tweet_topics.local import stack  # noqa: E402
 from tweet_topics.settings import Settings, get_settings  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-REAL_TWEETS = SHARED / "data" / "real-tweets" / "twarc-hashtags-tweets1-pages1-2.jsonl"
+# Test data lives inside the repository (a fresh clone has no ../shared): see data/real-tweets/SOURCE.md.
+DATA = Path(__file__).resolve().parent / "data"
+REAL_TWEETS = DATA / "real-tweets" / "twarc-hashtags-tweets1-pages1-2.jsonl"
 
 
 @pytest.fixture(scope="session")
