@@ -186,18 +186,18 @@ def cli_run_seconds(keys: list[str], endpoint: str) -> float:
 def bench_backfill(hours: int, per_hour_runs: int, tweets_per_hour: int, process_runs: int) -> None:
     import dagster as dg
 
-    from tweet_topics.cli import ensure_bucket
     from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
     from tweet_topics.defs.resources import build_resources
     from tweet_topics.local import stack
     from tweet_topics.local.seed_data import seed_hours
     from tweet_topics.settings import get_settings
+    from tweet_topics.storage.clients import ensure_bucket
 
     settings = get_settings()
     status = stack.up(settings)
     try:
         resources = build_resources(settings.model_copy(update={"aws_endpoint_url": status.endpoint}))
-        s3 = resources["s3"].aws.client("s3")
+        s3 = resources["storage"].s3.aws.client("s3")
         ensure_bucket(s3, settings.bucket, settings.region)
         start = datetime(2026, 2, 1, tzinfo=UTC)
         seed_hours(

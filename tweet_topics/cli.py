@@ -14,18 +14,6 @@ def _hour(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%d-%H").replace(tzinfo=UTC)
 
 
-def ensure_bucket(s3, bucket: str, region: str) -> None:
-    from botocore.exceptions import ClientError
-
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError:
-        kwargs = {"Bucket": bucket}
-        if region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        s3.create_bucket(**kwargs)
-
-
 def cmd_local(args: argparse.Namespace) -> int:
     from tweet_topics.local import stack
 
@@ -48,9 +36,9 @@ DEMO_FAULTS = {"malformed_json": 1, "duplicates": 2, "legacy_tab_lines": 2}
 
 def _seed(args: argparse.Namespace, faults: bool):
     """Seed ``args.hours`` of synthetic history from ``args.start`` (default: yesterday 00 UTC) into the bucket."""
-    from tweet_topics.aws import make_client
     from tweet_topics.lib.synthetic import FaultSpec
     from tweet_topics.local.seed_data import seed_hours
+    from tweet_topics.storage.clients import ensure_bucket, make_client
 
     settings = get_settings()
     s3 = make_client(settings, "s3")
@@ -88,9 +76,9 @@ def cmd_stream(args: argparse.Namespace) -> int:
     import threading
     from pathlib import Path
 
-    from tweet_topics.aws import make_client
     from tweet_topics.config import TRACK_TERMS_FILE
     from tweet_topics.lib.filtering import read_term_file
+    from tweet_topics.storage.clients import make_client
     from tweet_topics.streamer import secrets, sources
     from tweet_topics.streamer.producer import Counters, FirehoseProducer
     from tweet_topics.streamer.runner import FileSink, FirehoseSink, Heartbeat, run

@@ -16,6 +16,7 @@ os.environ["TWEET_TOPICS_ENV"] = "local"
 os.environ["TWEET_TOPICS_LOCAL_DIR"] = str(_SESSION_DIR / "local")
 os.environ["TWEET_TOPICS_BUCKET"] = "tweet-topics-test"
 os.environ["TWEET_TOPICS_SPARK_DRIVER_MEMORY"] = "2g"
+os.environ["TWEET_TOPICS_PARTITIONS_START"] = "2026-01-01-00:00"  # tests pin their own (the graph snapshot too)
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.pop("TWEET_TOPICS_AWS_ENDPOINT_URL", None)
@@ -52,9 +53,9 @@ def resources(settings: Settings, moto_endpoint: str) -> dict:
 @pytest.fixture()
 def bucket(resources: dict) -> Iterator[str]:
     """A fresh, empty bucket per test: the test bucket is emptied before use."""
-    from tweet_topics.cli import ensure_bucket
+    from tweet_topics.storage.clients import ensure_bucket
 
-    store = resources["s3"]
+    store = resources["storage"].s3
     s3 = store.aws.client("s3")
     ensure_bucket(s3, store.bucket, "us-east-1")
     store.delete_keys([o.key for o in store.list("")])

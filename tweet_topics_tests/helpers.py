@@ -6,6 +6,7 @@ import dagster as dg
 
 from tweet_topics.lib.synthetic import FaultSpec
 from tweet_topics.local.seed_data import SeedSummary, seed_hours
+from tweet_topics.settings import get_settings
 
 START = datetime(2026, 3, 1, 0, tzinfo=UTC)
 
@@ -18,12 +19,12 @@ def seed(
     faults: FaultSpec | None = None,
     seed_value: int = 11,
 ) -> SeedSummary:
-    store, layout = resources["s3"], resources["layout"]
+    store, layout = resources["storage"].s3, resources["storage"]
     return seed_hours(
         store.aws.client("s3"),
         store.bucket,
         layout.raw_prefix,
-        layout.firehose_stream,
+        get_settings().firehose_stream,
         start,
         hours,
         tweets_per_hour=tweets_per_hour,

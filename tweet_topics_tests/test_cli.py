@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tweet_topics.lib.layout import parse_partition_key
+from tweet_topics.storage.keys import parse_partition_key
 from tweet_topics_tests.helpers import seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ def materialize_cli(resources: dict, home: Path, *partition_args: str) -> str:
 def test_dagster_asset_materialize_one_partition(resources, bucket, tmp_path):
     key = next(iter(seed(resources, hours=1, tweets_per_hour=40).expected))
     assert "RUN_SUCCESS" in materialize_cli(resources, tmp_path, "--partition", key)
-    meta = resources["s3"].get(resources["layout"].filtered(parse_partition_key(key)) + "metadata.json")
+    meta = resources["storage"].s3.get(resources["storage"].filtered(parse_partition_key(key)) + "metadata.json")
     assert b'"input": ' in meta
 
 
@@ -52,7 +52,7 @@ def test_dagster_asset_materialize_partition_range_is_one_run(resources, bucket,
     keys = sorted(seeded.expected)
     output = materialize_cli(resources, tmp_path, "--partition-range", f"{keys[0]}...{keys[-1]}")
     assert output.count("RUN_SUCCESS") == 1
-    store, layout = resources["s3"], resources["layout"]
+    store, layout = resources["storage"].s3, resources["storage"]
     for key in keys:
-        meta = json.loads(store.get(layout.combined(parse_partition_key(key)) + "metadata.json"))
+        meta = json.loads(store.get(layout.combined.hour_prefix(parse_partition_key(key)) + "metadata.json"))
         assert meta["kept"] == seeded.expected[key]["kept"]

@@ -18,12 +18,12 @@ from tweet_topics.defs.infra.aws_resources import (
     LogsResource,
     SsmResource,
 )
-from tweet_topics.defs.infra.layout import Layout
 from tweet_topics.defs.infra.names import InfraNames
-from tweet_topics.defs.infra.resources import AwsResource, S3Store
 from tweet_topics.defs.streaming.resources import Ec2StreamerHost, LocalStreamerHost, StreamerState
 from tweet_topics.defs.streaming.sensors import SupervisorSettings
 from tweet_topics.settings import Settings
+from tweet_topics.storage.catalog import Storage
+from tweet_topics.storage.s3 import AwsResource
 
 
 def spark_config(settings: Settings) -> dict[str, Any]:
@@ -51,16 +51,8 @@ def spark_config(settings: Settings) -> dict[str, Any]:
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
-    aws = AwsResource(
-        env=settings.env,
-        region=settings.region,
-        endpoint_url=settings.aws_endpoint_url,
-        local_dir=str(settings.local_dir),
-    )
-    layout = Layout(
-        **{name: getattr(settings, name) for name in Layout.model_fields if name != "local_dir"},
-        local_dir=str(settings.local_dir),
-    )
+    aws = AwsResource.from_settings(settings)
+    storage = Storage.from_settings(settings, aws)
     infra_resources = {
         name: cls(aws=aws)
         for name, cls in (
@@ -71,7 +63,6 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             ("ec2", Ec2Resource),
         )
     }
-    s3 = S3Store(aws=aws, bucket=settings.bucket)
     host = (
         LocalStreamerHost(aws=aws, local_dir=str(settings.local_dir))
         if settings.env == "local"
@@ -80,7 +71,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     return {
         **infra_resources,
         "streamer_host": host,
-        "streamer_state": StreamerState(s3=s3, layout=layout),
+        "streamer_state": StreamerState(storage=storage),
         "supervisor": SupervisorSettings(),
         "infra": InfraSettings(),
         "ssm": SsmResource(
@@ -88,7 +79,6 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             token=dg.EnvVar("TWEET_TOPICS_X_BEARER_TOKEN") if os.environ.get("TWEET_TOPICS_X_BEARER_TOKEN") else None,
         ),
         "aws": aws,
-        "s3": s3,
-        "layout": layout,
+        "storage": storage,
         "pyspark": LazyPySparkResource(spark_config=spark_config(settings)),
     }

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tweet_topics.lib.layout import hour_from_key, partition_key
+from tweet_topics.storage.keys import hour_from_key, partition_key
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tweet_topics.aws import make_client
 from tweet_topics.local.processes import process_alive, terminate
 from tweet_topics.settings import Settings
+from tweet_topics.storage.clients import ensure_bucket, make_client
 
 
 @dataclass(frozen=True)
@@ -132,10 +132,7 @@ def restore(settings: Settings, endpoint: str) -> int:
     created: set[str] = set()
     for entry in manifest:
         if entry["bucket"] not in created:
-            kwargs: dict[str, Any] = {"Bucket": entry["bucket"]}
-            if settings.region != "us-east-1":
-                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.region}
-            s3.create_bucket(**kwargs)
+            ensure_bucket(s3, entry["bucket"], settings.region)
             created.add(entry["bucket"])
         if entry["key"]:
             s3.upload_file(str(_snapshot_dir(settings) / "objects" / entry["file"]), entry["bucket"], entry["key"])

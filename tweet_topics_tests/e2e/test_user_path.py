@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tweet_topics.lib.layout import parse_partition_key
+from tweet_topics.storage.keys import parse_partition_key
 from tweet_topics_tests.e2e.processes import Processes, free_port, http_ok, port_open, postgres, wait_until
 from tweet_topics_tests.helpers import seed
 
@@ -85,7 +85,7 @@ def run_backfill(port: int, keys: list[str], procs: Processes) -> str:
 def test_ui_backfill_of_six_hours_through_webserver_and_daemon(resources, bucket, tmp_path):
     seeded = seed(resources, hours=HOURS, tweets_per_hour=60)
     keys = sorted(seeded.expected)
-    store, layout = resources["s3"], resources["layout"]
+    store, layout = resources["storage"].s3, resources["storage"]
     endpoint = resources["aws"].endpoint_url
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -153,7 +153,7 @@ def test_ui_backfill_of_six_hours_through_webserver_and_daemon(resources, bucket
                 assert stats == {"numMaterialized": HOURS, "numFailed": 0}, (path, stats)
             first = {}
             for key in keys:
-                prefix = layout.combined(parse_partition_key(key))
+                prefix = layout.combined.hour_prefix(parse_partition_key(key))
                 meta = json.loads(store.get(prefix + "metadata.json"))
                 expected = seeded.expected[key]
                 assert (meta["kept"], meta["malformed"], meta["duplicates"]) == (
@@ -161,12 +161,12 @@ def test_ui_backfill_of_six_hours_through_webserver_and_daemon(resources, bucket
                     expected["malformed"],
                     expected["duplicates"],
                 )
-                assert store.exists(layout.filtered(parse_partition_key(key)) + "tweets.parquet")
+                assert store.exists(layout.filtered.hour_prefix(parse_partition_key(key)) + "tweets.parquet")
                 first[key] = store.get(prefix + "tweets.csv")
 
             run_backfill(web_port, keys, procs)  # the same backfill again replaces outputs with identical ones
             for key in keys:
-                assert store.get(layout.combined(parse_partition_key(key)) + "tweets.csv") == first[key]
+                assert store.get(layout.combined.hour_prefix(parse_partition_key(key)) + "tweets.csv") == first[key]
             assert list(store.list("dagster/compute-logs/")), "compute logs were uploaded to S3"
             print(f"first backfill took {first_duration:.1f}s")
         finally:

@@ -2,8 +2,8 @@ import json
 import subprocess
 import sys
 
-from tweet_topics.aws import make_client
 from tweet_topics.local import stack
+from tweet_topics.storage.clients import make_client
 
 
 def test_stack_restart_restores_bucket_contents(tmp_path, settings):

@@ -35,7 +35,7 @@ def firehose(resources, bucket):
 
 
 def delivered_ids(resources) -> list[str]:
-    store, layout = resources["s3"], resources["layout"]
+    store, layout = resources["storage"].s3, resources["storage"]
     ids = []
     for info in store.list(layout.raw_prefix):
         assert info.key[len(layout.raw_prefix) :][:13].count("/") == 3  # YYYY/MM/DD/HH/
@@ -140,7 +140,7 @@ def test_sigterm_flushes_and_restart_drains(resources, firehose, tmp_path):
     assert summary["received"] > 100
     ids = delivered_ids(resources)
     assert len(ids) == summary["received"] and len(set(ids)) == len(ids)
-    heartbeat = resources["s3"].get(get_settings().streamer_prefix + "heartbeat.json").decode()
+    heartbeat = resources["storage"].s3.get(get_settings().streamer_prefix + "heartbeat.json").decode()
     assert json.loads(heartbeat)["state"] == "stopped"
     assert json.loads(heartbeat)["counts"]["sent"] == summary["received"]
     assert "canary-secret-5b1e" not in out + err + heartbeat
@@ -197,7 +197,7 @@ def test_heartbeat_has_no_secret_fields(resources, bucket):
     counters = Counters(received=3)
     hb = Heartbeat(resources["aws"].client("s3"), bucket, "streamer/heartbeat.json", counters, interval=0)
     hb.beat(force=True)
-    body = json.loads(resources["s3"].get("streamer/heartbeat.json"))
+    body = json.loads(resources["storage"].s3.get("streamer/heartbeat.json"))
     assert set(body) == {"state", "started_at", "updated_at", "last_tweet_at", "counts", "version", "host", "pid"}
     assert body["counts"]["received"] == 3
 

@@ -1,27 +1,27 @@
 """Hourly assets: combined_tweets (raw -> CSV + quarantine + metadata) and filtered_tweets (the corpus).
 
 A backfill of many hours runs as one run (``BackfillPolicy.single_run``) that loops over its hours; each hour is
-still written and replaced as its own objects, and reports its own counts as an observation.
+written and committed as its own objects and reports its own counts. An hour that fails does not hide the
+others: the hours that succeeded are recorded as materialized, then the run fails naming the ones that did not.
 """
 
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import dagster as dg
-from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
 from tweet_topics.config import BLOCKLIST_FILE
+from tweet_topics.defs.hourly import checks
 from tweet_topics.defs.hourly.hours import combine_hour, filter_hour
-from tweet_topics.defs.infra.layout import Layout
-from tweet_topics.defs.infra.resources import S3Store
-from tweet_topics.lib.combine import COMBINED_COLUMNS
 from tweet_topics.lib.filtering import FILTER_REASONS, Blocklist
-from tweet_topics.lib.layout import parse_partition_key
 from tweet_topics.partitions import HOURLY
+from tweet_topics.storage.catalog import Storage
+from tweet_topics.storage.keys import parse_partition_key
 
 RAW_TWEETS = dg.AssetSpec(
     "raw_tweets",
@@ -29,10 +29,9 @@ RAW_TWEETS = dg.AssetSpec(
     group_name="hourly",
     description="Firehose objects under <raw prefix>YYYY/MM/DD/HH/ (external; recorded by raw_tweets_sensor).",
 )
-
-
-class CombineConfig(dg.Config):
-    engine: Literal["arrow", "spark"] = Field("arrow", description="arrow for one machine, spark for clusters")
+HOUR_WORKERS = 4  # hours of a backfill processed concurrently: S3 round trips, not CPU, dominate small hours
+COMBINED_COUNTS = ("objects_read", "records_read", "kept", "malformed", "duplicates", "bytes_read", "outside_hour")
+CheckFn = Callable[[Storage, datetime], checks.CheckOutcome]
 
 
 class FilterConfig(dg.Config):
@@ -41,20 +40,36 @@ class FilterConfig(dg.Config):
     blocklist_file: str = Field(str(BLOCKLIST_FILE), description="one term per line, word-boundary matched")
 
 
-def _hours(context: dg.AssetExecutionContext) -> list[str]:
-    return list(context.partition_keys)
+def _each_hour(context: dg.AssetExecutionContext, work: Callable[[datetime], dict]) -> dict[str, dict]:
+    """Run ``work`` for every hour of the run, concurrently; returns the successful hours' stats in key order.
 
+    If any hour failed, the successful ones are recorded as materialized first, then the run fails naming
+    the failed hours with their errors.
+    """
+    keys = list(context.partition_keys)
 
-HOUR_WORKERS = 4  # hours of a backfill processed concurrently: S3 round trips, not CPU, dominate small hours
+    def attempt(key: str) -> tuple[str, dict | None, str | None]:
+        try:
+            return key, work(parse_partition_key(key)), None
+        except Exception as exc:  # one bad hour must not hide the good ones
+            return key, None, f"{type(exc).__name__}: {exc}"
 
-
-def _each_hour(keys: list[str], work: Callable[[str], dict]) -> dict[str, dict]:
-    """Run ``work`` for every hour key, concurrently, and return the results in key order."""
     with ThreadPoolExecutor(max_workers=min(HOUR_WORKERS, max(len(keys), 1))) as pool:
-        return dict(zip(keys, pool.map(work, keys), strict=True))
+        outcomes = list(pool.map(attempt, keys))
+    done = {key: stats for key, stats, error in outcomes if stats is not None}
+    failed = {key: error for key, _, error in outcomes if error is not None}
+    if failed:
+        for key in done:
+            context.log_event(dg.AssetMaterialization(asset_key=context.asset_key, partition=key))
+        raise dg.Failure(
+            description=f"{len(failed)} of {len(keys)} hours failed; {len(done)} committed: "
+            + "; ".join(f"{k}: {e}" for k, e in sorted(failed.items())),
+            metadata={"failed_hours": dg.MetadataValue.json(sorted(failed)), "committed_hours": len(done)},
+        )
+    return done
 
 
-def _sum_counts(per_hour: dict[str, dict], names: list[str]) -> dict[str, int]:
+def _sum_counts(per_hour: dict[str, dict], names: tuple[str, ...]) -> dict[str, int]:
     total: Counter[str] = Counter()
     for stats in per_hour.values():
         for name in names:
@@ -62,21 +77,29 @@ def _sum_counts(per_hour: dict[str, dict], names: list[str]) -> dict[str, int]:
     return dict(total)
 
 
-COMBINED_CHECKS = [
-    dg.AssetCheckSpec(
-        "counts_reconcile",
-        asset="combined_tweets",
-        description="records_read == kept + malformed + duplicates, for every hour",
+def _check(storage: Storage, keys: list[str], name: str, fn: CheckFn, warn: bool = False) -> dg.AssetCheckResult:
+    """Run one stored-data check for every hour; fails naming the hours (with details) that did not pass."""
+    failing: dict[str, Any] = {}
+    for key in keys:
+        passed, details = fn(storage, parse_partition_key(key))
+        if not passed:
+            failing[key] = details
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=not failing,
+        severity=dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR,
+        metadata={"hours_checked": len(keys), "failing_hours": dg.MetadataValue.json(failing)},
+    )
+
+
+COMBINED_CHECKS = {
+    "counts_reconcile": (
+        "raw lines == records_read == kept + malformed + duplicates; files hold them",
+        checks.combined_counts_reconcile,
     ),
-    dg.AssetCheckSpec(
-        "created_at_in_hour",
-        asset="combined_tweets",
-        description="tweets created outside their hour (late arrivals) are flagged, not dropped",
-        blocking=False,
-    ),
-    dg.AssetCheckSpec("unique_ids", asset="combined_tweets", description="no tweet id appears twice in an hour"),
-    dg.AssetCheckSpec("schema", asset="combined_tweets", description="the CSV has exactly the documented columns"),
-]
+    "unique_ids": ("no tweet id appears twice in a stored hour", checks.combined_unique_ids),
+    "schema": ("the stored CSV has exactly the documented columns", checks.combined_schema),
+}
 
 
 @dg.asset(
@@ -84,42 +107,29 @@ COMBINED_CHECKS = [
     partitions_def=HOURLY,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="hourly",
-    check_specs=COMBINED_CHECKS,
+    check_specs=[
+        *(dg.AssetCheckSpec(n, asset="combined_tweets", description=d) for n, (d, _) in COMBINED_CHECKS.items()),
+        dg.AssetCheckSpec(
+            "created_at_in_hour",
+            asset="combined_tweets",
+            description="tweets created outside their hour (late arrivals) are flagged, not dropped",
+            blocking=False,
+        ),
+    ],
     kinds={"s3", "csv"},
 )
-def combined_tweets(
-    context: dg.AssetExecutionContext,
-    config: CombineConfig,
-    s3: S3Store,
-    layout: Layout,
-    pyspark: LazyPySparkResource,
-) -> dg.MaterializeResult:
+def combined_tweets(context: dg.AssetExecutionContext, storage: Storage) -> dg.MaterializeResult:
     """One deduplicated CSV per hour, with a quarantine of malformed lines and a metadata ledger."""
-    spark = pyspark.spark_session if config.engine == "spark" else None  # the session is only built when asked for
-    per_hour = _each_hour(
-        _hours(context),
-        lambda key: combine_hour(s3, layout, parse_partition_key(key), engine=config.engine, spark=spark),
-    )
+    per_hour = _each_hour(context, lambda hour: combine_hour(storage, hour))
     for key, stats in per_hour.items():
         context.log_event(
             dg.AssetObservation(
                 asset_key="combined_tweets",
                 partition=key,
-                metadata={
-                    name: stats[name]
-                    for name in (
-                        "objects_read",
-                        "records_read",
-                        "kept",
-                        "malformed",
-                        "duplicates",
-                        "bytes_read",
-                        "outside_hour",
-                    )
-                }
+                metadata={name: stats[name] for name in COMBINED_COUNTS}
                 | {
                     "malformed_by_reason": dg.MetadataValue.json(stats["malformed_by_reason"]),
-                    "path": dg.MetadataValue.path(f"s3://{s3.bucket}/{layout.combined(parse_partition_key(key))}"),
+                    "path": dg.MetadataValue.path(storage.combined.uri(parse_partition_key(key))),
                 },
             )
         )
@@ -127,53 +137,19 @@ def combined_tweets(
             f"{key}: read {stats['records_read']} kept {stats['kept']} malformed "
             f"{stats['malformed']} duplicates {stats['duplicates']}"
         )
-    totals = _sum_counts(
-        per_hour, ["objects_read", "records_read", "kept", "malformed", "duplicates", "bytes_read", "outside_hour"]
-    )
-    unreconciled = [k for k, s in per_hour.items() if s["records_read"] != s["kept"] + s["malformed"] + s["duplicates"]]
-    late = {k: s["outside_hour"] for k, s in per_hour.items() if s["outside_hour"]}
-    first = parse_partition_key(_hours(context)[0])
+    keys = list(per_hour)
     return dg.MaterializeResult(
         metadata={
-            **totals,
+            **_sum_counts(per_hour, COMBINED_COUNTS),
             "hours": len(per_hour),
-            "engine": config.engine,
-            "dagster/row_count": totals["kept"],
-            "path": dg.MetadataValue.path(f"s3://{s3.bucket}/{layout.combined(first)}"),
+            "dagster/row_count": sum(s["kept"] for s in per_hour.values()),
+            "path": dg.MetadataValue.path(storage.combined.uri(parse_partition_key(keys[0]))),
         },
         check_results=[
-            dg.AssetCheckResult(
-                check_name="counts_reconcile",
-                passed=not unreconciled,
-                metadata={"unreconciled_hours": dg.MetadataValue.json(unreconciled)},
-            ),
-            dg.AssetCheckResult(
-                check_name="created_at_in_hour",
-                passed=not late,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"late_tweets_by_hour": dg.MetadataValue.json(late)},
-            ),
-            dg.AssetCheckResult(
-                check_name="unique_ids",
-                passed=not any(s["duplicate_ids_in_output"] for s in per_hour.values()),
-                metadata={"duplicates_removed": totals["duplicates"]},
-            ),
-            dg.AssetCheckResult(
-                check_name="schema",
-                passed=all(s["columns"] == COMBINED_COLUMNS for s in per_hour.values()),
-                metadata={"columns": dg.MetadataValue.json(COMBINED_COLUMNS)},
-            ),
+            *(_check(storage, keys, name, fn) for name, (_, fn) in COMBINED_CHECKS.items()),
+            _check(storage, keys, "created_at_in_hour", checks.combined_created_at_in_hour, warn=True),
         ],
     )
-
-
-FILTERED_CHECKS = [
-    dg.AssetCheckSpec(
-        "filter_counts_reconcile",
-        asset="filtered_tweets",
-        description="input == kept + each filter reason, for every hour",
-    ),
-]
 
 
 @dg.asset(
@@ -181,28 +157,28 @@ FILTERED_CHECKS = [
     partitions_def=HOURLY,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="hourly",
-    check_specs=FILTERED_CHECKS,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "filter_counts_reconcile",
+            asset="filtered_tweets",
+            description="stored combined rows == kept + each filter reason; stored files hold them",
+        )
+    ],
     kinds={"s3", "parquet"},
 )
-def filtered_tweets(
-    context: dg.AssetExecutionContext, config: FilterConfig, s3: S3Store, layout: Layout
-) -> dg.MaterializeResult:
+def filtered_tweets(context: dg.AssetExecutionContext, config: FilterConfig, storage: Storage) -> dg.MaterializeResult:
     """The modeling corpus per hour: no retweets, other languages, blocklisted or too-short tweets."""
     blocklist = Blocklist.from_file(Path(config.blocklist_file))
-    per_hour = {}
-    for key in _hours(context):
-        stats = filter_hour(s3, layout, parse_partition_key(key), blocklist, config.min_words, tuple(config.languages))
-        per_hour[key] = stats
+    languages = tuple(config.languages)
+    per_hour = _each_hour(context, lambda hour: filter_hour(storage, hour, blocklist, config.min_words, languages))
+    names = ("input", "kept", *FILTER_REASONS)
+    for key, stats in per_hour.items():
         context.log_event(
             dg.AssetObservation(
-                asset_key="filtered_tweets",
-                partition=key,
-                metadata={name: stats[name] for name in ("input", "kept", *FILTER_REASONS)},
+                asset_key="filtered_tweets", partition=key, metadata={name: stats[name] for name in names}
             )
         )
-    names = ["input", "kept", *FILTER_REASONS]
     totals = _sum_counts(per_hour, names)
-    unreconciled = [k for k, s in per_hour.items() if s["input"] != s["kept"] + sum(s[r] for r in FILTER_REASONS)]
     return dg.MaterializeResult(
         metadata={
             **totals,
@@ -210,11 +186,5 @@ def filtered_tweets(
             "dagster/row_count": totals["kept"],
             "blocklist_terms": len(blocklist.terms),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="filter_counts_reconcile",
-                passed=not unreconciled,
-                metadata={"unreconciled_hours": dg.MetadataValue.json(unreconciled)},
-            )
-        ],
+        check_results=[_check(storage, list(per_hour), "filter_counts_reconcile", checks.filtered_counts_reconcile)],
     )

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 
 from tweet_topics.defs.infra import policies
 from tweet_topics.defs.infra.names import InfraNames
-from tweet_topics.defs.infra.resources import AwsResource
+from tweet_topics.storage.s3 import AwsResource
 
 LOG_RETENTION_DAYS = (
     1,

@@ -4,16 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
-from tweet_topics.defs.infra.layout import Layout
-from tweet_topics.defs.infra.resources import S3Store
 from tweet_topics.lib.hour_tracker import listing_start, plan, summarize
-from tweet_topics.lib.layout import partition_key
 from tweet_topics.partitions import HOURLY
+from tweet_topics.storage.catalog import Storage
+from tweet_topics.storage.keys import partition_key
 
 hourly_pipeline_job = dg.define_asset_job(
     "hourly_pipeline_job",
-    selection=dg.AssetSelection.assets(combined_tweets, filtered_tweets),
+    selection=dg.AssetSelection.assets("combined_tweets", "filtered_tweets"),
     partitions_def=HOURLY,
     description="combined_tweets then filtered_tweets for the requested hour(s)",
 )
@@ -24,15 +22,25 @@ LOOKBACK = timedelta(hours=72)
 
 
 @dg.sensor(job=hourly_pipeline_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
-def raw_tweets_sensor(context: dg.SensorEvaluationContext, s3: S3Store, layout: Layout) -> dg.SensorResult:
+def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> dg.SensorResult:
     """Watch the raw prefix; once an hour is closed, record it and run the hourly assets for it.
 
     A late object changes that hour's fingerprint and so re-requests the hour (its run key changes too).
     """
     now = datetime.now(UTC)
-    start_after = listing_start(layout.raw_prefix, now, LOOKBACK)
-    hours = summarize(((o.key, o.size) for o in s3.list(layout.raw_prefix, start_after)), layout.raw_prefix)
+    raw_prefix = storage.raw_prefix
+    start_after = listing_start(raw_prefix, now, LOOKBACK)
+    hours = summarize(((o.key, o.size) for o in storage.s3.list(raw_prefix, start_after)), raw_prefix)
     due, cursor = plan(hours, context.cursor, now, FIREHOSE_BUFFER, GRACE, LOOKBACK)
+    # A raw hour outside the partition range (e.g. before TWEET_TOPICS_PARTITIONS_START) is skipped, not fatal.
+    first = HOURLY.start
+    outside = [h for h in due if h.hour < first]
+    if outside:
+        context.log.warning(
+            f"skipping {len(outside)} raw hour(s) before the first partition {partition_key(first)}: "
+            + ", ".join(partition_key(h.hour) for h in outside[:5])
+        )
+    due = [h for h in due if h.hour >= first]
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
@@ -44,7 +52,7 @@ def raw_tweets_sensor(context: dg.SensorEvaluationContext, s3: S3Store, layout: 
         ],
         asset_events=[
             dg.AssetMaterialization(
-                asset_key=RAW_TWEETS.key,
+                asset_key="raw_tweets",
                 partition=partition_key(h.hour),
                 metadata={"objects": h.objects, "bytes": h.bytes, "fingerprint": h.fingerprint},
             )

@@ -1,22 +1,17 @@
-"""topic_report: one offline HTML page of plotly charts per model version and window, in S3 and on disk."""
+"""topic_report: one offline HTML page of plotly charts per model version and window, in S3 and on disk.
 
-import io
+A recipe: it reads the scored hours through the storage layer and writes what ``lib/report.py`` assembles.
+"""
+
 import json
-from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import Field
 
-from tweet_topics.defs.hourly.hours import METADATA_FILE
-from tweet_topics.defs.infra.layout import Layout
-from tweet_topics.defs.infra.resources import S3Store
-from tweet_topics.defs.topics.assets import topic_terms, tweet_topic_assignments
-from tweet_topics.defs.topics.storage import MANIFEST, read_json, resolve_model_version
-from tweet_topics.lib.layout import hour_from_key, partition_key
-
-REPORT_FILE = "index.html"
+from tweet_topics.lib import report
+from tweet_topics.lib.naming import markdown_table, topic_names
+from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, Storage
 
 
 class ReportConfig(dg.Config):
@@ -24,130 +19,58 @@ class ReportConfig(dg.Config):
     model_version: str | None = Field(None, description="default: the latest model")
 
 
-def scored_hours(s3: S3Store, layout: Layout, version: str) -> list[str]:
-    """Prediction hours scored by ``version`` (read from each hour's metadata)."""
-    keys = []
-    for info in s3.list(layout.predictions_prefix):
-        if info.key.endswith("/" + METADATA_FILE) and read_json(s3, info.key).get("model_version") == version:
-            hour = hour_from_key(layout.predictions_prefix, info.key)
-            if hour is not None:
-                keys.append(info.key[: -len(METADATA_FILE)])
-    return sorted(keys)
-
-
-def build_report(s3: S3Store, layout: Layout, version: str, window_hours: int | None) -> dict:
-    """Read the predictions and model, build every chart, write page + figure JSON; returns a summary."""
-    import pandas as pd
-
-    from tweet_topics.lib import charts
-    from tweet_topics.lib.report_page import PLOTLY_JS, plotly_js, render_page
-
-    manifest = read_json(s3, f"{layout.models_prefix}{version}/{MANIFEST}")
-    names_key = f"{layout.models_prefix}{version}/topic_names.json"
-    stored_names = read_json(s3, names_key) if s3.exists(names_key) else {}
-    names = {t["topic"]: stored_names.get(str(t["topic"])) or " / ".join(t["terms"][:3]) for t in manifest["topics"]}
-    prefixes = scored_hours(s3, layout, version)
-    if window_hours:
-        prefixes = prefixes[-window_hours:]
-    tables = [pq.read_table(io.BytesIO(s3.get(p + "part.parquet"))) for p in prefixes]
-    frame = (
-        pa.concat_tables(tables).drop_columns(["topic_probabilities"]).to_pandas()
-        if tables
-        else pd.DataFrame(
-            columns=[
-                "created_at",
-                "dominant_topic",
-                "source",
-                "user_followers",
-                "in_reply_to_screen_name",
-                "mentions",
-                "hashtags",
-            ]
-        )
+@dg.asset(deps=["tweet_topic_assignments", "topic_terms"], group_name="reports", kinds={"plotly", "html"})
+def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storage: Storage) -> dg.MaterializeResult:
+    """Top terms, prevalence over time, client and weekday/hour heatmaps, followers, users and hashtags."""
+    version = storage.models.resolve(config.model_version)
+    manifest = storage.models.manifest(version)
+    stored_names = (
+        storage.models.read_json(version, "topic_names.json")
+        if storage.models.exists(version, "topic_names.json")
+        else {}
     )
-    hours = [hour_from_key(layout.predictions_prefix, p + METADATA_FILE) for p in prefixes]
-    window = f"{hours[0]:%Y%m%d%H}-{hours[-1]:%Y%m%d%H}" if hours else "empty"
+    names = topic_names(manifest["topics"], stored_names)
+    predictions = storage.predictions
+    hours = [h for h in predictions.committed_hours() if predictions.read_metadata(h).get("model_version") == version]
+    if config.window_hours:
+        hours = hours[-config.window_hours :]
+    tables = [predictions.read_parquet(h, PREDICTIONS_PARQUET).drop_columns(["topic_probabilities"]) for h in hours]
+    frame = pa.concat_tables(tables).to_pandas() if tables else report.empty_frame()
+    window = report.report_window(hours)
     metrics = manifest["metrics"]
-    summary_rows = [
-        ("model version", version),
-        ("window (UTC)", f"{partition_key(hours[0])} … {partition_key(hours[-1])}" if hours else "no scored hours"),
-        ("hours", len(hours)),
-        ("tweets", len(frame)),
-        ("unassigned (no known term)", int((frame["dominant_topic"] == -1).sum()) if len(frame) else 0),
-        ("topics (k)", metrics["k"]),
-        ("corpus documents", metrics["documents"]),
-        ("vocabulary", metrics["vocabulary_size"]),
-        ("NPMI coherence", round(metrics["coherence_npmi"], 4)),
-        ("topic diversity", round(metrics["topic_diversity"], 4)),
-        ("log perplexity", round(metrics["log_perplexity"], 4)),
-    ]
-    sections = [
-        ("Summary", charts.summary_table(summary_rows)),
-        ("Top terms per topic", charts.top_terms_bars(manifest["topics"], names)),
-        ("Topic prevalence over time", charts.prevalence_over_time(frame, names)),
-        ("Source client by topic", charts.source_topic_heatmap(frame, names)),
-        ("Weekday and hour", charts.weekday_hour_heatmap(frame, names)),
-        ("Followers by topic", charts.followers_by_topic(frame, names)),
-        ("Most replied-to users", charts.top_users(frame, "in_reply_to_screen_name", "Most replied-to users")),
-        ("Most mentioned users", charts.top_users(frame, "mentions", "Most mentioned users")),
-        ("Top hashtags per topic", charts.top_hashtags_per_topic(frame, names)),
-    ]
-    page = render_page(f"tweet_topics report — model {version}", f"window {window}, {len(frame):,} tweets", sections)
-    files = {REPORT_FILE: page.encode(), PLOTLY_JS: plotly_js().encode()}
-    for heading, figure in sections:
-        files[f"figures/{heading.lower().replace(' ', '_')}.json"] = figure.to_json().encode()
-    prefix = f"{layout.reports_prefix}{version}/{window}/"
-    s3.replace_prefix(
-        prefix,
-        {
-            name: (data, "text/html" if name.endswith(".html") else "application/octet-stream")
-            for name, data in files.items()
-        },
-        commit_last=REPORT_FILE,
+    sections = report.sections(frame, manifest["topics"], names, report.summary_rows(version, hours, frame, metrics))
+    files = report.page_files(
+        f"tweet_topics report — model {version}", f"window {window}, {len(frame):,} tweets", sections
     )
-    local = Path(layout.local_dir).resolve() / "reports" / version / window
+    prefix = f"{storage.reports_prefix}{version}/{window}/"
+    storage.s3.replace_prefix(
+        prefix,
+        {n: (d, "text/html" if n.endswith(".html") else "application/octet-stream") for n, d in files.items()},
+        commit_last=report.REPORT_FILE,
+    )
+    local = storage.local_path("reports", version, window)
     for name, data in files.items():
         (local / name).parent.mkdir(parents=True, exist_ok=True)
         (local / name).write_bytes(data)
-    latest = Path(layout.local_dir).resolve() / "reports" / "latest.json"
-    latest.write_text(json.dumps({"path": str(local / REPORT_FILE), "s3": f"s3://{s3.bucket}/{prefix}{REPORT_FILE}"}))
-    return {
-        "version": version,
-        "window": window,
-        "tweets": len(frame),
-        "hours": len(hours),
-        "names": names,
-        "local_path": str(local / REPORT_FILE),
-        "s3_uri": f"s3://{s3.bucket}/{prefix}{REPORT_FILE}",
-        "topics": manifest["topics"],
-        "metrics": metrics,
-    }
-
-
-@dg.asset(deps=[tweet_topic_assignments, topic_terms], group_name="reports", kinds={"plotly", "html"})
-def topic_report(
-    context: dg.AssetExecutionContext, config: ReportConfig, s3: S3Store, layout: Layout
-) -> dg.MaterializeResult:
-    """Top terms, prevalence over time, client and weekday/hour heatmaps, followers, users and hashtags."""
-    version = resolve_model_version(s3, layout, config.model_version)
-    report = build_report(s3, layout, version, config.window_hours)
-    rows = "\n".join(
-        f"| {t['topic']} | {report['names'][t['topic']]} | {', '.join(t['terms'][:6])} |" for t in report["topics"]
+    local_page, s3_uri = local / report.REPORT_FILE, f"s3://{storage.bucket}/{prefix}{report.REPORT_FILE}"
+    (storage.local_path("reports") / "latest.json").write_text(json.dumps({"path": str(local_page), "s3": s3_uri}))
+    terms = markdown_table(
+        ["topic", "name", "top terms"],
+        [(t["topic"], names[t["topic"]], ", ".join(t["terms"][:6])) for t in manifest["topics"]],
     )
-    metrics = report["metrics"]
     summary = (
-        f"**Model** `{version}` · **window** {report['window']} · **tweets** {report['tweets']:,}\n\n"
+        f"**Model** `{version}` · **window** {window} · **tweets** {len(frame):,}\n\n"
         f"NPMI {metrics['coherence_npmi']:.3f} · diversity {metrics['topic_diversity']:.2f} · "
-        f"log perplexity {metrics['log_perplexity']:.3f}\n\n| topic | name | top terms |\n|---|---|---|\n{rows}"
+        f"log perplexity {metrics['log_perplexity']:.3f}\n\n{terms}"
     )
-    context.log.info(f"report written to {report['local_path']} and {report['s3_uri']}")
+    context.log.info(f"report written to {local_page} and {s3_uri}")
     return dg.MaterializeResult(
         metadata={
-            "report": dg.MetadataValue.path(report["local_path"]),
-            "s3": dg.MetadataValue.url(report["s3_uri"]),
+            "report": dg.MetadataValue.path(str(local_page)),
+            "s3": dg.MetadataValue.url(s3_uri),
             "summary": dg.MetadataValue.md(summary),
-            "tweets": report["tweets"],
-            "hours": report["hours"],
+            "tweets": len(frame),
+            "hours": len(hours),
             "model_version": version,
         }
     )

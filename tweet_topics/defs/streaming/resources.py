@@ -11,10 +11,9 @@ from typing import Any
 
 import dagster as dg
 
-from tweet_topics.aws import resolve_endpoint
-from tweet_topics.defs.infra.layout import Layout
-from tweet_topics.defs.infra.resources import AwsResource, S3Store
 from tweet_topics.local.processes import process_alive, terminate
+from tweet_topics.storage.catalog import Storage
+from tweet_topics.storage.s3 import AwsResource
 
 UNIT = "tweet-topics-streamer"
 
@@ -65,7 +64,7 @@ class LocalStreamerHost(StreamerHost):
         pid = self._pid()
         if pid:
             return f"already running (pid {pid})"
-        env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": resolve_endpoint(self.aws.settings()) or ""}
+        env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": self.aws.endpoint() or ""}
         log = open(self.state_dir / "streamer.log", "ab")  # noqa: SIM115 - handed to the child
         proc = subprocess.Popen(
             [
@@ -182,25 +181,24 @@ class Ec2StreamerHost(StreamerHost):
 class StreamerState(dg.ConfigurableResource):
     """The desired state and the heartbeat, both small JSON objects under the streamer prefix."""
 
-    s3: S3Store
-    layout: Layout
+    storage: Storage
 
     def _key(self, name: str) -> str:
-        return f"{self.layout.streamer_prefix}{name}"
+        return self.storage.streamer_key(name)
 
     def desired(self) -> str:
-        if not self.s3.exists(self._key("desired.json")):
+        if not self.storage.s3.exists(self._key("desired.json")):
             return "stopped"
-        return json.loads(self.s3.get(self._key("desired.json")))["state"]
+        return json.loads(self.storage.s3.get(self._key("desired.json")))["state"]
 
     def set_desired(self, state: str, by: str) -> None:
         body = {"state": state, "updated_at": datetime.now(UTC).isoformat(), "by": by}
-        self.s3.put(self._key("desired.json"), json.dumps(body).encode(), "application/json")
+        self.storage.s3.put(self._key("desired.json"), json.dumps(body).encode(), "application/json")
 
     def heartbeat(self) -> dict[str, Any] | None:
-        if not self.s3.exists(self._key("heartbeat.json")):
+        if not self.storage.s3.exists(self._key("heartbeat.json")):
             return None
-        beat = json.loads(self.s3.get(self._key("heartbeat.json")))
+        beat = json.loads(self.storage.s3.get(self._key("heartbeat.json")))
         updated = datetime.fromisoformat(beat["updated_at"])
         beat["age_s"] = (datetime.now(UTC) - updated).total_seconds()
         return beat
@@ -210,6 +208,6 @@ class StreamerState(dg.ConfigurableResource):
         now = datetime.now(UTC)
         newest = None
         for hour in (now, now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)):
-            for info in self.s3.list(self.layout.raw(hour)):
+            for info in self.storage.s3.list(self.storage.raw_hour(hour)):
                 newest = max(newest or info.last_modified, info.last_modified)
         return (now - newest).total_seconds() if newest else None

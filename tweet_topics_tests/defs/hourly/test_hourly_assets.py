@@ -5,10 +5,10 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
-from tweet_topics.defs.hourly.hours import read_combined, read_filtered
+from tweet_topics.lib.combine import csv_to_table
 from tweet_topics.lib.filtering import FILTER_REASONS
-from tweet_topics.lib.layout import parse_partition_key
 from tweet_topics.lib.synthetic import FaultSpec
+from tweet_topics.storage.keys import parse_partition_key
 from tweet_topics_tests.helpers import materialize_range, seed
 
 ASSETS = [RAW_TWEETS, combined_tweets, filtered_tweets]
@@ -53,26 +53,30 @@ def test_backfill_range_in_one_run_matches_generated_input(resources, bucket):
         "filter_counts_reconcile": True,
     }
 
-    store, layout = resources["s3"], resources["layout"]
+    store, layout = resources["storage"].s3, resources["storage"]
     hour = parse_partition_key(keys[1])
-    quarantine = store.get(layout.combined(hour) + "quarantine.ndjson").decode().splitlines()
+    quarantine = store.get(layout.combined.hour_prefix(hour) + "quarantine.ndjson").decode().splitlines()
     assert len(quarantine) == seeded.expected[keys[1]]["malformed"]
     assert all({"source_key", "line_number", "reason", "line"} <= set(json.loads(q)) for q in quarantine)
-    corpus = read_filtered(store, layout, hour)
+    corpus = layout.filtered.read_parquet(hour, "tweets.parquet")
     assert corpus.num_rows == observations(result, "filtered_tweets")[keys[1]]["kept"]
     assert not any(corpus["is_retweet"].to_pylist())
     # Goddard tweets survive the blocklist's 'god'.
-    texts = [t for k in keys for t in read_filtered(store, layout, parse_partition_key(k))["clean_text"].to_pylist()]
+    texts = [
+        t
+        for k in keys
+        for t in layout.filtered.read_parquet(parse_partition_key(k), "tweets.parquet")["clean_text"].to_pylist()
+    ]
     assert any(t.startswith("goddard ") for t in texts)
-    rejected = pq.read_table(io.BytesIO(store.get(layout.filtered(hour) + "rejected.parquet")))
+    rejected = pq.read_table(io.BytesIO(store.get(layout.filtered.hour_prefix(hour) + "rejected.parquet")))
     assert set(rejected["reason"].to_pylist()) <= set(FILTER_REASONS)
 
 
 def test_rerun_replaces_hour_with_identical_bytes(resources, bucket):
     seeded = seed(resources, hours=1, faults=FAULTS)
     key = next(iter(seeded.expected))
-    store, layout = resources["s3"], resources["layout"]
-    prefix = layout.combined(parse_partition_key(key))
+    store, layout = resources["storage"].s3, resources["storage"]
+    prefix = layout.combined.hour_prefix(parse_partition_key(key))
     assert dg.materialize(ASSETS, resources=resources, partition_key=key).success
     first = {o.key: store.get(o.key) for o in store.list(prefix)}
     store.put(prefix + "stale-leftover.csv", b"old")
@@ -86,26 +90,7 @@ def test_rerun_replaces_hour_with_identical_bytes(resources, bucket):
 def test_empty_hour_is_not_a_failure(resources, bucket):
     result = dg.materialize(ASSETS, resources=resources, partition_key="2026-03-02-00:00")
     assert result.success
-    table = read_combined(resources["s3"], resources["layout"], parse_partition_key("2026-03-02-00:00"))
+    table = csv_to_table(
+        resources["storage"].combined.read_bytes(parse_partition_key("2026-03-02-00:00"), "tweets.csv")
+    )
     assert table.num_rows == 0 and "text" in table.column_names
-
-
-def test_spark_engine_writes_the_same_hour_as_arrow(resources, bucket, spark):
-    seeded = seed(resources, hours=1, faults=FAULTS)
-    key = next(iter(seeded.expected))
-    store, layout = resources["s3"], resources["layout"]
-    prefix = layout.combined(parse_partition_key(key))
-    assert dg.materialize(
-        [RAW_TWEETS, combined_tweets], resources=resources, partition_key=key, selection=[combined_tweets]
-    ).success
-    arrow_csv = store.get(prefix + "tweets.csv")
-    config = {"ops": {"combined_tweets": {"config": {"engine": "spark"}}}}
-    assert dg.materialize(
-        [RAW_TWEETS, combined_tweets],
-        resources=resources,
-        partition_key=key,
-        selection=[combined_tweets],
-        run_config=config,
-    ).success
-    assert json.loads(store.get(prefix + "metadata.json"))["engine"] == "spark"
-    assert store.get(prefix + "tweets.csv") == arrow_csv

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from tweet_topics.defs.ingest.sensors import raw_tweets_sensor
-from tweet_topics.lib.layout import partition_key
+from tweet_topics.storage.keys import partition_key
 from tweet_topics_tests.helpers import START, seed
 
 
@@ -17,15 +17,15 @@ def evaluate(resources, cursor=None):
 
 def test_closed_hours_are_requested_once_and_late_objects_rerequest(resources, bucket):
     seed(resources, hours=2, tweets_per_hour=20)
-    store, layout = resources["s3"], resources["layout"]
+    store, layout = resources["storage"].s3, resources["storage"]
     now = datetime.now(UTC)
     # The current hour is still open: it must not be requested.
-    store.put(f"{layout.raw(now)}stream-1-open-hour", b"{}\n")
+    store.put(f"{layout.raw_hour(now)}stream-1-open-hour", b"{}\n")
     # Closed hours must lie within the sensor's look-back: re-key the seeded objects to recent hours.
     recent = [now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=h) for h in (3, 2)]
     for hour_start, hour in zip((START, START + timedelta(hours=1)), recent, strict=True):
-        for info in list(store.list(layout.raw(hour_start))):
-            store.put(layout.raw(hour) + info.key.rsplit("/", 1)[1], store.get(info.key))
+        for info in list(store.list(layout.raw_hour(hour_start))):
+            store.put(layout.raw_hour(hour) + info.key.rsplit("/", 1)[1], store.get(info.key))
             store.delete_keys([info.key])
 
     first = evaluate(resources)
@@ -38,7 +38,7 @@ def test_closed_hours_are_requested_once_and_late_objects_rerequest(resources, b
     again = evaluate(resources, first.cursor)
     assert again.run_requests == [], "unchanged hours are not requested twice"
 
-    store.put(f"{layout.raw(recent[0])}stream-1-late-object", b"{}\n")
+    store.put(f"{layout.raw_hour(recent[0])}stream-1-late-object", b"{}\n")
     late = evaluate(resources, again.cursor)
     assert [r.partition_key for r in late.run_requests] == [partition_key(recent[0])]
     assert late.run_requests[0].run_key != first.run_requests[0].run_key

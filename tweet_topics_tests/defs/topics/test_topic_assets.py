@@ -1,17 +1,16 @@
 """The topic chain inside real `materialize` runs: moto S3, the shared local Spark session, planted topics."""
 
-import io
-
 import dagster as dg
-import pyarrow.parquet as pq
 import pytest
 
 from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
-from tweet_topics.defs.topics.assets import topic_corpus, topic_model, topic_terms, tweet_topic_assignments
-from tweet_topics.defs.topics.storage import ModelNotFound, load_pipeline_model, read_json
+from tweet_topics.defs.topics.assets import topic_corpus, topic_model, topic_terms
+from tweet_topics.defs.topics.assignments import tweet_topic_assignments
+from tweet_topics.defs.topics.spark_io import load_pipeline_model
 from tweet_topics.lib.evaluation import recovery_accuracy
-from tweet_topics.lib.layout import parse_partition_key
 from tweet_topics.lib.lda import TopicModelError
+from tweet_topics.storage.keys import parse_partition_key
+from tweet_topics.storage.versions import VersionNotFound
 from tweet_topics_tests.helpers import materialize_range, seed
 
 HOURLY = [RAW_TWEETS, combined_tweets, filtered_tweets]
@@ -23,9 +22,9 @@ TWEETS_PER_HOUR = 150  # 3,600 tweets -> about 2,500 documents after filtering
 @pytest.fixture(scope="module")
 def pipeline(resources, spark):
     """Seed a day, run the hourly assets, fit the model and score every hour, once for this module."""
-    from tweet_topics.cli import ensure_bucket
+    from tweet_topics.storage.clients import ensure_bucket
 
-    store = resources["s3"]
+    store = resources["storage"].s3
     ensure_bucket(store.aws.client("s3"), store.bucket, "us-east-1")
     store.delete_keys([o.key for o in store.list("")])
     seeded = seed(resources, hours=HOURS, tweets_per_hour=TWEETS_PER_HOUR, seed_value=21)
@@ -41,10 +40,10 @@ def pipeline(resources, spark):
 
 
 def predictions(resources, keys):
-    store, layout = resources["s3"], resources["layout"]
+    predictions = resources["storage"].predictions
     for key in keys:
-        prefix = layout.predictions(parse_partition_key(key))
-        yield pq.read_table(io.BytesIO(store.get(prefix + "part.parquet"))), read_json(store, prefix + "metadata.json")
+        hour = parse_partition_key(key)
+        yield predictions.read_parquet(hour, "part.parquet"), predictions.read_metadata(hour)
 
 
 def test_planted_topics_are_recovered(pipeline, resources):
@@ -61,25 +60,25 @@ def test_planted_topics_are_recovered(pipeline, resources):
 
 
 def test_manifest_metrics_are_finite_and_versioned(pipeline, resources):
-    store, layout = resources["s3"], resources["layout"]
-    version = read_json(store, layout.models_prefix + "latest.json")["version"]
-    manifest = read_json(store, f"{layout.models_prefix}{version}/model.json")
+    store, models = resources["storage"].s3, resources["storage"].models
+    version = models.latest()
+    manifest = models.manifest(version)
     metrics = manifest["metrics"]
     for name in ("log_likelihood", "log_perplexity", "coherence_npmi", "topic_diversity"):
         assert isinstance(metrics[name], float) and metrics[name] == metrics[name]
     assert metrics["k"] == 6 and len(manifest["topics"]) == 6 and len(manifest["candidates"]) == 3
     assert manifest["params"]["min_token_length"] <= 4
     assert {"nasa", "mars", "moon", "webb"} & set(t for topic in manifest["topics"] for t in topic["terms"])
-    terms_csv = store.get(f"{layout.models_prefix}{version}/topic_terms.csv").decode().splitlines()
+    terms_csv = store.get(models.key(version, "topic_terms.csv")).decode().splitlines()
     assert terms_csv[0] == '"topic","topic_name","rank","term","weight"' and len(terms_csv) == 1 + 6 * 10
     for _, meta in predictions(resources, pipeline["keys"][:2]):
         assert meta["model_version"] == version
 
 
 def test_save_load_round_trip_gives_same_predictions(pipeline, resources, spark):
-    store, layout = resources["s3"], resources["layout"]
-    version = read_json(store, layout.models_prefix + "latest.json")["version"]
-    model, _ = load_pipeline_model(store, layout, version)
+    storage = resources["storage"]
+    version = storage.models.latest()
+    model = load_pipeline_model(storage, version)
     from tweet_topics.lib.lda import dominant_topics
 
     rows = spark.createDataFrame(
@@ -101,16 +100,16 @@ def test_save_load_round_trip_gives_same_predictions(pipeline, resources, spark)
     again = dominant_topics(model.transform(frame.withColumn("processed_text", cleaned_text_column("clean_text"))))
     again_topics = {r["id"]: r["dominant_topic"] for r in again.select("id", "dominant_topic").collect()}
     assert again_topics == dict(zip(stored["id"].to_pylist(), stored["dominant_topic"].to_pylist(), strict=True))
-    with pytest.raises(ModelNotFound, match="not found"):
-        from tweet_topics.defs.topics.storage import resolve_model_version
-
-        resolve_model_version(store, layout, "doesnotexist")
+    with pytest.raises(VersionNotFound, match="not found"):
+        storage.models.resolve("doesnotexist")
+    with pytest.raises(ValueError, match="not a version name"):
+        storage.models.resolve("../..")
 
 
 def test_rescoring_an_hour_is_deterministic(pipeline, resources):
     key = pipeline["keys"][3]
-    store, layout = resources["s3"], resources["layout"]
-    prefix = layout.predictions(parse_partition_key(key))
+    store, layout = resources["storage"].s3, resources["storage"]
+    prefix = layout.predictions.hour_prefix(parse_partition_key(key))
     before = store.get(prefix + "part.parquet")
     assert dg.materialize(
         [*HOURLY, *TOPICS, tweet_topic_assignments],
@@ -158,7 +157,7 @@ def test_report_renders_in_a_real_browser(pipeline, resources, tmp_path):
     metadata = result.asset_materializations_for_node("topic_report")[0].metadata
     page = metadata["report"].value
     assert metadata["tweets"].value > 2000 and "| topic | name | top terms |" in metadata["summary"].value
-    store = resources["s3"]
+    store = resources["storage"].s3
     assert store.exists(metadata["s3"].value.split(store.bucket + "/", 1)[1])
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is installed by `make test` (apt package chromium)"

@@ -1,8 +1,11 @@
-"""AWS access for assets and jobs: boto3 clients from one place and a small S3 object store.
+"""AWS access for assets and jobs: the client resource and a small S3 object store.
 
-dagster-aws's ``S3Resource`` takes its endpoint at definition time; the local stack's endpoint is only
-known once ``local up`` has run (it picks a free port), so these resources resolve it at run time through
-``tweet_topics.aws`` - the same code path as prod, where the endpoint is simply unset.
+Why not dagster-aws's ``S3Resource``: its ``endpoint_url`` can be a ``dg.EnvVar`` resolved at run launch, but the
+local stack's endpoint is discovered from ``.local/stack.json`` (``local up`` picks a free port and may restart on
+another one while a ``dagster dev`` process keeps running), it gives only S3 clients (provisioning also needs IAM,
+Firehose, EC2, SSM and Logs from the same credentials), and it has no moto credentials for ``local``. So
+``AwsResource`` resolves the endpoint per client with ``storage.clients`` - the same code path as prod, where the
+endpoint is simply unset and boto3's default credential chain applies.
 """
 
 from __future__ import annotations
@@ -16,25 +19,32 @@ from typing import Any
 
 import dagster as dg
 
-from tweet_topics.aws import make_client
 from tweet_topics.settings import Settings
+from tweet_topics.storage.clients import client, endpoint_for
 
 
 class AwsResource(dg.ConfigurableResource):
     """Where AWS is: moto on 127.0.0.1 (``local``) or the default credential chain (``prod``)."""
 
-    env: str = "local"
-    region: str = "us-east-1"
-    endpoint_url: str | None = None
-    local_dir: str = str(Path(".local").resolve())
+    env: str
+    region: str
+    endpoint_url: str | None
+    stack_file: str  # where ``local up`` records the moto endpoint (local only)
 
-    def settings(self) -> Settings:
-        return Settings(
-            env=self.env, region=self.region, aws_endpoint_url=self.endpoint_url, local_dir=Path(self.local_dir)
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AwsResource:
+        return cls(
+            env=settings.env,
+            region=settings.region,
+            endpoint_url=settings.aws_endpoint_url,
+            stack_file=str(settings.stack_file),
         )
 
+    def endpoint(self) -> str | None:
+        return endpoint_for(self.env, self.endpoint_url, Path(self.stack_file))
+
     def client(self, service: str) -> Any:
-        return make_client(self.settings(), service)
+        return client(self.env, self.region, self.endpoint(), service)
 
 
 @dataclass(frozen=True)
@@ -90,15 +100,6 @@ class S3Store(dg.ConfigurableResource):
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self._s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
-
-    def upload_dir(self, local: Path, prefix: str) -> int:
-        """Upload every file under ``local`` to ``prefix``; returns the file count."""
-        s3 = self._s3()
-        count = 0
-        for path in sorted(p for p in local.rglob("*") if p.is_file()):
-            s3.upload_file(str(path), self.bucket, prefix + path.relative_to(local).as_posix())
-            count += 1
-        return count
 
     def download_prefix(self, prefix: str, local: Path) -> int:
         s3 = self._s3()

@@ -1,0 +1,88 @@
+"""``Storage``: the one resource of the data path - the bucket and every dataset in it, built from settings.
+
+Assets, sensors and checks take ``storage: Storage`` and use its datasets; none of them builds a key by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+
+from tweet_topics.settings import Settings
+from tweet_topics.storage.hourly import HourlyDataset
+from tweet_topics.storage.keys import hour_prefix
+from tweet_topics.storage.s3 import AwsResource, S3Store
+from tweet_topics.storage.versions import VersionedStore
+
+# The files of each hourly dataset (besides metadata.json, the commit marker).
+COMBINED_CSV = "tweets.csv"
+QUARANTINE = "quarantine.ndjson"
+FILTERED_PARQUET = "tweets.parquet"
+REJECTED_PARQUET = "rejected.parquet"
+PREDICTIONS_PARQUET = "part.parquet"
+CORPUS_MANIFEST = "manifest.json"
+MODEL_MANIFEST = "model.json"
+
+
+class Storage(dg.ConfigurableResource):
+    """Where every dataset lives; field values come from ``Settings`` (no defaults of its own)."""
+
+    s3: S3Store
+    raw_prefix: str
+    combined_prefix: str
+    filtered_prefix: str
+    corpus_prefix: str
+    models_prefix: str
+    predictions_prefix: str
+    reports_prefix: str
+    streamer_prefix: str
+    local_dir: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings, aws: AwsResource | None = None) -> Storage:
+        aws = aws or AwsResource.from_settings(settings)
+        prefixes = {name: getattr(settings, name) for name in cls.model_fields if name.endswith("_prefix")}
+        return cls(s3=S3Store(aws=aws, bucket=settings.bucket), local_dir=str(settings.local_dir), **prefixes)
+
+    @property
+    def bucket(self) -> str:
+        return self.s3.bucket
+
+    def raw_hour(self, hour: datetime) -> str:
+        """Firehose's own layout: ``<raw prefix>YYYY/MM/DD/HH/`` (read-only for the project)."""
+        return hour_prefix(self.raw_prefix, hour)
+
+    @property
+    def combined(self) -> HourlyDataset:
+        return HourlyDataset("combined_tweets", self.combined_prefix, (COMBINED_CSV, QUARANTINE), self.s3)
+
+    @property
+    def filtered(self) -> HourlyDataset:
+        return HourlyDataset("filtered_tweets", self.filtered_prefix, (FILTERED_PARQUET, REJECTED_PARQUET), self.s3)
+
+    @property
+    def predictions(self) -> HourlyDataset:
+        return HourlyDataset("tweet_topic_assignments", self.predictions_prefix, (PREDICTIONS_PARQUET,), self.s3)
+
+    @property
+    def corpus(self) -> VersionedStore:
+        return VersionedStore(
+            "topic corpus", self.corpus_prefix, CORPUS_MANIFEST, self.s3, self.local_path("cache", "corpus")
+        )
+
+    @property
+    def models(self) -> VersionedStore:
+        return VersionedStore(
+            "topic model", self.models_prefix, MODEL_MANIFEST, self.s3, self.local_path("cache", "models")
+        )
+
+    def streamer_key(self, name: str) -> str:
+        return self.streamer_prefix + name
+
+    def local_path(self, *parts: str) -> Path:
+        """A directory under the local dir (Spark staging, caches, report copies)."""
+        path = Path(self.local_dir).resolve().joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
