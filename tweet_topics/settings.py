@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -54,6 +55,14 @@ AWS_REGIONS = frozenset(
 )
 _BUCKET = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^(?:[A-Za-z0-9!_.*'()-]+/)+$")
+# The master URLs Spark itself accepts (SparkContext.createTaskScheduler), so a typo fails at load, not at the
+# first Spark step: local, local[N], local[*], local[N|*,M], spark://h:p[,h:p…], yarn, k8s://…, mesos://….
+_SPARK_MASTER = re.compile(
+    r"^(?:local(?:\[(?:[1-9]\d*|\*)(?:\s*,\s*[1-9]\d*)?\])?"
+    r"|spark://[\w.-]+:\d{1,5}(?:,[\w.-]+:\d{1,5})*"
+    r"|yarn|k8s://\S+|mesos://\S+)$"
+)
+PARTITION_FORMAT = "%Y-%m-%d-%H:%M"
 
 
 class SettingsError(ValueError):
@@ -82,7 +91,7 @@ class Settings(BaseModel):
     spark_master: str = "local[*]"
     spark_driver_memory: str = Field("4g", pattern=r"^\d+[mgMG]$")
     local_dir: Path = PROJECT_ROOT / ".local"
-    partitions_start: str = Field("2026-01-01-00:00", pattern=r"^\d{4}-\d{2}-\d{2}-\d{2}:00$")
+    partitions_start: str = "2026-01-01-00:00"
 
     @field_validator("region")
     @classmethod
@@ -121,6 +130,28 @@ class Settings(BaseModel):
             return None
         if not re.match(r"^https?://[^\s/]+(:\d+)?/?$", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("partitions_start")
+    @classmethod
+    def _partition_hour(cls, value: str) -> str:
+        """A real calendar hour on the hour (``2026-02-30-00:00`` has the right shape but is no date)."""
+        try:
+            parsed = datetime.strptime(value, PARTITION_FORMAT)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.minute or parsed.strftime(PARTITION_FORMAT) != value:
+            raise ValueError(f"{value!r} is not an hour as YYYY-MM-DD-HH:00 (e.g. 2026-11-28-00:00)")
+        return value
+
+    @field_validator("spark_master")
+    @classmethod
+    def _spark_master(cls, value: str) -> str:
+        if not _SPARK_MASTER.match(value):
+            raise ValueError(
+                f"{value!r} is not a Spark master URL (local, local[N], local[*], local[N,M], spark://host:port, "
+                "yarn, k8s://…, mesos://…)"
+            )
         return value
 
     @property

@@ -26,12 +26,37 @@ def test_defaults_are_local():
             {"TWEET_TOPICS_ENV": "prod", "TWEET_TOPICS_AWS_ENDPOINT_URL": "http://127.0.0.1:1"},
             "TWEET_TOPICS_AWS_ENDPOINT_URL",
         ),
+        ({"TWEET_TOPICS_PARTITIONS_START": "2026-02-30-00:00"}, "TWEET_TOPICS_PARTITIONS_START"),
+        ({"TWEET_TOPICS_PARTITIONS_START": "2026-02-28-05:30"}, "TWEET_TOPICS_PARTITIONS_START"),
+        ({"TWEET_TOPICS_PARTITIONS_START": "2026-02-28"}, "TWEET_TOPICS_PARTITIONS_START"),
+        ({"TWEET_TOPICS_SPARK_MASTER": "garbage"}, "TWEET_TOPICS_SPARK_MASTER"),
+        ({"TWEET_TOPICS_SPARK_MASTER": "local[0]"}, "TWEET_TOPICS_SPARK_MASTER"),
+        ({"TWEET_TOPICS_SPARK_MASTER": "spark://host-without-port"}, "TWEET_TOPICS_SPARK_MASTER"),
     ],
 )
 def test_bad_setting_names_the_variable(env, named):
     with pytest.raises(SettingsError) as info:
         load_settings(env)
     assert named in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "master",
+    [
+        "local",
+        "local[2]",
+        "local[*]",
+        "local[4,2]",
+        "local[*,3]",
+        "spark://a:7077",
+        "spark://a:7077,b.c:7078",
+        "yarn",
+        "k8s://https://10.0.0.1:6443",
+        "mesos://zk://zk1:2181/mesos",
+    ],
+)
+def test_spark_masters_spark_accepts_are_accepted(master):
+    assert load_settings({"TWEET_TOPICS_SPARK_MASTER": master}).spark_master == master
 
 
 def test_bad_setting_fails_definitions_load():
