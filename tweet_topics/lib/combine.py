@@ -8,9 +8,11 @@ every non-empty line ends up kept, quarantined (with its reason) or counted as a
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +33,7 @@ from tweet_topics.lib.records import (
     record_from_legacy_line,
     validate_record,
 )
+from tweet_topics.lib.storable import CANONICAL_TIME, MAX_LINE_BYTES, TIME_FIELDS, storable
 
 LIST_SEPARATOR = "|"
 _ARROW_TYPES: dict[str, pa.DataType] = {}
@@ -60,7 +63,9 @@ class CombineResult:
 
 
 def _parse_line(line: bytes, is_unterminated_last: bool) -> dict[str, Any]:
-    """One raw line -> validated record, or RecordError with a reason."""
+    """One raw line -> validated, storable record, or RecordError with a reason."""
+    if len(line) > MAX_LINE_BYTES:
+        raise RecordError("oversize_line", f"{len(line)} bytes > {MAX_LINE_BYTES}")
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -71,15 +76,25 @@ def _parse_line(line: bytes, is_unterminated_last: bool) -> dict[str, Any]:
         except ValueError as exc:
             reason = "truncated_line" if is_unterminated_last else "invalid_json"
             raise RecordError(reason, str(exc)[:80]) from None
-        return validate_record(obj)
+        return storable(validate_record(obj))
     if "\t" in text:
-        return record_from_legacy_line(text)
+        return storable(record_from_legacy_line(text))
     raise RecordError("unrecognized_line", "neither a JSON record nor a legacy TAB record")
 
 
 _JSON_SCHEMA = pa.schema(
     [pa.field(n, pa.list_(pa.string()) if n in LIST_FIELDS else t) for n, t in _ARROW_TYPES.items()]
 )
+
+
+QUARANTINE_LINE_BYTES = 64 * 1024
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_long_line(body: bytes) -> bool:
+    if len(body) <= MAX_LINE_BYTES:
+        return False
+    return any(len(line) > MAX_LINE_BYTES for line in body.split(b"\n"))
 
 
 def _fast_object(key: str, body: bytes) -> pa.Table | None:
@@ -89,6 +104,12 @@ def _fast_object(key: str, body: bytes) -> pa.Table | None:
     mismatch, or a record that fails validation. Accepted objects give exactly what the slow path would.
     """
     if not body.endswith(b"\n") or b"\n\n" in body or b"\r" in body or not body.startswith(b"{"):
+        return None
+    if _SURROGATE_ESCAPE.search(body) or _has_long_line(body):
+        return None  # the line path quarantines these with their reason
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
         return None
     try:
         table = pajson.read_json(
@@ -108,6 +129,14 @@ def _fast_object(key: str, body: bytes) -> pa.Table | None:
     ok = ok and every(pc.utf8_is_digit(table["id"]))
     for name in ("created_at", "text", "author_id"):
         ok = ok and every(pc.greater(pc.utf8_length(table[name]), 0))
+    for name in TIME_FIELDS:  # only canonical UTC times; others are normalized (or quarantined) line by line
+        column = table[name]
+        if column.null_count < len(column):
+            ok = ok and every(pc.or_(pc.is_null(column), pc.match_substring_regex(column, CANONICAL_TIME.pattern)))
+    for name in RECORD_FIELDS:
+        if pa.types.is_floating(table.schema.field(name).type):
+            ok = ok and not bool(pc.any(pc.is_nan(pc.fill_null(table[name], 0.0))).as_py())
+            ok = ok and not bool(pc.any(pc.is_inf(pc.fill_null(table[name], 0.0))).as_py())
     if not ok or table.num_rows == 0:
         return None
     columns = {}
@@ -129,11 +158,14 @@ def parse_row(key: str, number: int, line: bytes, last: bool) -> tuple[dict[str,
     ``last`` marks the final line of an object without a trailing newline (a truncated write)."""
     try:
         record = _parse_line(line, last)
-    except RecordError as exc:
+    except (RecordError, RecursionError, ValueError, TypeError, OverflowError) as exc:
+        if not isinstance(exc, RecordError):  # anything unexpected about one line is that line's problem
+            exc = RecordError("unreadable_line", f"{type(exc).__name__}: {str(exc)[:60]}")
+        kept = line[:QUARANTINE_LINE_BYTES]  # an oversize line is kept as its head, its length and its hash
         try:
-            raw, encoding = line.decode("utf-8"), "utf-8"
+            raw, encoding = kept.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            raw, encoding = base64.b64encode(line).decode(), "base64"
+            raw, encoding = base64.b64encode(kept).decode(), "base64"
         entry = {
             "source_key": key,
             "line_number": number,
@@ -142,6 +174,8 @@ def parse_row(key: str, number: int, line: bytes, last: bool) -> tuple[dict[str,
             "line": raw,
             "encoding": encoding,
         }
+        if len(line) > QUARANTINE_LINE_BYTES:
+            entry.update(line_bytes=len(line), line_sha256=hashlib.sha256(line).hexdigest(), truncated=True)
         return None, entry
     for name in LIST_FIELDS:
         record[name] = LIST_SEPARATOR.join(record[name])

@@ -1,0 +1,57 @@
+"""The last gate before a record becomes a CSV/parquet row: every value must be one the files can hold.
+
+A valid JSON record can still break the files or the next asset: an id too big for int64, a list element that
+is not a string, a lone surrogate that cannot be encoded as UTF-8, a time with an offset that would be bucketed
+by string comparison, a 30 MB line. Each becomes a RecordError with a reason, so the line is quarantined and
+the hour goes on.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from tweet_topics.lib.records import LIST_FIELDS, RecordError, normalize_time
+
+MAX_LINE_BYTES = 1000 * 1024  # Firehose's record limit; a longer line is no tweet
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+CANONICAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+TIME_FIELDS = ("created_at", "user_joined")
+
+
+def _check_text(name: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RecordError(f"invalid_unicode:{name}", "lone surrogate") from None
+
+
+def storable(record: dict[str, Any]) -> dict[str, Any]:
+    """Return ``record`` with times normalized to UTC ``...Z``, or raise RecordError naming the field."""
+    for name, value in record.items():
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int):
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise RecordError(f"out_of_range:{name}", "outside int64")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise RecordError(f"out_of_range:{name}", str(value))
+        elif isinstance(value, str):
+            _check_text(name, value)
+        elif isinstance(value, list):
+            if name not in LIST_FIELDS or not all(isinstance(v, str) for v in value):
+                raise RecordError(f"bad_type:{name}", "list elements must be strings")
+            for element in value:
+                _check_text(name, element)
+    for name in TIME_FIELDS:
+        value = record.get(name)
+        if value is not None and not CANONICAL_TIME.match(value):
+            try:
+                record[name] = normalize_time(value)
+            except (RecordError, ValueError, OverflowError) as exc:
+                if name == "created_at":
+                    raise RecordError("bad_created_at", value[:40]) from exc
+                record[name] = None  # an unreadable join date is not worth losing the tweet
+    return record
