@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "TWEET_TOPICS_"
@@ -154,6 +154,21 @@ class Settings(BaseModel):
             )
         return value
 
+    @model_validator(mode="after")
+    def _prefixes_apart(self) -> Settings:
+        """Dataset prefixes may not be equal or nested: a run replacing its hour would delete the other's objects
+        (``TWEET_TOPICS_COMBINED_PREFIX=raw/tweets/`` once deleted the raw Firehose data)."""
+        names = [n for n in type(self).model_fields if n.endswith("_prefix")]
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                pa, pb = getattr(self, a), getattr(self, b)
+                if pa.startswith(pb) or pb.startswith(pa):
+                    raise ValueError(
+                        f"{env_name(a)}={pa!r} and {env_name(b)}={pb!r} overlap: dataset prefixes may not be "
+                        "equal or nested"
+                    )
+        return self
+
     @property
     def stack_file(self) -> Path:
         """Where ``local up`` records the moto server's endpoint and pid."""
@@ -183,9 +198,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
             message = error["msg"].removeprefix("Value error, ")
-            lines.append(f"{env_name(field)}: {message}")
+            lines.append(f"{env_name(str(error['loc'][0]))}: {message}" if error["loc"] else message)
         raise SettingsError("invalid tweet_topics settings:\n  " + "\n  ".join(lines)) from None
     if unknown:
         raise SettingsError(f"unknown setting {unknown[0]} (known: TWEET_TOPICS_ + {list(Settings.model_fields)})")

@@ -1,5 +1,5 @@
 """A snapshot of the asset graph (keys, deps, groups, partitions, checks, jobs): a refactor that changes the graph
-shows up here. After an intended change, regenerate with ``UPDATE_SNAPSHOTS=1 pytest tweet_topics_tests/test_asset_graph.py``.
+shows up here. After an intended change: ``UPDATE_SNAPSHOTS=1 pytest tweet_topics_tests/test_asset_graph.py``.
 """
 
 import json

@@ -44,7 +44,11 @@ class Storage(dg.ConfigurableResource):
     def from_settings(cls, settings: Settings, aws: AwsResource | None = None) -> Storage:
         aws = aws or AwsResource.from_settings(settings)
         prefixes = {name: getattr(settings, name) for name in cls.model_fields if name.endswith("_prefix")}
-        return cls(s3=S3Store(aws=aws, bucket=settings.bucket), local_dir=str(settings.local_dir), **prefixes)
+        return cls(
+            s3=S3Store(aws=aws, bucket=settings.bucket, protected_prefix=settings.raw_prefix),
+            local_dir=str(settings.local_dir),
+            **prefixes,
+        )
 
     @property
     def bucket(self) -> str:

@@ -59,6 +59,12 @@ class S3Store(dg.ConfigurableResource):
 
     aws: AwsResource
     bucket: str
+    protected_prefix: str  # the raw Firehose data: never deleted or replaced by the project
+
+    def _refuse_protected(self, keys: list[str]) -> None:
+        hit = next((k for k in keys if k.startswith(self.protected_prefix)), None)
+        if self.protected_prefix and hit is not None:
+            raise PermissionError(f"refusing to delete or replace {hit!r}: {self.protected_prefix!r} is read-only")
 
     def _s3(self) -> Any:
         return self.aws.client("s3")
@@ -118,6 +124,7 @@ class S3Store(dg.ConfigurableResource):
         (the metadata file readers look for) last, and stale objects under the prefix are deleted. A failure
         before the copies leaves the previous version untouched.
         """
+        self._refuse_protected([prefix])
         s3 = self._s3()
         staging = f"_staging/{uuid.uuid4().hex}/"
         names = sorted(objects, key=lambda n: n == commit_last)
@@ -135,6 +142,7 @@ class S3Store(dg.ConfigurableResource):
             self.delete_keys([staging + name for name in names])
 
     def delete_keys(self, keys: list[str]) -> None:
+        self._refuse_protected(keys)
         s3 = self._s3()
         for start in range(0, len(keys), 1000):
             chunk = keys[start : start + 1000]

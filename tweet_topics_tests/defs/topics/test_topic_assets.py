@@ -11,6 +11,7 @@ from tweet_topics.lib.evaluation import recovery_accuracy
 from tweet_topics.lib.lda import TopicModelError
 from tweet_topics.storage.keys import parse_partition_key
 from tweet_topics.storage.versions import VersionNotFound
+from tweet_topics_tests.conftest import empty_bucket
 from tweet_topics_tests.helpers import materialize_range, seed
 
 HOURLY = [RAW_TWEETS, combined_tweets, filtered_tweets]
@@ -26,7 +27,7 @@ def pipeline(resources, spark):
 
     store = resources["storage"].s3
     ensure_bucket(store.aws.client("s3"), store.bucket, "us-east-1")
-    store.delete_keys([o.key for o in store.list("")])
+    empty_bucket(store)
     seeded = seed(resources, hours=HOURS, tweets_per_hour=TWEETS_PER_HOUR, seed_value=21)
     keys = sorted(seeded.expected)
     assert materialize_range(HOURLY, resources, keys[0], keys[-1]).success
