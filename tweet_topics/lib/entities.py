@@ -1,48 +1,144 @@
-"""Hashtag, mention and URL extraction from tweet text, following the rules X's twitter-text uses.
+"""Hashtags, mentions and URLs in tweet text, found the way X's twitter-text finds them; and X's text conventions.
 
-Used when a payload carries no ``entities`` block (v1.1 archives, replays, legacy rows).
+Extraction is used when a payload carries no ``entities`` block (v1.1 archives, replays, legacy rows), so it has to
+agree with what X itself would have put there. The reference is twitter-text's conformance suite
+(``conformance/extract.yml``, v3.1.0; a copy is in ``tweet_topics_tests/data/twitter-text``):
+
+- URLs come from ``twitter-text-parser``, a port of twitter-text's URL extractor that passes that suite: X's
+  gTLD/ccTLD lists, punycode, IDNA validation of hosts, directional marks, the 40-character t.co slug limit.
+- Hashtags and mentions follow twitter-text's published rules (its ``Regex`` and ``Extractor``), written here with
+  the ``regex`` module for Unicode letter, mark and digit classes that ``re`` lacks.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import emoji
+import regex
+from twitter_text import extract_urls_with_indices
 
-# A hashtag starts after a non-word character (or the start), may use any unicode letter or digit,
-# and must contain at least one non-digit; ``#`` or the full-width ``＃`` both start one.
-_HASHTAG = re.compile(r"(?<![\w&#＃])[#＃](\w*[^\W\d]\w*)")
-# Mentions are 1-15 word characters; an ``@`` preceded by a word character (an e-mail) is no mention.
-_MENTION = re.compile(r"(?<![\w@＠])[@＠](\w{1,15})(?![\w@＠])")
-# URLs with a scheme, or bare domains with a known top-level domain.
-_URL = re.compile(
-    r"(?<![\w@.])(?:https?://[^\s<>\"]+|(?:www\.)?(?:[a-z0-9-]+\.)+(?:com|org|net|gov|edu|io|co|ly|me|ai|"
-    r"int|space|info|news|tv|uk|de|fr|in|jp|au|ca)(?:/[^\s<>\"]*)?)",
-    re.IGNORECASE,
+# --- hashtags ----------------------------------------------------------------------------------------------------
+# Besides letters, marks and decimal digits, twitter-text lets these into a hashtag: underscore, ZWNJ and ZWJ
+# (Persian, Sinhala), Cyrillic paiyerok, Hebrew maqaf/geresh/gershayim, fullwidth tilde and wave dash, Japanese
+# voiced sound marks, double hyphen, katakana middle dot, ditto mark, Tibetan tsheg and the middle dot (Catalan).
+_HASHTAG_SPECIALS = "_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0\u30fb\u3003\u0f0b\u0f0c\u00b7"
+_HASHTAG_ALPHA = r"[\p{L}\p{M}]"
+_HASHTAG_ALNUM = rf"[\p{{L}}\p{{M}}\p{{Nd}}{_HASHTAG_SPECIALS}]"
+_HASHTAG = regex.compile(
+    # Boundary: the start, an emoji variation selector, or any one character that could not be part of a hashtag
+    # and is not '&' (``&#39;`` is no hashtag). It is consumed, as in twitter-text, so scanning matches its results.
+    rf"(?:^|[\uFE0E\uFE0F]|(?!{_HASHTAG_ALNUM}|&).)"
+    # A hash sign that does not start a keycap emoji (#️⃣).
+    r"[#＃](?![\uFE0F\u20E3])"
+    # The tag: letters, marks, digits and the specials, with at least one letter or mark (``#123`` is no hashtag).
+    rf"({_HASHTAG_ALNUM}*{_HASHTAG_ALPHA}{_HASHTAG_ALNUM}*)",
+    regex.DOTALL,
 )
-_TRAILING_PUNCT = ".,;:!?)]}'\"…"
+# A tag followed by another hash sign or by ``://`` is not one (``#tag#tag``, ``#http://...``).
+_HASHTAG_END = regex.compile(r"[#＃]|://")
+
+# --- mentions ----------------------------------------------------------------------------------------------------
+_LATIN_ACCENTS = (
+    "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263\u0268\u026f"
+    "\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
+)
+_MENTION = regex.compile(
+    # Preceded by the start or a character that cannot continue a word, an e-mail, a hashtag or a cashtag;
+    # ``RT``/``RT:`` glued to the ``@`` in any case counts as a boundary (old-style retweets).
+    r"(?:^|[^a-zA-Z0-9_!#$%&*@＠]|(?:^|[^a-zA-Z0-9_+~.-])(?:rt|RT|rT|Rt):?)"
+    # The screen name (twitter-text accepts up to 20 characters), then an optional list slug.
+    r"[@＠]([a-zA-Z0-9_]{1,20})(/[a-zA-Z][a-zA-Z0-9_-]{0,24})?"
+)
+# A name followed by another at sign (``@a@b``, an e-mail), an accented latin letter or ``://`` is not a mention.
+_MENTION_END = regex.compile(rf"[@＠{_LATIN_ACCENTS}]|://")
+
+# --- X's text conventions ----------------------------------------------------------------------------------------
+_X_ESCAPES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_X_ESCAPED = re.compile("&(?:amp|lt|gt);")
 _WHITESPACE = re.compile(r"\s+")
 _RT_PREFIX = re.compile(r"^RT @\w+:\s*")
 
+Span = tuple[int, int]
+
+
+def _without_overlaps(spans: Iterable[tuple[Span, bool]]) -> list[Span]:
+    """Spans kept after twitter-text's overlap rule: in order of start, one overlapping an earlier kept one goes.
+
+    Each item is ``(span, wanted)``; only the wanted spans that survive are returned (hashtags among URLs).
+    """
+    kept: list[Span] = []
+    last_end = -1
+    for (start, end), wanted in sorted(spans, key=lambda item: item[0][0]):
+        if start < last_end:
+            continue
+        last_end = end
+        if wanted:
+            kept.append((start, end))
+    return kept
+
+
+def _hashtag_spans(text: str) -> list[Span]:
+    """Spans of the tag text (without the hash sign), before checking for URLs."""
+    spans = []
+    for match in _HASHTAG.finditer(text):
+        if _HASHTAG_END.match(text, match.end()):
+            continue
+        spans.append(match.span(1))
+    return spans
+
+
+def _url_spans(text: str) -> list[Span]:
+    return [(u["indices"][0], u["indices"][1]) for u in extract_urls_with_indices(text)]
+
 
 def extract_hashtags(text: str) -> list[str]:
-    """Hashtag bodies without ``#``, in order of appearance."""
-    return _HASHTAG.findall(text)
+    """Hashtag bodies without the hash sign, in order; a ``#`` inside a URL (a fragment) is not a hashtag."""
+    if "#" not in text and "＃" not in text:
+        return []
+    tags = _hashtag_spans(text)
+    if not tags:
+        return []
+    urls = _url_spans(text)
+    if urls:
+        # A hashtag's own span starts at its hash sign, one before the tag text.
+        entities = [((start - 1, end), True) for start, end in tags] + [(span, False) for span in urls]
+        tags = [(start + 1, end) for start, end in _without_overlaps(entities)]
+    return [text[start:end] for start, end in tags]
 
 
 def extract_mentions(text: str) -> list[str]:
-    """Mentioned usernames without ``@``; e-mail addresses are not mentions."""
-    return _MENTION.findall(text)
+    """Mentioned screen names without the at sign, in order; list references (``@user/list``) are not mentions."""
+    if "@" not in text and "＠" not in text:
+        return []
+    names = []
+    for match in _MENTION.finditer(text):
+        if _MENTION_END.match(text, match.end()) or match.group(2):
+            continue
+        names.append(match.group(1))
+    return names
 
 
 def extract_urls(text: str) -> list[str]:
-    """URLs with or without scheme; trailing sentence punctuation is not part of a URL."""
-    urls = []
-    for match in _URL.findall(text):
-        url = match.rstrip(_TRAILING_PUNCT)
-        if url:
-            urls.append(url)
-    return urls
+    """URLs as they appear in the text, with or without a scheme, trailing punctuation left out."""
+    return [u["url"] for u in extract_urls_with_indices(text)]
+
+
+def unescape_x_text(text: str) -> str:
+    """Undo X's HTML escaping of tweet text (``&amp;``, ``&lt;``, ``&gt;``; X escapes nothing else).
+
+    One pass, so a literal ``&lt;`` typed by a user (sent as ``&amp;lt;``) stays ``&lt;``; no other entity is
+    touched, since X leaves everything else as typed.
+    """
+    if "&" not in text:
+        return text
+    return _X_ESCAPED.sub(lambda match: _X_ESCAPES[match.group()], text)
+
+
+def escape_x_text(text: str) -> str:
+    """X's escaping of tweet text, the inverse of ``unescape_x_text`` (for writing text as X sent it)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def strip_retweet_prefix(text: str) -> tuple[str, bool]:

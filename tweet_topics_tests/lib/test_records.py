@@ -2,7 +2,6 @@ import json
 
 import pytest
 
-from tweet_topics.lib.entities import clean_text, extract_hashtags, extract_mentions, extract_urls
 from tweet_topics.lib.records import (
     LEGACY_FIELDS,
     RECORD_FIELDS,
@@ -86,12 +85,35 @@ def test_bad_payloads_are_rejected_with_reason(payload, reason):
     assert info.value.reason == reason
 
 
-def test_entities_from_text_follow_x_rules():
-    text = "Launch! #Artemis #日本 #123 mail me@example.com @NASA_Webb, see nasa.gov/webb. (https://t.co/x1)"
-    assert extract_hashtags(text) == ["Artemis", "日本"]
-    assert extract_mentions(text) == ["NASA_Webb"]
-    assert extract_urls(text) == ["nasa.gov/webb", "https://t.co/x1"]
-    assert clean_text("Wow 🚀🚀\tliftoff\n now") == "Wow liftoff now"
+def test_x_html_escapes_are_undone_in_real_v2_records():
+    records = {r["id"]: r for r in (record_from_payload(p) for p in real_payloads())}
+    for record in records.values():
+        for field in ("text", "clean_text"):
+            assert not any(e in record[field] for e in ("&amp;", "&lt;", "&gt;")), (record["id"], record[field])
+    # The payload says "sex &amp; drug"; the record says what the author typed.
+    assert "for sex & drug #" in records["1374396138548125701"]["text"]
+    assert "for sex & drug " in records["1374396138548125701"]["clean_text"]
+    # A retweet takes the original's text from includes.tweets, unescaped the same way.
+    assert "illegal immigration & crossings" in records["1374396110425399302"]["text"]
+
+
+def test_x_html_escapes_are_undone_in_v1_and_legacy_records():
+    status = {
+        "id_str": "1477000000000000002",
+        "created_at": "Fri Dec 31 19:58:56 +0000 2021",
+        "text": "Webb &amp; Hubble &lt;3 #JWST https://t.co/a?x=1&amp;y=2",
+        "user": {"id_str": "42", "screen_name": "jdoe"},
+    }
+    record = record_from_v1(status)
+    assert record["text"] == "Webb & Hubble <3 #JWST https://t.co/a?x=1&y=2"
+    assert record["clean_text"] == record["text"]
+    # No entities block: they come from the unescaped text, so the URL keeps its query intact.
+    assert record["hashtags"] == ["JWST"] and record["urls"] == ["https://t.co/a?x=1&y=2"]
+    # The legacy writer stores text escaped, as the reference stored X's text; reading it back undoes that once.
+    line = legacy_line_from_record(record)
+    assert "Webb &amp; Hubble &lt;3" in line
+    back = record_from_legacy_line(line)
+    assert back["text"] == record["text"] and back["clean_text"] == record["clean_text"]
 
 
 def test_legacy_tab_round_trip_and_malformed():

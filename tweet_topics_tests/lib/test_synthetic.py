@@ -1,3 +1,4 @@
+import hashlib
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -52,3 +53,15 @@ def test_render_hour_uses_firehose_layout_and_injects_faults():
         assert key.startswith("raw/tweets/2026/03/01/05/stream-1-2026-03-01-05-")
     assert rendered.expected_malformed == {"invalid_json": 2, "missing_field:text": 1, "truncated_line": 1}
     assert not rendered.objects[-1][1].endswith(b"\n")
+
+
+def test_same_seed_gives_the_same_tweets_across_versions():
+    """Benchmarks and demos compare runs by seed: a change to the word lists or the draws must be deliberate."""
+    digest = hashlib.sha256()
+    for t in tweets(n=200):
+        digest.update(json.dumps(t.payload, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(f"{t.topic}/{t.kind}\n".encode())
+    assert digest.hexdigest() == "ef03640df2fac5c93246be6457d9f65119a797c8b7b1c0fbe7cd5210d397da27"
+    faults = FaultSpec(malformed_json=1, duplicates=2)
+    rendered = render_hour(tweets(n=200), HOUR, "raw/", "s", n_objects=3, seed=3, faults=faults)
+    assert rendered.objects[0][0] == "raw/2026/03/01/05/s-1-2026-03-01-05-14-59-f56f2942-0008-484a-8d6d-3cd4104952a9"
