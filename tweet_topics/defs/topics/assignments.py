@@ -13,18 +13,31 @@ from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, Storage
 from tweet_topics.storage.hourly import parquet_bytes
 from tweet_topics.storage.keys import parse_partition_key
 
+# Every column a report analysis reads, so a new chart never needs a re-join with filtered_tweets.
 ASSIGNMENT_COLUMNS = [
     "id",
     "created_at",
+    "lang",
+    "text",
     "clean_text",
     "source",
+    "author_id",
+    "user_name",
     "user_screen_name",
     "user_followers",
+    "user_friends",
+    "user_listed",
+    "user_statuses",
+    "user_favourites",
+    "user_verified",
+    "user_protected",
+    "user_joined",
+    "user_location",
     "in_reply_to_screen_name",
     "mentions",
     "hashtags",
-    "user_location",
     "place_country",
+    "place_country_code",
 ]
 SCORE_COLUMNS = ["topic_probabilities", "dominant_topic", "dominant_prob"]
 
