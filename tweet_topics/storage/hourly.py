@@ -1,26 +1,38 @@
-"""``HourlyDataset``: one hourly dataset in the bucket - its keys, files, commit marker, writer and readers.
+"""``HourlyDataset``: one hourly dataset in the bucket - its keys, files, commit object, writer and readers.
 
-Every hourly writer and reader goes through here. An hour lives under ``<prefix>YYYY/MM/DD/HH/`` and holds the
-dataset's ``files`` plus ``metadata.json``, the commit marker: it is written last, so an hour without it is not
-committed and readers refuse it.
+Every hourly writer and reader goes through here. An hour lives under ``<prefix>YYYY/MM/DD/HH/``:
+
+- each run writes its data files under its own immutable ``<run id>/`` folder;
+- then one commit object, ``_commit.json``, names them (key, sha256, bytes) with the hour's metadata. It is
+  written with a single conditional PutObject - ``IfNoneMatch='*'`` for the first commit, ``IfMatch`` on the
+  ETag seen when the run began otherwise - so a stale run can never overwrite a newer commit, and a run killed
+  before its commit leaves the previous version whole;
+- readers resolve files through the commit and verify their sha256, so they never see a mixed version.
+
+Files of replaced versions are deleted after the commit; leftovers of runs that died before committing are
+swept once they are older than ``SWEEP_AFTER`` (and a bucket lifecycle rule can expire them too).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from botocore.exceptions import ClientError
 
 from tweet_topics.storage.keys import hour_from_key, hour_prefix, partition_key
 from tweet_topics.storage.s3 import S3Store
 
-COMMIT_FILE = "metadata.json"
+COMMIT_FILE = "_commit.json"
+SWEEP_AFTER = timedelta(hours=6)
 CONTENT_TYPES = {
     ".csv": "text/csv; charset=utf-8",
     ".ndjson": "application/x-ndjson",
@@ -33,6 +45,22 @@ class HourNotCommitted(FileNotFoundError):
     """The hour has no committed output (its upstream asset was not materialized for it)."""
 
 
+class StaleCommit(RuntimeError):
+    """Another run committed the hour after this run began; this run's output was discarded, nothing overwritten."""
+
+
+class CorruptHour(RuntimeError):
+    """A committed file does not match the sha256 its commit recorded."""
+
+
+@dataclass(frozen=True)
+class CommitToken:
+    """What a run saw of an hour when it began: the commit's ETag (None: the hour had no commit yet)."""
+
+    etag: str | None
+    previous: dict[str, Any] | None
+
+
 def parquet_bytes(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
@@ -43,52 +71,137 @@ def content_type(name: str) -> str:
     return next((t for ext, t in CONTENT_TYPES.items() if name.endswith(ext)), "application/octet-stream")
 
 
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 @dataclass(frozen=True)
 class HourlyDataset:
     name: str  # the asset that writes it, used in messages
     prefix: str
-    files: tuple[str, ...]  # data files per hour, besides the commit marker
+    files: tuple[str, ...]  # data files per hour
     store: S3Store
 
     def hour_prefix(self, hour: datetime) -> str:
         return hour_prefix(self.prefix, hour)
 
-    def key(self, hour: datetime, file: str) -> str:
-        return self.hour_prefix(hour) + file
+    def commit_key(self, hour: datetime) -> str:
+        return self.hour_prefix(hour) + COMMIT_FILE
 
-    def uri(self, hour: datetime, file: str = "") -> str:
-        return f"s3://{self.store.bucket}/{self.key(hour, file)}"
+    def uri(self, hour: datetime) -> str:
+        return f"s3://{self.store.bucket}/{self.hour_prefix(hour)}"
 
-    def write_hour(self, hour: datetime, data: Mapping[str, bytes], metadata: Mapping[str, Any]) -> None:
-        """Replace the hour with exactly ``data`` (one entry per file) and ``metadata``, committed last."""
+    # -- writing -------------------------------------------------------------------------------------------
+    def begin(self, hour: datetime) -> CommitToken:
+        """Call before reading the inputs: the commit later succeeds only if nobody committed in between."""
+        try:
+            response = self.store.aws.client("s3").get_object(Bucket=self.store.bucket, Key=self.commit_key(hour))
+        except ClientError as exc:
+            if _code(exc) in ("NoSuchKey", "404", "NotFound"):
+                return CommitToken(None, None)
+            raise
+        return CommitToken(response["ETag"].strip('"'), json.loads(response["Body"].read()))
+
+    def write_hour(
+        self,
+        hour: datetime,
+        data: Mapping[str, bytes],
+        metadata: Mapping[str, Any],
+        token: CommitToken | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Write ``data`` (one entry per file) under a new run folder and commit it; returns the commit.
+
+        ``token`` is what :meth:`begin` returned when the run started (taken now if omitted); ``inputs``
+        records what was read (e.g. the raw fingerprint), so a later look can tell whether the inputs changed.
+        Raises StaleCommit if another run committed the hour since ``token`` was taken.
+        """
         if set(data) != set(self.files):
             raise ValueError(f"{self.name}: write_hour needs exactly {sorted(self.files)}, got {sorted(data)}")
-        objects = {name: (body, content_type(name)) for name, body in data.items()}
-        objects[COMMIT_FILE] = (json.dumps(dict(metadata), indent=2, sort_keys=True).encode(), "application/json")
-        self.store.replace_prefix(self.hour_prefix(hour), objects, commit_last=COMMIT_FILE)
+        token = token or self.begin(hour)
+        run_prefix = f"{self.hour_prefix(hour)}{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}/"
+        entries = {}
+        for name in self.files:
+            body = data[name]
+            self.store.put(run_prefix + name, body, content_type(name))
+            entries[name] = {"key": run_prefix + name, "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+        commit = {
+            "dataset": self.name,
+            "partition": partition_key(hour),
+            "committed_at": datetime.now(UTC).isoformat(),
+            "files": entries,
+            "metadata": dict(metadata),
+            "inputs": dict(inputs or {}),
+        }
+        condition = {"IfMatch": token.etag} if token.etag else {"IfNoneMatch": "*"}
+        try:
+            self.store.aws.client("s3").put_object(
+                Bucket=self.store.bucket,
+                Key=self.commit_key(hour),
+                Body=json.dumps(commit, indent=2, sort_keys=True).encode(),
+                ContentType="application/json",
+                **condition,
+            )
+        except ClientError as exc:
+            self.store.delete_keys([e["key"] for e in entries.values()])
+            if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise StaleCommit(
+                    f"{self.name} {partition_key(hour)}: another run committed this hour after this run began; "
+                    "its output was discarded and the newer commit kept"
+                ) from None
+            raise
+        self._clean(hour, commit, token)
+        return commit
+
+    def _clean(self, hour: datetime, commit: dict[str, Any], token: CommitToken) -> None:
+        """Delete the replaced version's files and stale leftovers of runs that never committed."""
+        live = {e["key"] for e in commit["files"].values()} | {self.commit_key(hour)}
+        replaced = {e["key"] for e in (token.previous or {}).get("files", {}).values()} - live
+        cutoff = datetime.now(UTC) - SWEEP_AFTER
+        stale = [
+            o.key for o in self.store.list(self.hour_prefix(hour)) if o.key not in live and o.last_modified < cutoff
+        ]
+        self.store.delete_keys(sorted(replaced | set(stale)))
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def read_commit(self, hour: datetime) -> dict[str, Any]:
+        try:
+            body = self.store.get(self.commit_key(hour))
+        except ClientError as exc:
+            if _code(exc) in ("NoSuchKey", "404", "NotFound"):
+                raise HourNotCommitted(
+                    f"{self.name} has no output for {partition_key(hour)}: materialize it first"
+                ) from None
+            raise
+        return json.loads(body)
 
     def is_committed(self, hour: datetime) -> bool:
-        return self.store.exists(self.key(hour, COMMIT_FILE))
-
-    def _require(self, hour: datetime) -> None:
-        if not self.is_committed(hour):
-            raise HourNotCommitted(f"{self.name} has no output for {partition_key(hour)}: materialize it first")
+        return self.store.exists(self.commit_key(hour))
 
     def read_metadata(self, hour: datetime) -> dict[str, Any]:
-        self._require(hour)
-        return json.loads(self.store.get(self.key(hour, COMMIT_FILE)))
+        return self.read_commit(hour)["metadata"]
 
-    def read_bytes(self, hour: datetime, file: str) -> bytes:
+    def file_key(self, hour: datetime, file: str, commit: Mapping[str, Any] | None = None) -> str:
+        """The key of ``file`` in the hour's committed version (for readers that fetch it themselves)."""
         if file not in self.files:
             raise ValueError(f"{self.name} has no file {file!r} (files: {list(self.files)})")
-        self._require(hour)
-        return self.store.get(self.key(hour, file))
+        return (commit or self.read_commit(hour))["files"][file]["key"]
+
+    def read_bytes(self, hour: datetime, file: str) -> bytes:
+        """The committed bytes of ``file``, verified against the commit's sha256."""
+        if file not in self.files:
+            raise ValueError(f"{self.name} has no file {file!r} (files: {list(self.files)})")
+        entry = self.read_commit(hour)["files"][file]
+        body = self.store.get(entry["key"])
+        if hashlib.sha256(body).hexdigest() != entry["sha256"]:
+            raise CorruptHour(f"{self.name} {partition_key(hour)}: {file} does not match its commit's sha256")
+        return body
 
     def read_parquet(self, hour: datetime, file: str, columns: list[str] | None = None) -> pa.Table:
         return pq.read_table(io.BytesIO(self.read_bytes(hour, file)), columns=columns)
 
     def committed_hours(self) -> list[datetime]:
-        """Hours whose commit marker exists, oldest first."""
+        """Hours with a commit object, oldest first."""
         hours = {
             hour
             for info in self.store.list(self.prefix)

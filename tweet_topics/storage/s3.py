@@ -52,6 +52,7 @@ class ObjectInfo:
     key: str
     size: int
     last_modified: datetime
+    etag: str = ""
 
 
 class S3Store(dg.ConfigurableResource):
@@ -76,7 +77,7 @@ class S3Store(dg.ConfigurableResource):
             kwargs["StartAfter"] = start_after
         for page in paginator.paginate(**kwargs):
             for obj in page.get("Contents", []):
-                yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"])
+                yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"], obj.get("ETag", "").strip('"'))
 
     def get(self, key: str) -> bytes:
         return self._s3().get_object(Bucket=self.bucket, Key=key)["Body"].read()

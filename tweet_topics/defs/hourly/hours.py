@@ -10,26 +10,30 @@ from typing import Any
 
 from tweet_topics.lib.combine import combine_objects, csv_to_table, quarantine_to_ndjson, table_to_csv
 from tweet_topics.lib.filtering import Blocklist, filter_tweets
+from tweet_topics.lib.hour_tracker import fingerprint
 from tweet_topics.storage.catalog import COMBINED_CSV, FILTERED_PARQUET, QUARANTINE, REJECTED_PARQUET, Storage
-from tweet_topics.storage.hourly import parquet_bytes
+from tweet_topics.storage.hourly import CommitToken, parquet_bytes
 from tweet_topics.storage.keys import partition_key
 
 
-def combine_hour(storage: Storage, hour: datetime, engine: str = "arrow", spark: Any = None) -> dict[str, Any]:
-    """Combine the raw objects of ``hour`` and atomically replace its combined outputs; returns the stats."""
-    keys = [o.key for o in storage.s3.list(storage.raw_hour(hour))]
-    objects = storage.s3.get_many(keys)
-    if engine == "spark":
-        from tweet_topics.lib.spark_combine import combine_objects_spark
+def combine_hour(storage: Storage, hour: datetime, token: CommitToken | None = None) -> dict[str, Any]:
+    """Combine the raw objects of ``hour`` and commit its combined outputs; returns the stats.
 
-        result = combine_objects_spark(objects, hour=hour, spark=spark)
-    else:
-        result = combine_objects(objects, hour=hour)
-    stats = dict(result.stats, partition=partition_key(hour), engine=engine)
+    The commit records the fingerprint of the raw objects actually read, and is refused (StaleCommit) if another
+    run committed the hour after this one began.
+    """
+    token = token or storage.combined.begin(hour)
+    listing = list(storage.s3.list(storage.raw_hour(hour)))
+    objects = storage.s3.get_many([o.key for o in listing])
+    result = combine_objects(objects, hour=hour)
+    raw_fingerprint = fingerprint((o.key, o.etag) for o in listing)
+    stats = dict(result.stats, partition=partition_key(hour), raw_fingerprint=raw_fingerprint)
     storage.combined.write_hour(
         hour,
         {COMBINED_CSV: table_to_csv(result.table), QUARANTINE: quarantine_to_ndjson(result.quarantine)},
         stats,
+        token=token,
+        inputs={"raw_fingerprint": raw_fingerprint, "raw_objects": len(listing)},
     )
     return stats
 
@@ -38,6 +42,8 @@ def filter_hour(
     storage: Storage, hour: datetime, blocklist: Blocklist, min_words: int, languages: tuple[str, ...]
 ) -> dict[str, Any]:
     """Filter one combined hour into the modeling corpus; returns per-reason counts."""
+    token = storage.filtered.begin(hour)
+    combined_commit = storage.combined.read_commit(hour)
     combined = csv_to_table(storage.combined.read_bytes(hour, COMBINED_CSV))
     result = filter_tweets(combined, blocklist, min_words=min_words, languages=languages)
     stats = dict(
@@ -48,6 +54,10 @@ def filter_hour(
         blocklist_terms=len(blocklist.terms),
     )
     storage.filtered.write_hour(
-        hour, {FILTERED_PARQUET: parquet_bytes(result.kept), REJECTED_PARQUET: parquet_bytes(result.rejected)}, stats
+        hour,
+        {FILTERED_PARQUET: parquet_bytes(result.kept), REJECTED_PARQUET: parquet_bytes(result.rejected)},
+        stats,
+        token=token,
+        inputs={"combined_commit": combined_commit["committed_at"]},
     )
     return stats

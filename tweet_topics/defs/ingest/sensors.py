@@ -1,5 +1,6 @@
 """raw_tweets_sensor: records closed raw hours and requests the hourly pipeline for them."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -7,6 +8,7 @@ import dagster as dg
 from tweet_topics.lib.hour_tracker import listing_start, plan, summarize
 from tweet_topics.partitions import HOURLY
 from tweet_topics.storage.catalog import Storage
+from tweet_topics.storage.hourly import HourNotCommitted
 from tweet_topics.storage.keys import partition_key
 
 hourly_pipeline_job = dg.define_asset_job(
@@ -21,42 +23,56 @@ GRACE = timedelta(minutes=5)
 LOOKBACK = timedelta(hours=72)
 
 
+def _committed(storage: Storage) -> Callable[[datetime], tuple[str, str] | None]:
+    """(commit id, raw fingerprint the commit read) of an hour's combined_tweets commit, or None."""
+
+    def lookup(hour: datetime) -> tuple[str, str] | None:
+        try:
+            commit = storage.combined.read_commit(hour)
+        except HourNotCommitted:
+            return None
+        return commit["committed_at"], commit.get("inputs", {}).get("raw_fingerprint", "")
+
+    return lookup
+
+
 @dg.sensor(job=hourly_pipeline_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> dg.SensorResult:
     """Watch the raw prefix; once an hour is closed, record it and run the hourly assets for it.
 
-    A late object changes that hour's fingerprint and so re-requests the hour (its run key changes too).
+    A late object changes that hour's fingerprint and so re-requests the hour (its run key changes too); an hour
+    whose commit read older objects than are there now is requested again.
     """
     now = datetime.now(UTC)
     raw_prefix = storage.raw_prefix
     start_after = listing_start(raw_prefix, now, LOOKBACK)
-    hours = summarize(((o.key, o.size) for o in storage.s3.list(raw_prefix, start_after)), raw_prefix)
-    due, cursor = plan(hours, context.cursor, now, FIREHOSE_BUFFER, GRACE, LOOKBACK)
+    hours = summarize(((o.key, o.size, o.etag) for o in storage.s3.list(raw_prefix, start_after)), raw_prefix)
+    due, cursor = plan(hours, context.cursor, now, FIREHOSE_BUFFER, GRACE, LOOKBACK, committed=_committed(storage))
     # A raw hour outside the partition range (e.g. before TWEET_TOPICS_PARTITIONS_START) is skipped, not fatal.
     first = HOURLY.start
-    outside = [h for h in due if h.hour < first]
+    outside = [r for r in due if r.summary.hour < first]
     if outside:
         context.log.warning(
             f"skipping {len(outside)} raw hour(s) before the first partition {partition_key(first)}: "
-            + ", ".join(partition_key(h.hour) for h in outside[:5])
+            + ", ".join(partition_key(r.summary.hour) for r in outside[:5])
         )
-    due = [h for h in due if h.hour >= first]
+    due = [r for r in due if r.summary.hour >= first]
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=f"{partition_key(h.hour)}:{h.fingerprint}",
-                partition_key=partition_key(h.hour),
+                run_key=r.run_key,
+                partition_key=partition_key(r.summary.hour),
                 tags={"tweet_topics/trigger": "raw_tweets_sensor"},
             )
-            for h in due
+            for r in due
         ],
         asset_events=[
             dg.AssetMaterialization(
                 asset_key="raw_tweets",
-                partition=partition_key(h.hour),
-                metadata={"objects": h.objects, "bytes": h.bytes, "fingerprint": h.fingerprint},
+                partition=partition_key(r.summary.hour),
+                metadata={"objects": r.summary.objects, "bytes": r.summary.bytes, "fingerprint": r.summary.fingerprint},
             )
-            for h in due
+            for r in due
         ],
         cursor=cursor,
     )

@@ -1,8 +1,6 @@
-import io
 import json
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
 from tweet_topics.lib.combine import csv_to_table
@@ -53,9 +51,9 @@ def test_backfill_range_in_one_run_matches_generated_input(resources, bucket):
         "filter_counts_reconcile": True,
     }
 
-    store, layout = resources["storage"].s3, resources["storage"]
+    layout = resources["storage"]
     hour = parse_partition_key(keys[1])
-    quarantine = store.get(layout.combined.hour_prefix(hour) + "quarantine.ndjson").decode().splitlines()
+    quarantine = layout.combined.read_bytes(hour, "quarantine.ndjson").decode().splitlines()
     assert len(quarantine) == seeded.expected[keys[1]]["malformed"]
     assert all({"source_key", "line_number", "reason", "line"} <= set(json.loads(q)) for q in quarantine)
     corpus = layout.filtered.read_parquet(hour, "tweets.parquet")
@@ -68,23 +66,27 @@ def test_backfill_range_in_one_run_matches_generated_input(resources, bucket):
         for t in layout.filtered.read_parquet(parse_partition_key(k), "tweets.parquet")["clean_text"].to_pylist()
     ]
     assert any(t.startswith("goddard ") for t in texts)
-    rejected = pq.read_table(io.BytesIO(store.get(layout.filtered.hour_prefix(hour) + "rejected.parquet")))
+    rejected = layout.filtered.read_parquet(hour, "rejected.parquet")
     assert set(rejected["reason"].to_pylist()) <= set(FILTER_REASONS)
 
 
 def test_rerun_replaces_hour_with_identical_bytes(resources, bucket):
     seeded = seed(resources, hours=1, faults=FAULTS)
     key = next(iter(seeded.expected))
-    store, layout = resources["storage"].s3, resources["storage"]
-    prefix = layout.combined.hour_prefix(parse_partition_key(key))
+    hour = parse_partition_key(key)
+    storage = resources["storage"]
+    combined = storage.combined
     assert dg.materialize(ASSETS, resources=resources, partition_key=key).success
-    first = {o.key: store.get(o.key) for o in store.list(prefix)}
-    store.put(prefix + "stale-leftover.csv", b"old")
+    first = combined.read_commit(hour)
+    first_bytes = {name: combined.read_bytes(hour, name) for name in combined.files}
     assert dg.materialize(ASSETS, resources=resources, partition_key=key).success
-    second = {o.key: store.get(o.key) for o in store.list(prefix)}
-    assert sorted(first) == sorted(second) == [prefix + n for n in ("metadata.json", "quarantine.ndjson", "tweets.csv")]
-    assert first == second
-    assert not list(store.list("_staging/"))
+    second = combined.read_commit(hour)
+    assert {name: combined.read_bytes(hour, name) for name in combined.files} == first_bytes
+    assert {n: f["sha256"] for n, f in first["files"].items()} == {n: f["sha256"] for n, f in second["files"].items()}
+    # The replaced version's files are gone: the hour holds its commit and the files it names, nothing else.
+    listed = sorted(o.key for o in storage.s3.list(combined.hour_prefix(hour)))
+    assert listed == sorted([combined.commit_key(hour), *(f["key"] for f in second["files"].values())])
+    assert not list(storage.s3.list("_staging/"))
 
 
 def test_empty_hour_is_not_a_failure(resources, bucket):

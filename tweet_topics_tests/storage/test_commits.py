@@ -1,0 +1,136 @@
+"""Atomic, conditional hour commits: a killed writer leaves the previous version whole, a stale run cannot
+overwrite a newer commit, and an hour committed from older raw objects is requested again by the sensor."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pytest
+
+from tweet_topics.defs.hourly.hours import combine_hour
+from tweet_topics.defs.ingest.sensors import raw_tweets_sensor
+from tweet_topics.storage.hourly import CorruptHour, StaleCommit
+from tweet_topics.storage.keys import partition_key
+
+HOUR = datetime(2026, 3, 1, 5, tzinfo=UTC)
+FILES = ("tweets.csv", "quarantine.ndjson")
+
+
+def version(n: int) -> dict[str, bytes]:
+    return {"tweets.csv": f"id\n{n}\n".encode(), "quarantine.ndjson": f'{{"v": {n}}}\n'.encode()}
+
+
+def test_a_stale_run_cannot_overwrite_a_newer_commit(resources, bucket):
+    combined = resources["storage"].combined
+    combined.write_hour(HOUR, version(1), {"v": 1})
+    stale = combined.begin(HOUR)
+    newer = combined.begin(HOUR)
+    combined.write_hour(HOUR, version(2), {"v": 2}, token=newer)
+    with pytest.raises(StaleCommit, match="another run committed"):
+        combined.write_hour(HOUR, version(3), {"v": 3}, token=stale)
+    assert combined.read_metadata(HOUR) == {"v": 2}
+    assert combined.read_bytes(HOUR, "tweets.csv") == b"id\n2\n"
+    # The refused run left nothing behind; the replaced version's files are gone too.
+    live = {f["key"] for f in combined.read_commit(HOUR)["files"].values()} | {combined.commit_key(HOUR)}
+    assert {o.key for o in resources["storage"].s3.list(combined.hour_prefix(HOUR))} == live
+
+
+def test_two_first_commits_race_and_one_wins(resources, bucket):
+    combined = resources["storage"].combined
+    first, second = combined.begin(HOUR), combined.begin(HOUR)
+    combined.write_hour(HOUR, version(1), {"v": 1}, token=first)
+    with pytest.raises(StaleCommit):
+        combined.write_hour(HOUR, version(2), {"v": 2}, token=second)
+    assert combined.read_metadata(HOUR) == {"v": 1}
+
+
+def test_readers_verify_the_commit_sha256(resources, bucket):
+    combined = resources["storage"].combined
+    commit = combined.write_hour(HOUR, version(1), {"v": 1})
+    resources["storage"].s3.put(commit["files"]["tweets.csv"]["key"], b"id\n666\n")
+    with pytest.raises(CorruptHour, match="sha256"):
+        combined.read_bytes(HOUR, "tweets.csv")
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    from datetime import UTC, datetime
+    from tweet_topics.settings import load_settings
+    from tweet_topics.storage.catalog import Storage
+
+    storage = Storage.from_settings(load_settings())
+    client = storage.s3.aws.client("s3")
+    target = sys.argv[1]
+
+    def die(params, **kwargs):
+        if params["Key"].endswith(target):
+            os._exit(9)  # the process dies right before this PutObject, as a kill would leave it
+
+    client.meta.events.register("before-parameter-build.s3.PutObject", die)
+    hour = datetime(2026, 3, 1, 5, tzinfo=UTC)
+    storage.combined.write_hour(hour, {"tweets.csv": b"id\\n2\\n3\\n", "quarantine.ndjson": b""}, {"v": 2})
+    """
+)
+
+
+@pytest.mark.parametrize("die_before", ["quarantine.ndjson", "_commit.json"])
+def test_a_writer_killed_mid_write_leaves_the_previous_version_whole(resources, bucket, die_before):
+    combined = resources["storage"].combined
+    combined.write_hour(HOUR, version(1), {"v": 1})
+    env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": resources["storage"].s3.aws.endpoint() or ""}
+    run = subprocess.run([sys.executable, "-c", KILL_SCRIPT, die_before], env=env, capture_output=True, timeout=60)
+    assert run.returncode == 9, run.stderr.decode()[-2000:]
+    assert combined.read_metadata(HOUR) == {"v": 1}
+    assert {n: combined.read_bytes(HOUR, n) for n in FILES} == version(1)
+
+
+def _evaluate(resources, cursor):
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context,
+    ):
+        return raw_tweets_sensor(context)
+
+
+def _raw_line(tweet_id: int) -> bytes:
+    record = {
+        "schema_version": 1,
+        "id": str(tweet_id),
+        "created_at": "2026-03-01T00:00:00Z",
+        "text": f"rocket launch number {tweet_id}",
+        "author_id": "1",
+    }
+    return json.dumps(record).encode() + b"\n"
+
+
+def test_an_hour_committed_from_older_raw_objects_is_requested_again(resources, bucket):
+    """Run 1 lists 2 objects, run 2 starts before run 1 commits and sees a late 3rd; run 1 commits first, so
+    run 2 is refused as stale. The sensor sees the commit read older objects and requests the hour again."""
+    storage = resources["storage"]
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    for n in (1, 2):
+        storage.s3.put(f"{storage.raw_hour(hour)}stream-{n}", b"".join(_raw_line(n * 100 + i) for i in range(100)))
+    tick = _evaluate(resources, None)
+    assert [r.partition_key for r in tick.run_requests] == [partition_key(hour)]
+    run1_token = storage.combined.begin(hour)
+    run2_token = storage.combined.begin(hour)
+    combine_hour(storage, hour, token=run1_token)  # run 1 read 200 records and commits first
+    storage.s3.put(f"{storage.raw_hour(hour)}stream-3-late", b"".join(_raw_line(300 + i) for i in range(100)))
+    tick = _evaluate(resources, tick.cursor)
+    assert [r.partition_key for r in tick.run_requests] == [partition_key(hour)]  # the late object changed it
+    with pytest.raises(StaleCommit):
+        combine_hour(storage, hour, token=run2_token)  # run 2 (all 300) began before run 1's commit
+    assert storage.combined.read_metadata(hour)["kept"] == 200
+    again = _evaluate(resources, tick.cursor)
+    assert [r.partition_key for r in again.run_requests] == [partition_key(hour)], "commit read older objects"
+    assert again.run_requests[0].run_key != tick.run_requests[0].run_key
+    combine_hour(storage, hour)
+    assert storage.combined.read_metadata(hour)["kept"] == 300
+    settled = _evaluate(resources, again.cursor)
+    assert settled.run_requests == []
+    assert _evaluate(resources, settled.cursor).run_requests == []
