@@ -1,4 +1,4 @@
-"""Command line: ``python -m tweet_topics local up|down|status``, ``seed``, ``stream``, ``report open``."""
+"""Command line: ``python -m tweet_topics local|seed|stream|demo|dev|report …`` (see ``tweet_topics.cli``)."""
 
 from tweet_topics.cli import main
 

@@ -7,9 +7,13 @@ components); that keeps ``dagster definitions validate`` under 3 s.
 
 import dagster as dg
 
-import tweet_topics.defs
-from tweet_topics.defs.resources import build_resources
-from tweet_topics.settings import get_settings
+from tweet_topics.known_warnings import filter_known_warnings
+
+filter_known_warnings()  # before the defs package is imported: it opts into the preview/beta APIs listed there
+
+import tweet_topics.defs  # noqa: E402
+from tweet_topics.defs.resources import build_resources  # noqa: E402
+from tweet_topics.settings import get_settings  # noqa: E402
 
 defs = dg.Definitions.merge(
     dg.load_definitions_from_package_module(tweet_topics.defs),

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tweet_topics.lib.synthetic import FaultSpec, TweetGenerator, render_hour
+from tweet_topics.settings import Settings
+
+# What ``seed --faults`` and the demo inject per hour, so the combine's counts of bad lines are visible.
+DEMO_FAULTS = FaultSpec(malformed_json=1, duplicates=2, legacy_tab_lines=2)
 
 
 @dataclass
@@ -50,3 +54,29 @@ def seed_hours(
         }
         summary.topics.update({t.id: t.topic for t in tweets})
     return summary
+
+
+def yesterday() -> datetime:
+    """The default first seeded hour: yesterday 00:00 UTC (a full day that has closed)."""
+    return (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def seed_bucket(
+    settings: Settings, start: datetime, hours: int, tweets_per_hour: int, seed: int, faults: bool
+) -> SeedSummary:
+    """``seed_hours`` into the settings' bucket (created when missing), as ``seed`` and the demo run it."""
+    from tweet_topics.storage.clients import ensure_bucket, make_client
+
+    s3 = make_client(settings, "s3")
+    ensure_bucket(s3, settings.bucket, settings.region)
+    return seed_hours(
+        s3,
+        settings.bucket,
+        settings.raw_prefix,
+        settings.firehose_stream,
+        start,
+        hours,
+        tweets_per_hour=tweets_per_hour,
+        seed=seed,
+        faults=DEMO_FAULTS if faults else None,
+    )

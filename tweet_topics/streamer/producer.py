@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tweet_topics.streamer.spool import Spool
@@ -24,6 +24,8 @@ log = logging.getLogger("tweet_topics.streamer")
 
 @dataclass
 class Counters:
+    """What the streamer did: printed as JSON on exit and written into every heartbeat."""
+
     received: int = 0
     sent: int = 0
     retried: int = 0
@@ -33,7 +35,6 @@ class Counters:
     errors: int = 0
     api_calls: int = 0
     last_error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class FirehoseProducer:

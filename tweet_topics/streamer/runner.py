@@ -91,13 +91,12 @@ class Heartbeat:
         self._last = 0.0
 
     def status(self, state: str) -> dict[str, Any]:
-        counts = {k: v for k, v in asdict(self.counters).items() if k not in ("extra",)}
         return {
             "state": state,
             "started_at": self.started_at,
             "updated_at": datetime.now(UTC).isoformat(),
             "last_tweet_at": self.last_tweet_at,
-            "counts": counts,
+            "counts": asdict(self.counters),
             "version": VERSION,
             "host": socket.gethostname(),
             "pid": os.getpid(),

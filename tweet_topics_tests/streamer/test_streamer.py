@@ -6,15 +6,13 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from tweet_topics.defs.infra.aws_resources import InfraSettings
-from tweet_topics.defs.infra.names import InfraNames
 from tweet_topics.settings import get_settings
+from tweet_topics.streamer.main import synthetic_command
 from tweet_topics.streamer.producer import MAX_RECORDS, Counters, FirehoseProducer
 from tweet_topics.streamer.runner import FirehoseSink, Heartbeat, run
 from tweet_topics.streamer.secrets import RedactSecrets
@@ -25,12 +23,11 @@ from tweet_topics_tests.conftest import REAL_TWEETS
 
 @pytest.fixture()
 def firehose(resources, bucket):
-    names = InfraNames.from_settings(get_settings())
-    cfg = InfraSettings()
-    resources["logs"].ensure(names, cfg)
-    resources["iam"].ensure(names, cfg)
-    role = resources["iam"].describe(names)[names.firehose_role]
-    resources["firehose"].ensure(names, cfg, role)
+    """The delivery stream into the test bucket, provisioned the way provision_infra does (logs, role, stream)."""
+    infra = resources["infra"]
+    infra.logs.ensure()
+    infra.iam.ensure()
+    infra.ensure_firehose()
     return resources["aws"].client("firehose")
 
 
@@ -116,21 +113,8 @@ def test_sigterm_flushes_and_restart_drains(resources, firehose, tmp_path):
         "TWEET_TOPICS_AWS_ENDPOINT_URL": resources["aws"].endpoint_url,
         "TWEET_TOPICS_X_BEARER_TOKEN": "canary-secret-5b1e",
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "tweet_topics",
-        "stream",
-        "synthetic",
-        "--rate",
-        "400",
-        "--max-tweets",
-        "100000",
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--heartbeat-interval",
-        "0.5",
-    ]
+    # The command line LocalStreamerHost and the demo run, from the one function that writes it.
+    cmd = synthetic_command(rate=400, max_tweets=100000, state_dir=tmp_path / "state", heartbeat_interval=0.5)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)
     proc.send_signal(signal.SIGTERM)
