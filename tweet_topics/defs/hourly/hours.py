@@ -11,6 +11,7 @@ from typing import Any
 from tweet_topics.lib.combine import combine_objects, csv_to_table, quarantine_to_ndjson, table_to_csv
 from tweet_topics.lib.filtering import Blocklist, filter_tweets
 from tweet_topics.lib.hour_tracker import fingerprint
+from tweet_topics.lib.ledger import delivery_ranges
 from tweet_topics.storage.catalog import COMBINED_CSV, FILTERED_PARQUET, QUARANTINE, REJECTED_PARQUET, Storage
 from tweet_topics.storage.hourly import CommitToken, parquet_bytes
 from tweet_topics.storage.keys import partition_key
@@ -27,7 +28,12 @@ def combine_hour(storage: Storage, hour: datetime, token: CommitToken | None = N
     objects = storage.s3.get_many([o.key for o in listing])
     result = combine_objects(objects, hour=hour)
     raw_fingerprint = fingerprint((o.key, o.etag) for o in listing)
-    stats = dict(result.stats, partition=partition_key(hour), raw_fingerprint=raw_fingerprint)
+    stats = dict(
+        result.stats,
+        partition=partition_key(hour),
+        raw_fingerprint=raw_fingerprint,
+        delivery_ranges=delivery_ranges(body for _, body in objects),
+    )
     storage.combined.write_hour(
         hour,
         {COMBINED_CSV: table_to_csv(result.table), QUARANTINE: quarantine_to_ndjson(result.quarantine)},
