@@ -4,7 +4,6 @@ EC2: the systemd unit on the instance found by tag, driven through SSM RunComman
 import json
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import dagster as dg
 from tweet_topics.local.processes import process_alive, terminate
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.s3 import AwsResource
+from tweet_topics.streamer.main import synthetic_command
 
 UNIT = "tweet-topics-streamer"
 
@@ -66,23 +66,15 @@ class LocalStreamerHost(StreamerHost):
             return f"already running (pid {pid})"
         env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": self.aws.endpoint() or ""}
         log = open(self.state_dir / "streamer.log", "ab")  # noqa: SIM115 - handed to the child
+        command = synthetic_command(
+            resume=True,
+            rate=self.rate,
+            seed=self.seed,
+            state_dir=self.state_dir,
+            heartbeat_interval=self.heartbeat_interval_s,
+        )
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tweet_topics",
-                "stream",
-                "synthetic",
-                "--resume",
-                "--rate",
-                str(self.rate),
-                "--seed",
-                str(self.seed),
-                "--state-dir",
-                str(self.state_dir),
-                "--heartbeat-interval",
-                str(self.heartbeat_interval_s),
-            ],
+            command,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
