@@ -9,16 +9,8 @@ from typing import Any
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
-from tweet_topics.defs.infra.aws_resources import (
-    BucketResource,
-    Ec2Resource,
-    FirehoseResource,
-    IamResource,
-    InfraSettings,
-    LogsResource,
-    SsmResource,
-)
-from tweet_topics.defs.infra.names import InfraNames
+from tweet_topics.defs.infra.deployment import Deployment
+from tweet_topics.defs.infra.resource import InfraResource
 from tweet_topics.defs.streaming.resources import Ec2StreamerHost, LocalStreamerHost, StreamerState
 from tweet_topics.defs.streaming.sensors import SupervisorSettings
 from tweet_topics.settings import Settings
@@ -53,31 +45,25 @@ def spark_config(settings: Settings) -> dict[str, Any]:
 def build_resources(settings: Settings) -> dict[str, Any]:
     aws = AwsResource.from_settings(settings)
     storage = Storage.from_settings(settings, aws)
-    infra_resources = {
-        name: cls(aws=aws)
-        for name, cls in (
-            ("bucket", BucketResource),
-            ("logs", LogsResource),
-            ("iam", IamResource),
-            ("firehose", FirehoseResource),
-            ("ec2", Ec2Resource),
-        )
-    }
+    token = dg.EnvVar("TWEET_TOPICS_X_BEARER_TOKEN") if os.environ.get("TWEET_TOPICS_X_BEARER_TOKEN") else None
+    deployment = Deployment.from_settings(settings, bearer_token=token)
+    streamer_state = StreamerState(storage=storage)
     host = (
         LocalStreamerHost(aws=aws, local_dir=str(settings.local_dir))
         if settings.env == "local"
-        else Ec2StreamerHost(aws=aws, instance_name=InfraNames.from_settings(settings).instance_name)
+        else Ec2StreamerHost(
+            aws=aws,
+            state=streamer_state,
+            instance_name=deployment.instance_name,
+            owner_tags=deployment.tags,
+            document_name=deployment.control_document,
+        )
     )
     return {
-        **infra_resources,
+        "infra": InfraResource(aws=aws, deployment=deployment),
         "streamer_host": host,
-        "streamer_state": StreamerState(storage=storage),
+        "streamer_state": streamer_state,
         "supervisor": SupervisorSettings(),
-        "infra": InfraSettings(),
-        "ssm": SsmResource(
-            aws=aws,
-            token=dg.EnvVar("TWEET_TOPICS_X_BEARER_TOKEN") if os.environ.get("TWEET_TOPICS_X_BEARER_TOKEN") else None,
-        ),
         "aws": aws,
         "storage": storage,
         "pyspark": LazyPySparkResource(spark_config=spark_config(settings)),

@@ -1,36 +1,49 @@
-"""IAM policy documents, least privilege: every statement is scoped to one bucket/prefix, stream, group or
-parameter. The only ``*`` resources are those AWS requires (noted inline)."""
+"""IAM documents the project writes at runtime, least privilege: every statement names one bucket/prefix, stream,
+log stream, parameter or key. KMS grants appear only when a customer key is configured (an AWS-managed key such as
+``aws/ssm`` is usable through its service without any IAM grant, and a grant on an alias ARN has no effect)."""
+
+from __future__ import annotations
 
 from typing import Any
 
-from tweet_topics.defs.infra.names import InfraNames
+from tweet_topics.defs.infra.deployment import Deployment
+
+SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"  # the SSM agent's own needs
+VERSION = "2012-10-17"
 
 
-def _arn(service: str, names: InfraNames, account: str, resource: str) -> str:
-    return f"arn:aws:{service}:{names.region}:{account}:{resource}"
+def _arn(service: str, d: Deployment, account: str, resource: str) -> str:
+    return f"arn:aws:{service}:{d.region}:{account}:{resource}"
 
 
-def firehose_trust() -> dict[str, Any]:
+def trust(service: str) -> dict[str, Any]:
+    """Only the AWS service (firehose.amazonaws.com, ec2.amazonaws.com) may assume the role."""
     return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
+        "Version": VERSION,
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
     }
 
 
-def ec2_trust() -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-    }
+def kms_statements(key_arn: str | None, via: list[str], actions: list[str]) -> list[dict[str, Any]]:
+    """Use of a customer key, only through the named services (kms:ViaService)."""
+    if not key_arn:
+        return []
+    return [
+        {
+            "Sid": "UseKeyViaService",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": via}},
+        }
+    ]
 
 
-def firehose_delivery_policy(names: InfraNames, account: str) -> dict[str, Any]:
+def firehose_delivery_policy(d: Deployment, account: str, kms_key_arn: str | None = None) -> dict[str, Any]:
     """What Firehose needs to write the raw prefix and log delivery errors; no Kinesis Data Streams actions."""
-    bucket = f"arn:aws:s3:::{names.bucket}"
+    bucket = f"arn:aws:s3:::{d.bucket}"
     return {
-        "Version": "2012-10-17",
+        "Version": VERSION,
         "Statement": [
             {
                 "Sid": "BucketLevel",
@@ -42,51 +55,98 @@ def firehose_delivery_policy(names: InfraNames, account: str) -> dict[str, Any]:
                 "Sid": "WriteRawPrefix",
                 "Effect": "Allow",
                 "Action": ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-                "Resource": [f"{bucket}/{names.raw_prefix}*", f"{bucket}/errors/*"],
+                "Resource": [f"{bucket}/{d.raw_prefix}*", f"{bucket}/errors/*"],
             },
             {
                 "Sid": "DeliveryErrorLogs",
                 "Effect": "Allow",
                 "Action": ["logs:PutLogEvents"],
-                "Resource": _arn("logs", names, account, f"log-group:{names.log_group}:log-stream:{names.log_stream}"),
+                "Resource": _arn("logs", d, account, f"log-group:{d.log_group}:log-stream:{d.log_stream}"),
             },
+            *kms_statements(kms_key_arn, [f"s3.{d.region}.amazonaws.com"], ["kms:GenerateDataKey", "kms:Decrypt"]),
         ],
     }
 
 
-def streamer_policy(names: InfraNames, account: str) -> dict[str, Any]:
+def streamer_policy(
+    d: Deployment, account: str, kms_key_arn: str | None = None, package_object: str | None = None
+) -> dict[str, Any]:
     """The EC2 streamer: put to its one stream, write its heartbeat prefix, read its one parameter."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "PutToDeliveryStream",
+            "Effect": "Allow",
+            "Action": ["firehose:PutRecordBatch"],
+            "Resource": _arn("firehose", d, account, f"deliverystream/{d.firehose_stream}"),
+        },
+        {
+            "Sid": "Heartbeat",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": f"arn:aws:s3:::{d.bucket}/{d.streamer_prefix}*",
+        },
+        {
+            "Sid": "BearerToken",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter"],
+            "Resource": _arn("ssm", d, account, f"parameter{d.bearer_parameter}"),
+        },
+        *kms_statements(
+            kms_key_arn,
+            [f"s3.{d.region}.amazonaws.com", f"ssm.{d.region}.amazonaws.com"],
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+        ),
+    ]
+    if package_object:  # s3://bucket/key of the pinned wheel the user-data downloads at boot
+        bucket, _, key = package_object.removeprefix("s3://").partition("/")
+        statements.append(
+            {
+                "Sid": "PackageArtifact",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": f"arn:aws:s3:::{bucket}/{key}",
+            }
+        )
+    return {"Version": VERSION, "Statement": statements}
+
+
+def bucket_policy(d: Deployment) -> dict[str, Any]:
+    """TLS only: any request over plain HTTP is denied, whoever makes it."""
+    bucket = f"arn:aws:s3:::{d.bucket}"
     return {
-        "Version": "2012-10-17",
+        "Version": VERSION,
         "Statement": [
             {
-                "Sid": "PutToDeliveryStream",
-                "Effect": "Allow",
-                "Action": ["firehose:PutRecordBatch"],
-                "Resource": _arn("firehose", names, account, f"deliverystream/{names.firehose_stream}"),
-            },
-            {
-                "Sid": "Heartbeat",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject"],
-                "Resource": f"arn:aws:s3:::{names.bucket}/{names.streamer_prefix}*",
-            },
-            {
-                "Sid": "BearerToken",
-                "Effect": "Allow",
-                "Action": ["ssm:GetParameter"],
-                "Resource": _arn("ssm", names, account, f"parameter{names.bearer_parameter}"),
-            },
-            # kms:Decrypt for the SecureString uses the AWS-managed aws/ssm key, restricted to SSM via a condition.
-            {
-                "Sid": "DecryptParameter",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt"],
-                "Resource": _arn("kms", names, account, "alias/aws/ssm"),
-                "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{names.region}.amazonaws.com"}},
-            },
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket, f"{bucket}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
         ],
     }
 
 
-SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"  # the SSM agent's own needs
+def control_document(unit: str) -> dict[str, Any]:
+    """The SSM Command document the operator may run on project instances: one systemctl verb, from a fixed list."""
+    return {
+        "schemaVersion": "2.2",
+        "description": f"tweet_topics: systemctl start|stop|restart|status {unit}",
+        "parameters": {
+            "action": {"type": "String", "allowedValues": ["start", "stop", "restart", "status"]},
+        },
+        "mainSteps": [
+            {
+                "action": "aws:runShellScript",
+                "name": "systemctl",
+                "inputs": {
+                    "runCommand": [
+                        'if [ "{{ action }}" = status ]; then systemctl status --no-pager ' + unit + " || true; "
+                        "else systemctl {{ action }} " + unit + "; fi"
+                    ],
+                    "timeoutSeconds": "120",
+                },
+            }
+        ],
+    }

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import dagster as dg
 from pydantic import Field
 
-from tweet_topics.defs.streaming.resources import StreamerHost, StreamerState
+from tweet_topics.defs.streaming.resources import CommandFailed, StreamerHost, StreamerState
 
 
 class ActionConfig(dg.Config):
@@ -28,11 +28,22 @@ def _wait_for(state: StreamerState, expect: str, since: datetime, timeout: float
     return None
 
 
+def _act(host: StreamerHost, action: str) -> str:
+    """Run one host action; a failed remote command fails the op with the command's own stderr."""
+    try:
+        return getattr(host, action)()
+    except CommandFailed as exc:
+        raise dg.Failure(
+            description=f"streamer {action} failed: {exc}",
+            metadata={"status": exc.status, "stderr": dg.MetadataValue.text(exc.stderr), "instance": exc.instance_id},
+        ) from exc
+
+
 def _bring_up(
     context: dg.OpExecutionContext, config: ActionConfig, host: StreamerHost, state: StreamerState, action: str
 ) -> dict[str, Any]:
     since = datetime.now(UTC)
-    message = host.start() if action == "start" else host.restart()
+    message = _act(host, action)
     context.log.info(f"{action}: {message}")
     beat = _wait_for(state, "running", since, config.confirm_timeout_s)
     if beat is None:
@@ -62,13 +73,24 @@ def restart_streamer_op(
 def stop_streamer_op(
     context: dg.OpExecutionContext, config: ActionConfig, streamer_host: StreamerHost, streamer_state: StreamerState
 ) -> dict[str, Any]:
+    """Stop, then wait until the host reports the service not running (on EC2: the streamer's own "stopped"
+    heartbeat), so the supervisor's desired=stopped converges instead of failing on a running instance."""
     since = datetime.now(UTC)
-    message = streamer_host.stop()
+    message = _act(streamer_host, "stop")
     context.log.info(f"stop: {message}")
-    beat = _wait_for(streamer_state, "stopped", since, config.confirm_timeout_s)
-    if streamer_host.status()["running"]:
-        raise dg.Failure(description="streamer still running after stop", metadata={"result": message})
-    return {"action": "stop", "result": message, "flushed": beat is not None}
+    deadline = time.monotonic() + config.confirm_timeout_s
+    status = streamer_host.status()
+    while status["running"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status = streamer_host.status()
+    if status["running"]:
+        raise dg.Failure(
+            description=f"streamer still running {config.confirm_timeout_s:.0f}s after stop",
+            metadata={"result": message, "host": dg.MetadataValue.json(status)},
+        )
+    beat = streamer_state.heartbeat()
+    flushed = bool(beat and beat["state"] == "stopped" and datetime.fromisoformat(beat["updated_at"]) >= since)
+    return {"action": "stop", "result": message, "flushed": flushed, "host": status}
 
 
 @dg.op

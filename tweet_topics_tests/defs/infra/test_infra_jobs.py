@@ -5,139 +5,145 @@ import time
 
 import dagster as dg
 import pytest
+from botocore.exceptions import ClientError
 
-from tweet_topics.defs.infra.aws_resources import InfraSettings
 from tweet_topics.defs.infra.jobs import plan_infra, provision_infra, teardown_infra
-from tweet_topics.defs.infra.names import InfraNames
-from tweet_topics.defs.resources import build_resources
-from tweet_topics.settings import get_settings
+from tweet_topics.defs.infra.resource import InfraResource
+from tweet_topics_tests.defs.infra.helpers import CANARY, delete_bucket, inline_policy, make_infra, run
 
-CANARY = "canary-bearer-7f3a9c-never-log-me"
+NODES = ("ensure_bucket", "ensure_logs", "ensure_iam", "ensure_firehose", "ensure_ssm", "ensure_ec2")
+DELETE_DATA = {"ops": {"teardown_all": {"config": {"delete_data": True}}}}
 
 
 @pytest.fixture()
-def infra_resources(resources, monkeypatch):
-    monkeypatch.setenv("TWEET_TOPICS_X_BEARER_TOKEN", CANARY)
-    own = build_resources(get_settings().model_copy(update={"aws_endpoint_url": resources["aws"].endpoint_url}))
-    # Start from nothing: this test owns the infra of the test settings.
-    dg.Definitions(jobs=[teardown_infra], resources=own).get_job_def("teardown_infra").execute_in_process(
-        run_config={"ops": {"teardown_all": {"config": {"delete_data": True}}}}
-    )
+def infra_resources(resources):
+    infra = make_infra(resources, token=CANARY)
+    own = {**resources, "infra": infra}
+    run(teardown_infra, own, DELETE_DATA)
+    delete_bucket(resources["aws"].client("s3"), infra.deployment.bucket)  # start from nothing
     yield own
-
-
-def run(job, resources, run_config=None, instance=None):
-    return (
-        dg.Definitions(jobs=[job], resources=resources)
-        .get_job_def(job.name)
-        .execute_in_process(run_config=run_config or {}, instance=instance)
-    )
-
-
-def logs_of(result) -> str:
-    return "\n".join(str(e.message) + json.dumps(str(e.dagster_event)) for e in result.all_events)
+    run(teardown_infra, own, DELETE_DATA)
 
 
 def test_provision_is_idempotent_scoped_and_secret_safe(infra_resources):
-    names = InfraNames.from_settings(get_settings())
+    infra: InfraResource = infra_resources["infra"]
+    d = infra.deployment
     aws = infra_resources["aws"]
     plan = run(plan_infra, infra_resources)
-    assert any(c.startswith("s3-bucket tweet-topics-test: create") for c in plan.output_for_node("plan_all"))
-    assert not aws.client("s3").list_buckets()["Buckets"] or all(
-        b["Name"] != names.bucket for b in aws.client("s3").list_buckets()["Buckets"]
-    )
+    detail = "SSE, public access block, no TLS-only policy (plain-HTTP endpoint), tags"
+    assert f"s3-bucket {d.bucket}: create ({detail})" in plan.output_for_node("plan_all")
+    assert d.bucket not in [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]], "plan changed nothing"
 
     with dg.instance_for_test() as instance:
         first = run(provision_infra, infra_resources, instance=instance)
-        assert first.success
-        created = [
-            line
-            for node in ("ensure_bucket", "ensure_logs", "ensure_iam", "ensure_firehose", "ensure_ssm", "ensure_ec2")
-            for line in first.output_for_node(node)
-        ]
-        assert any("firehose tweet-topics-delivery: create" in c for c in created)
-        assert any("ssm-parameter" in c and ": create" in c for c in created)
+        created = [line for node in NODES for line in first.output_for_node(node)]
+        assert f"firehose {d.firehose_stream}: create (ACTIVE)" in created
+        assert any(c.startswith(f"ssm-parameter {d.bearer_parameter}: create") for c in created)
+        assert any(c.startswith(f"ssm-document {d.control_document}: create") for c in created)
         second = run(provision_infra, infra_resources, instance=instance)
-        again = [
-            line
-            for node in ("ensure_bucket", "ensure_logs", "ensure_iam", "ensure_firehose", "ensure_ssm", "ensure_ec2")
-            for line in second.output_for_node(node)
-        ]
+        again = [line for node in NODES for line in second.output_for_node(node)]
         assert all(": exists" in c for c in again), again
-        # The canary secret never shows up in any event or captured log of either run.
-        for run_id in (first.run_id, second.run_id):
+        for run_id in (first.run_id, second.run_id):  # the canary secret is in no event or log of either run
             for record in instance.all_logs(run_id):
                 assert CANARY not in (record.message or "")
                 assert CANARY not in json.dumps(str(record.dagster_event))
 
     s3 = aws.client("s3")
-    enc = s3.get_bucket_encryption(Bucket=names.bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    enc = s3.get_bucket_encryption(Bucket=d.bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    assert all(s3.get_public_access_block(Bucket=names.bucket)["PublicAccessBlockConfiguration"].values())
+    assert all(s3.get_public_access_block(Bucket=d.bucket)["PublicAccessBlockConfiguration"].values())
+    assert s3.get_bucket_versioning(Bucket=d.bucket)["Status"] == "Enabled"
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=d.bucket)["TagSet"]}
+    assert tags == {"managed-by": "tweet_topics", "project": d.project, "env": d.env}
     ec2 = aws.client("ec2")
-    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [names.security_group]}])[
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [d.security_group]}])[
         "SecurityGroups"
     ][0]
     assert group["IpPermissions"] == []
     assert [(p["IpProtocol"], p.get("FromPort")) for p in group["IpPermissionsEgress"]] == [("tcp", 443)]
     iam = aws.client("iam")
-    policy = iam.get_role_policy(RoleName=names.firehose_role, PolicyName="firehose-delivery")["PolicyDocument"]
-    policy = json.loads(policy) if isinstance(policy, str) else policy
-    resources = [
+    policy = inline_policy(iam, d.firehose_role, "firehose-delivery")
+    arns = [
         r for s in policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
     ]
-    assert "*" not in resources and all(names.bucket in r or "logs" in r for r in resources)
-    assert not any(a.startswith("kinesis:") for s in policy["Statement"] for a in s["Action"])
-    stored = aws.client("ssm").get_parameter(Name=names.bearer_parameter, WithDecryption=True)["Parameter"]
+    assert "*" not in arns and all(d.bucket in r or ":logs:" in r for r in arns)
+    assert {t["Key"] for t in iam.list_role_tags(RoleName=d.streamer_role)["Tags"]} >= {"managed-by", "project", "env"}
+    stored = aws.client("ssm").get_parameter(Name=d.bearer_parameter, WithDecryption=True)["Parameter"]
     assert stored["Type"] == "SecureString" and stored["Value"] == CANARY
+    document = json.loads(aws.client("ssm").get_document(Name=d.control_document)["Content"])
+    assert document["parameters"]["action"]["allowedValues"] == ["start", "stop", "restart", "status"]
 
     # A record put through the provisioned Firehose lands under the hourly raw prefix.
-    aws.client("firehose").put_record_batch(
-        DeliveryStreamName=names.firehose_stream, Records=[{"Data": b'{"hello": 1}\n'}]
-    )
+    aws.client("firehose").put_record_batch(DeliveryStreamName=d.firehose_stream, Records=[{"Data": b'{"hello": 1}\n'}])
     hour = time.strftime("%Y/%m/%d/%H", time.gmtime())
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=names.bucket, Prefix=names.raw_prefix).get("Contents", [])]
-    assert any(k.startswith(f"{names.raw_prefix}{hour}/{names.firehose_stream}-1-") for k in keys), keys
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=d.bucket, Prefix=d.raw_prefix).get("Contents", [])]
+    assert any(k.startswith(f"{d.raw_prefix}{hour}/{d.firehose_stream}-1-") for k in keys), keys
 
-    # The infra_state asset reports what exists (describe calls only).
+    # The infra_state asset reports what exists, through the overridden resource (describe calls only).
     from tweet_topics.defs.infra.assets import infra_state
 
     state = dg.materialize([infra_state], resources=infra_resources)
     metadata = state.asset_materializations_for_node("infra_state")[0].metadata
-    assert metadata["provisioned"].value is True
+    assert metadata["provisioned"].value is True and metadata["bucket_managed"].value is True
     assert "(0 inbound rules)" in metadata["resources"].value and "ACTIVE" in metadata["resources"].value
 
     # Teardown keeps the bucket by default, then deletes it with delete_data; twice is harmless.
     kept = run(teardown_infra, infra_resources)
-    assert any("s3-bucket tweet-topics-test: kept" in c for c in kept.output_for_node("teardown_all"))
-    assert s3.head_bucket(Bucket=names.bucket)
+    assert f"s3-bucket {d.bucket}: kept (delete_data is false: the data stays)" in kept.output_for_node("teardown_all")
+    assert s3.head_bucket(Bucket=d.bucket)
     assert not aws.client("firehose").list_delivery_streams()["DeliveryStreamNames"]
-    config = {"ops": {"teardown_all": {"config": {"delete_data": True}}}}
-    gone = run(teardown_infra, infra_resources, config)
-    assert any("s3-bucket tweet-topics-test: delete" in c for c in gone.output_for_node("teardown_all"))
-    assert names.bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
-    twice = run(teardown_infra, infra_resources, config)
+    gone = run(teardown_infra, infra_resources, DELETE_DATA)
+    assert any(c.startswith(f"s3-bucket {d.bucket}: delete") for c in gone.output_for_node("teardown_all"))
+    assert d.bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    twice = run(teardown_infra, infra_resources, DELETE_DATA)
     assert all(": absent" in c for c in twice.output_for_node("teardown_all"))
+
+
+def test_run_config_knobs_reach_the_ops_and_keep_the_deployment(infra_resources):
+    """Knobs set in run config (here a Firehose buffer) apply, and the names still come from the deployment."""
+    d = infra_resources["infra"].deployment
+    config = {"resources": {"infra": {"config": {"buffer_size_mb": 7, "raw_expiration_days": 30}}}}
+    assert run(provision_infra, infra_resources, config).success
+    desc = infra_resources["aws"].client("firehose").describe_delivery_stream(DeliveryStreamName=d.firehose_stream)
+    dest = desc["DeliveryStreamDescription"]["Destinations"][0]["ExtendedS3DestinationDescription"]
+    assert dest["BufferingHints"]["SizeInMBs"] == 7
+    rules = infra_resources["aws"].client("s3").get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"]
+    assert [(r["ID"], r["Expiration"]["Days"]) for r in rules] == [("tweet-topics-expire-raw", 30)]
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("buffer_size_mb", 500), ("buffer_interval_s", 1000), ("log_retention_days", 2)],
+    [
+        ("buffer_size_mb", 500),
+        ("buffer_interval_s", 1000),
+        ("log_retention_days", 2),
+        ("sse_kms_key_arn", "arn:aws:kms:us-east-1:123456789012:alias/aws/s3"),
+        ("permissions_boundary_arn", "boundary"),
+    ],
 )
-def test_bad_infra_config_is_rejected_naming_the_field(field, value):
+def test_bad_infra_config_is_rejected_naming_the_field(resources, field, value):
     with pytest.raises(Exception) as info:
-        InfraSettings(**{field: value})
+        make_infra(resources, **{field: value})
     assert field in str(info.value)
 
 
-def test_user_data_installs_the_package_and_unit_without_secrets(monkeypatch):
-    from tweet_topics.defs.infra.aws_resources import render_user_data
-
-    monkeypatch.setenv("TWEET_TOPICS_X_BEARER_TOKEN", CANARY)
-    names = InfraNames.from_settings(get_settings())
-    user_data = render_user_data(names, "tweet_topics @ https://example.invalid/tweet_topics-0.1.0-py3-none-any.whl")
-    assert user_data.startswith("#!/bin/bash")
-    assert "pip install --quiet 'tweet_topics @ https://example.invalid/" in user_data
-    assert "ExecStart=/opt/tweet-topics/venv/bin/python -m tweet_topics stream x --sink firehose" in user_data
-    assert f"TWEET_TOPICS_X_BEARER_PARAMETER={names.bearer_parameter}" in user_data
-    assert "{{" not in user_data and CANARY not in user_data and "authorized_keys" not in user_data
+def test_tls_only_policy_denies_plain_http_and_keeps_foreign_statements(infra_resources):
+    """The policy really denies: moto evaluates it, and this endpoint is plain HTTP. Statements of others stay."""
+    infra = make_infra(infra_resources, require_tls=True)
+    d, s3 = infra.deployment, infra_resources["aws"].client("s3")
+    s3.create_bucket(Bucket=d.bucket)
+    s3.put_bucket_tagging(Bucket=d.bucket, Tagging={"TagSet": d.tag_list()})
+    theirs = {"Sid": "TeamRead", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}
+    theirs |= {"Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{d.bucket}/shared/*"}
+    s3.put_bucket_policy(Bucket=d.bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [theirs]}))
+    assert [c.action for c in infra.bucket.ensure()] == ["update"]
+    statements = json.loads(s3.get_bucket_policy(Bucket=d.bucket)["Policy"])["Statement"]
+    assert statements[0] == theirs
+    assert [(s["Sid"], s["Effect"], s["Condition"]) for s in statements[1:]] == [
+        ("DenyInsecureTransport", "Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    ]
+    with pytest.raises(ClientError) as denied:
+        s3.put_object(Bucket=d.bucket, Key=f"{d.raw_prefix}x.json", Body=b"{}")
+    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert [c.action for c in infra.bucket.ensure()] == ["exists"], "converged: no second policy write"
+    assert [c.action for c in infra.bucket.teardown(delete_data=True)] == ["delete"]

@@ -1,4 +1,4 @@
-"""The supervisor with a real local streamer process and the real local Firehose; EC2 control against moto."""
+"""The supervisor with a real local streamer process and the real local Firehose (EC2: test_ec2_host.py)."""
 
 import json
 import os
@@ -9,25 +9,21 @@ from datetime import datetime, timedelta
 import dagster as dg
 import pytest
 
-from tweet_topics.defs.infra.aws_resources import InfraSettings
-from tweet_topics.defs.infra.names import InfraNames
 from tweet_topics.defs.streaming.jobs import set_streamer_desired_state, start_streamer, stop_streamer
-from tweet_topics.defs.streaming.resources import Ec2StreamerHost, LocalStreamerHost
+from tweet_topics.defs.streaming.resources import LocalStreamerHost
 from tweet_topics.defs.streaming.sensors import JOBS, SupervisorSettings, streamer_supervisor
 from tweet_topics.lib.records import record_from_v2
 from tweet_topics.lib.synthetic import TweetGenerator
-from tweet_topics.settings import get_settings
 
 RATE = 100.0
 
 
 @pytest.fixture()
 def control(resources, bucket, tmp_path):
-    names = InfraNames.from_settings(get_settings())
-    cfg = InfraSettings()
-    resources["logs"].ensure(names, cfg)
-    resources["iam"].ensure(names, cfg)
-    resources["firehose"].ensure(names, cfg, resources["iam"].describe(names)[names.firehose_role])
+    infra = resources["infra"]
+    infra.logs.ensure()
+    infra.iam.ensure()
+    infra.ensure_firehose()
     host = LocalStreamerHost(aws=resources["aws"], local_dir=str(tmp_path), rate=RATE, heartbeat_interval_s=0.5)
     own = {
         **resources,
@@ -84,10 +80,11 @@ def test_supervisor_starts_restarts_and_stops_the_local_streamer(control):
 
     # Data kept flowing across the kill: the delivered ids are exactly a prefix of the synthetic sequence.
     checkpoint = json.loads((control["streamer_host"].state_dir / "checkpoint.json").read_text())
-    store, layout = control["s3"], control["layout"]
+    storage = control["storage"]
+    store = storage.s3
     delivered = {
         json.loads(line)["id"]
-        for info in store.list(layout.raw_prefix)
+        for info in store.list(storage.raw_prefix)
         for line in store.get(info.key).splitlines()
         if line
     }
@@ -111,28 +108,3 @@ def test_start_fails_with_a_reason_when_the_streamer_never_comes_up(control):
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "not confirmed: no running heartbeat" in str(failure.event_specific_data.error)
-
-
-def test_ec2_host_starts_a_stopped_instance_and_sends_systemctl(resources, bucket):
-    names = InfraNames.from_settings(get_settings())
-    cfg = InfraSettings(create_instance=True)
-    resources["iam"].ensure(names, cfg)
-    resources["ec2"].ensure(names, cfg, user_data="#!/bin/bash\ntrue\n")
-    ec2, ssm = resources["aws"].client("ec2"), resources["aws"].client("ssm")
-    instance_id = resources["ec2"].instances(names)[0]["InstanceId"]
-    try:
-        ec2.stop_instances(InstanceIds=[instance_id])
-        host = Ec2StreamerHost(aws=resources["aws"], instance_name=names.instance_name)
-        assert host.status()["instance_state"] == "stopped" and not host.status()["running"]
-        message = host.start()
-        assert instance_id in message and host.status()["running"]
-        host.restart()
-        host.stop()
-        commands = sorted(ssm.list_commands()["Commands"], key=lambda c: c["RequestedDateTime"])
-        sent = [(c["DocumentName"], c["InstanceIds"], c["Parameters"]["commands"]) for c in commands[-3:]]
-        assert sent == [
-            ("AWS-RunShellScript", [instance_id], [f"systemctl {verb} tweet-topics-streamer"])
-            for verb in ("start", "restart", "stop")
-        ]
-    finally:
-        resources["ec2"].teardown(names)

@@ -1,0 +1,176 @@
+"""The streamer's security group (no inbound, egress 443 only) and, optionally, its instance: IMDSv2 only, no
+public IP unless asked, found by the ownership tags and its Name; an instance or group that only shares the name
+is refused, never adopted or terminated (unless ``adopt_existing``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, tag_dict
+
+LIVE = ["pending", "running", "stopping", "stopped"]
+HTTPS_OUT = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+
+class Ec2Reconciler(Reconciler):
+    kind = "ec2-instance"
+
+    def _vpc(self, ec2: Any) -> str:
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+        if not vpcs:
+            raise RuntimeError("no default VPC in this region: set subnet_id to a subnet of your VPC")
+        return vpcs[0]["VpcId"]
+
+    def _subnet(self, ec2: Any) -> dict[str, Any]:
+        if self.infra.subnet_id:
+            return ec2.describe_subnets(SubnetIds=[self.infra.subnet_id])["Subnets"][0]
+        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [self._vpc(ec2)]}])["Subnets"]
+        if not subnets:
+            raise RuntimeError("the default VPC has no subnet: set subnet_id")
+        return sorted(subnets, key=lambda s: s["SubnetId"])[0]
+
+    def _group(self, ec2: Any) -> dict[str, Any] | None:
+        groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [self.d.security_group]}])
+        return next(iter(groups["SecurityGroups"]), None)
+
+    def named_instances(self) -> list[dict[str, Any]]:
+        """Every live instance carrying the streamer's Name, ours or not."""
+        found = self.client("ec2").describe_instances(
+            Filters=[
+                {"Name": "tag:Name", "Values": [self.d.instance_name]},
+                {"Name": "instance-state-name", "Values": LIVE},
+            ]
+        )
+        return [i for r in found["Reservations"] for i in r["Instances"]]
+
+    def instances(self) -> list[dict[str, Any]]:
+        """The project's instances: the Name and all three ownership tags."""
+        return [i for i in self.named_instances() if self.d.owns(tag_dict(i.get("Tags")))]
+
+    def plan(self) -> list[Change]:
+        ec2 = self.client("ec2")
+        group = self._group(ec2)
+        name = self.d.security_group
+        if group is None:
+            out = [Change("security-group", name, "create", "no ingress, egress 443")]
+        elif self.ownership(name, tag_dict(group.get("Tags")), strict=False) == "foreign":
+            out = [Change("security-group", name, "foreign", "not tagged as ours: refused")]
+        else:
+            out = [Change("security-group", name, "exists", "no ingress, egress 443")]
+        if self.infra.create_instance:
+            ours, named = self.instances(), self.named_instances()
+            if ours:
+                out.append(Change(self.kind, self.d.instance_name, "exists", ours[0]["InstanceId"]))
+            elif named and not self.infra.adopt_existing:
+                out.append(self.refused(self.d.instance_name))
+            else:
+                out.append(Change(self.kind, self.d.instance_name, "create", self.infra.instance_type))
+        return out
+
+    def ensure(self, user_data: str | None) -> list[Change]:
+        ec2 = self.client("ec2")
+        out = [self._ensure_group(ec2)]
+        if self.infra.create_instance:
+            if user_data is None:
+                raise ValueError("create_instance needs the rendered user-data")
+            out.append(self._ensure_instance(ec2, user_data))
+        return out
+
+    def _ensure_group(self, ec2: Any) -> Change:
+        name = self.d.security_group
+        group = self._group(ec2)
+        if group is None:
+            vpc = self._subnet(ec2)["VpcId"] if self.infra.subnet_id else self._vpc(ec2)
+            group_id = ec2.create_security_group(
+                GroupName=name,
+                Description="tweet_topics streamer: no inbound, HTTPS out",
+                VpcId=vpc,
+                TagSpecifications=[{"ResourceType": "security-group", "Tags": self.d.tag_list()}],
+            )["GroupId"]
+            group, action = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0], "create"
+        else:
+            tags = tag_dict(group.get("Tags"))
+            action = "adopt" if self.ownership(name, tags) == "adopt" else "exists"
+            if action == "adopt":
+                missing = [{"Key": k, "Value": v} for k, v in self.missing_tags(tags).items()]
+                ec2.create_tags(Resources=[group["GroupId"]], Tags=missing)
+        egress = group.get("IpPermissionsEgress", [])
+        if group.get("IpPermissions"):
+            ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=group["IpPermissions"])
+        wide = [p for p in egress if p.get("IpProtocol") == "-1"]
+        if wide:
+            ec2.revoke_security_group_egress(GroupId=group["GroupId"], IpPermissions=wide)
+        if not any(p.get("FromPort") == 443 and p.get("IpProtocol") == "tcp" for p in egress):
+            ec2.authorize_security_group_egress(GroupId=group["GroupId"], IpPermissions=[HTTPS_OUT])
+        return Change("security-group", name, action, group["GroupId"])
+
+    def _ensure_instance(self, ec2: Any, user_data: str) -> Change:
+        ours = self.instances()
+        if ours:
+            return Change(self.kind, self.d.instance_name, "exists", ours[0]["InstanceId"])
+        named = self.named_instances()
+        if named:
+            first = named[0]
+            self.ownership(self.d.instance_name, tag_dict(first.get("Tags")))  # raises unless adopt_existing
+            ec2.create_tags(Resources=[first["InstanceId"]], Tags=self.d.tag_list())
+            ec2.modify_instance_metadata_options(InstanceId=first["InstanceId"], HttpTokens="required")
+            return Change(self.kind, self.d.instance_name, "adopt", f"{first['InstanceId']}, IMDSv2 required")
+        ami = self.client("ssm").get_parameter(Name=self.infra.ami_parameter)["Parameter"]["Value"]
+        group = self._group(ec2)
+        assert group is not None  # created by _ensure_group just before
+        extra: dict[str, Any] = {"KeyName": self.infra.ssh_key_name} if self.infra.ssh_key_name else {}
+        tags = [*self.d.tag_list(), {"Key": "Name", "Value": self.d.instance_name}]
+        instance = ec2.run_instances(
+            ImageId=ami,
+            InstanceType=self.infra.instance_type,
+            MinCount=1,
+            MaxCount=1,
+            IamInstanceProfile={"Name": self.d.streamer_role},
+            NetworkInterfaces=[
+                {
+                    "DeviceIndex": 0,
+                    "SubnetId": self._subnet(ec2)["SubnetId"],
+                    "Groups": [group["GroupId"]],
+                    "AssociatePublicIpAddress": self.infra.associate_public_ip,
+                }
+            ],
+            UserData=user_data,
+            MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"},
+            TagSpecifications=[
+                {"ResourceType": "instance", "Tags": tags},
+                {"ResourceType": "volume", "Tags": tags},
+            ],
+            **extra,
+        )["Instances"][0]
+        return Change(self.kind, self.d.instance_name, "create", instance["InstanceId"])
+
+    def teardown(self, delete_data: bool = False) -> list[Change]:
+        ec2 = self.client("ec2")
+        out = []
+        doomed = [i for i in self.named_instances() if self.may_delete(tag_dict(i.get("Tags")))]
+        kept = [i["InstanceId"] for i in self.named_instances() if i not in doomed]
+        if kept:
+            out.append(Change(self.kind, self.d.instance_name, "foreign", f"not tagged as ours, kept: {kept}"))
+        ids = [i["InstanceId"] for i in doomed]
+        if ids:
+            ec2.terminate_instances(InstanceIds=ids)
+            ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+            out.append(Change(self.kind, self.d.instance_name, "delete", ",".join(ids)))
+        group = self._group(ec2)
+        name = self.d.security_group
+        if group is None:
+            out.append(Change("security-group", name, "absent"))
+        elif not self.may_delete(tag_dict(group.get("Tags"))):
+            out.append(Change("security-group", name, "foreign", "not tagged as ours: kept"))
+        else:
+            ec2.delete_security_group(GroupId=group["GroupId"])
+            out.append(Change("security-group", name, "delete"))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        group = self._group(self.client("ec2")) or {}
+        return {
+            "security_group": group.get("GroupId"),
+            "ingress_rules": len(group.get("IpPermissions", [])),
+            "instances": [(i["InstanceId"], i["State"]["Name"]) for i in self.instances()],
+        }

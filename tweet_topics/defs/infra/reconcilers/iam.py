@@ -1,0 +1,179 @@
+"""The Firehose delivery role, the streamer role and its instance profile: tagged, with the permissions boundary
+when one is configured, inline policies from ``policies`` and only the SSM core managed policy attached."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tweet_topics.defs.infra import policies
+from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, error_code, tag_dict
+
+
+def _missing(exc: ClientError) -> bool:
+    return error_code(exc) == "NoSuchEntity"
+
+
+class IamReconciler(Reconciler):
+    kind = "iam-role"
+
+    def account(self) -> str:
+        return self.client("sts").get_caller_identity()["Account"]
+
+    def _role(self, iam: Any, name: str) -> dict[str, Any] | None:
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            raise
+        role["TagMap"] = tag_dict(iam.list_role_tags(RoleName=name)["Tags"])
+        return role
+
+    def _inline(self, iam: Any, role: str, policy: str) -> dict[str, Any] | None:
+        try:
+            document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            raise
+        return json.loads(document) if isinstance(document, str) else document
+
+    def roles(self) -> list[tuple[str, dict[str, Any], str, dict[str, Any]]]:
+        """(role, trust policy, inline policy name, inline policy) for both runtime roles."""
+        account, key = self.account(), self.infra.sse_kms_key_arn
+        package = self.infra.package_object()
+        return [
+            (
+                self.d.firehose_role,
+                policies.trust("firehose.amazonaws.com"),
+                "firehose-delivery",
+                policies.firehose_delivery_policy(self.d, account, key),
+            ),
+            (
+                self.d.streamer_role,
+                policies.trust("ec2.amazonaws.com"),
+                "streamer",
+                policies.streamer_policy(self.d, account, key, package),
+            ),
+        ]
+
+    def plan(self) -> list[Change]:
+        iam = self.client("iam")
+        out = []
+        for role, _, policy, document in self.roles():
+            found = self._role(iam, role)
+            if found is None:
+                out.append(Change(self.kind, role, "create", f"inline policy {policy}"))
+            elif self.ownership(role, found["TagMap"], strict=False) == "foreign":
+                out.append(self.refused(role))
+            else:
+                same = self._inline(iam, role, policy) == document and self._boundary_ok(found)
+                out.append(Change(self.kind, role, "exists" if same else "update", "" if same else "policy"))
+        return out
+
+    def _boundary_ok(self, role: dict[str, Any]) -> bool:
+        want = self.infra.permissions_boundary_arn
+        return not want or role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == want
+
+    def ensure(self) -> list[Change]:
+        iam = self.client("iam")
+        out = []
+        boundary = self.infra.permissions_boundary_arn
+        for role, trust, policy, document in self.roles():
+            found = self._role(iam, role)
+            action = "exists"
+            if found is None:
+                kwargs: dict[str, Any] = {"PermissionsBoundary": boundary} if boundary else {}
+                iam.create_role(
+                    RoleName=role,
+                    AssumeRolePolicyDocument=json.dumps(trust),
+                    MaxSessionDuration=3600,
+                    Tags=self.d.tag_list(),
+                    **kwargs,
+                )
+                action = "create"
+            else:
+                if self.ownership(role, found["TagMap"]) == "adopt":
+                    missing = self.missing_tags(found["TagMap"])
+                    iam.tag_role(RoleName=role, Tags=[{"Key": k, "Value": v} for k, v in missing.items()])
+                    action = "adopt"
+                if not self._boundary_ok(found):
+                    iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
+                    action = "update" if action == "exists" else action
+            if self._inline(iam, role, policy) != document:
+                iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(document))
+                action = "update" if action == "exists" else action
+            out.append(Change(self.kind, role, action, f"policy {policy}"))
+        streamer = self.d.streamer_role
+        attached = iam.list_attached_role_policies(RoleName=streamer)["AttachedPolicies"]
+        if not any(p["PolicyArn"] == policies.SSM_MANAGED_POLICY for p in attached):
+            iam.attach_role_policy(RoleName=streamer, PolicyArn=policies.SSM_MANAGED_POLICY)
+        out.append(self._ensure_profile(iam))
+        return out
+
+    def _profile(self, iam: Any) -> dict[str, Any] | None:
+        try:
+            profile = iam.get_instance_profile(InstanceProfileName=self.d.streamer_role)["InstanceProfile"]
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            raise
+        profile["TagMap"] = tag_dict(profile.get("Tags"))  # GetInstanceProfile returns the tags
+        return profile
+
+    def _ensure_profile(self, iam: Any) -> Change:
+        name = self.d.streamer_role
+        profile = self._profile(iam)
+        action = "exists"
+        if profile is None:
+            profile = iam.create_instance_profile(InstanceProfileName=name, Tags=self.d.tag_list())["InstanceProfile"]
+            action = "create"
+        elif self.ownership(name, profile["TagMap"]) == "adopt":
+            missing = self.missing_tags(profile["TagMap"])
+            iam.tag_instance_profile(
+                InstanceProfileName=name, Tags=[{"Key": k, "Value": v} for k, v in missing.items()]
+            )
+            action = "adopt"
+        if not any(r["RoleName"] == name for r in profile.get("Roles", [])):
+            iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+        return Change("instance-profile", name, action)
+
+    def teardown(self, delete_data: bool = False) -> list[Change]:
+        iam = self.client("iam")
+        out = []
+        profile = self._profile(iam)
+        name = self.d.streamer_role
+        if profile is None:
+            out.append(Change("instance-profile", name, "absent"))
+        elif not self.may_delete(profile["TagMap"]):
+            out.append(Change("instance-profile", name, "foreign", "not tagged as ours: kept"))
+        else:
+            for role in profile.get("Roles", []):
+                iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role["RoleName"])
+            iam.delete_instance_profile(InstanceProfileName=name)
+            out.append(Change("instance-profile", name, "delete"))
+        for role, _, _, _ in self.roles():
+            found = self._role(iam, role)
+            if found is None:
+                out.append(Change(self.kind, role, "absent"))
+                continue
+            if not self.may_delete(found["TagMap"]):
+                out.append(Change(self.kind, role, "foreign", "not tagged as ours: kept"))
+                continue
+            for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+                iam.delete_role_policy(RoleName=role, PolicyName=policy)
+            for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+                iam.detach_role_policy(RoleName=role, PolicyArn=policy["PolicyArn"])
+            iam.delete_role(RoleName=role)
+            out.append(Change(self.kind, role, "delete"))
+        return out
+
+    def role_arn(self, name: str) -> str | None:
+        found = self._role(self.client("iam"), name)
+        return found["Arn"] if found else None
+
+    def describe(self) -> dict[str, Any]:
+        return {role: self.role_arn(role) for role in (self.d.firehose_role, self.d.streamer_role)}
