@@ -317,3 +317,32 @@ def csv_to_table(data: bytes) -> pa.Table:
 
 def quarantine_to_ndjson(quarantine: list[dict[str, Any]]) -> bytes:
     return b"".join(json.dumps(q, ensure_ascii=False).encode() + b"\n" for q in quarantine)
+
+
+def csv_ids(data: bytes) -> pa.Array:
+    """Only the ``id`` column of a combined CSV (for cross-hour duplicate checks)."""
+    options = pacsv.ConvertOptions(column_types={"id": pa.string()}, include_columns=["id"])
+    table = pacsv.read_csv(
+        io.BytesIO(data), parse_options=pacsv.ParseOptions(newlines_in_values=True), convert_options=options
+    )
+    return table["id"].combine_chunks()
+
+
+def drop_known_ids(result: CombineResult, known: pa.Array) -> int:
+    """Drop rows whose id a neighbouring hour already committed (at-least-once retries at an hour boundary).
+
+    They count as duplicates, so ``records_read == kept + malformed + duplicates`` still holds; returns how many.
+    """
+    result.stats["cross_hour_duplicates"] = 0
+    if not len(known) or not result.table.num_rows:
+        return 0
+    seen = pc.is_in(result.table["id"], value_set=known)
+    dropped = int(pc.sum(seen).as_py() or 0)
+    if dropped:
+        result.table = result.table.filter(pc.invert(seen))
+        kept_by_object = Counter(result.table["source_key"].to_pylist())
+        for entry in result.stats["objects"]:
+            entry["kept"] = kept_by_object.get(entry["key"], 0)
+        result.stats.update(kept=result.table.num_rows, duplicates=result.stats["duplicates"] + dropped)
+    result.stats["cross_hour_duplicates"] = dropped
+    return dropped

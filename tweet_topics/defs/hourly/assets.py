@@ -30,7 +30,16 @@ RAW_TWEETS = dg.AssetSpec(
     description="Firehose objects under <raw prefix>YYYY/MM/DD/HH/ (external; recorded by raw_tweets_sensor).",
 )
 HOUR_WORKERS = 4  # hours of a backfill processed concurrently: S3 round trips, not CPU, dominate small hours
-COMBINED_COUNTS = ("objects_read", "records_read", "kept", "malformed", "duplicates", "bytes_read", "outside_hour")
+COMBINED_COUNTS = (
+    "objects_read",
+    "records_read",
+    "kept",
+    "malformed",
+    "duplicates",
+    "cross_hour_duplicates",
+    "bytes_read",
+    "outside_hour",
+)
 CheckFn = Callable[[Storage, datetime], checks.CheckOutcome]
 
 

@@ -5,10 +5,19 @@ Kept apart from the asset functions so a backfill can loop over hours and benchm
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from tweet_topics.lib.combine import combine_objects, csv_to_table, quarantine_to_ndjson, table_to_csv
+import pyarrow as pa
+
+from tweet_topics.lib.combine import (
+    combine_objects,
+    csv_ids,
+    csv_to_table,
+    drop_known_ids,
+    quarantine_to_ndjson,
+    table_to_csv,
+)
 from tweet_topics.lib.filtering import Blocklist, filter_tweets
 from tweet_topics.lib.hour_tracker import fingerprint
 from tweet_topics.lib.ledger import delivery_ranges
@@ -27,6 +36,7 @@ def combine_hour(storage: Storage, hour: datetime, token: CommitToken | None = N
     listing = list(storage.s3.list(storage.raw_hour(hour)))
     objects = storage.s3.get_many([o.key for o in listing])
     result = combine_objects(objects, hour=hour)
+    drop_known_ids(result, neighbour_ids(storage, hour))
     raw_fingerprint = fingerprint((o.key, o.etag) for o in listing)
     stats = dict(
         result.stats,
@@ -42,6 +52,16 @@ def combine_hour(storage: Storage, hour: datetime, token: CommitToken | None = N
         inputs={"raw_fingerprint": raw_fingerprint, "raw_objects": len(listing)},
     )
     return stats
+
+
+def neighbour_ids(storage: Storage, hour: datetime) -> pa.Array:
+    """Ids committed by the previous and next hour: a tweet stays in whichever hour committed it first."""
+    ids = [
+        csv_ids(storage.combined.read_bytes(h, COMBINED_CSV))
+        for h in (hour - timedelta(hours=1), hour + timedelta(hours=1))
+        if storage.combined.is_committed(h)
+    ]
+    return pa.concat_arrays(ids) if ids else pa.array([], pa.string())
 
 
 def filter_hour(

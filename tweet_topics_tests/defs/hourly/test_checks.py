@@ -110,3 +110,33 @@ def test_a_failing_hour_does_not_hide_the_committed_ones(resources, bucket):
     assert keys[1] in message and "1 of 3 hours failed" in message
     storage = resources["storage"]
     assert storage.filtered.committed_hours() == [parse_partition_key(keys[0]), parse_partition_key(keys[2])]
+
+
+def test_a_retry_across_an_hour_boundary_is_kept_once(resources, bucket):
+    """Firehose's at-least-once delivery put the same tweet into two adjacent hours: it stays in the first."""
+    import json
+
+    storage = resources["storage"]
+    first, second = parse_partition_key("2026-03-01-10:00"), parse_partition_key("2026-03-01-11:00")
+
+    def line(tweet_id: str, minute: int) -> bytes:
+        record = {
+            "schema_version": 1,
+            "id": tweet_id,
+            "created_at": f"2026-03-01T10:{minute:02d}:00Z",
+            "text": f"rocket {tweet_id}",
+            "author_id": "3",
+        }
+        return json.dumps(record).encode() + b"\n"
+
+    storage.s3.put(storage.raw_hour(first) + "s-1", line("501", 58) + line("502", 59))
+    storage.s3.put(storage.raw_hour(second) + "s-1", line("502", 59) + line("503", 1))
+    for key in ("2026-03-01-10:00", "2026-03-01-11:00"):
+        result = dg.materialize(ASSETS, resources=resources, partition_key=key, selection=[combined_tweets])
+        assert result.success and all(
+            c.passed for c in result.get_asset_check_evaluations() if c.check_name != "created_at_in_hour"
+        )
+    meta = storage.combined.read_metadata(second)
+    assert (meta["kept"], meta["duplicates"], meta["cross_hour_duplicates"]) == (1, 1, 1)
+    assert csv_to_table(storage.combined.read_bytes(second, "tweets.csv"))["id"].to_pylist() == ["503"]
+    assert storage.combined.read_metadata(first)["kept"] == 2
