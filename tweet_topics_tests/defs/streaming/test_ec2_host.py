@@ -173,5 +173,5 @@ def test_a_failed_ssm_command_fails_the_op_with_its_stderr(ec2):
         stub.assert_no_pending_responses()
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    error = failure.event_specific_data.error
-    assert "streamer stop failed" in error.message and STDERR in error.message
+    error = failure.event_specific_data.error.to_string()
+    assert "streamer stop failed" in error and STDERR in error

@@ -1,0 +1,132 @@
+"""Provisioning touches only what carries the project's three tags: foreign resources with the project's names are
+refused (provision fails, teardown keeps them), tags and lifecycle rules are merged by key, and delete_data on a
+bucket the project does not manage removes only the project's prefixes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tweet_topics.defs.infra import policies
+from tweet_topics.defs.infra.jobs import provision_infra, teardown_infra
+from tweet_topics.defs.infra.reconcilers.base import OwnershipError
+from tweet_topics_tests.defs.infra.helpers import delete_bucket, make_infra, run
+
+DELETE_DATA = {"ops": {"teardown_all": {"config": {"delete_data": True}}}}
+TEAM_RULE = {"ID": "team-archive", "Status": "Enabled", "Filter": {"Prefix": "team/"}, "Expiration": {"Days": 400}}
+
+
+@pytest.fixture()
+def clean(resources):
+    infra = make_infra(resources)
+    own = {**resources, "infra": infra}
+    run(teardown_infra, own, DELETE_DATA)
+    delete_bucket(resources["aws"].client("s3"), infra.deployment.bucket)
+    yield own
+    run(teardown_infra, {**own, "infra": make_infra(resources, adopt_existing=True)}, DELETE_DATA)
+    delete_bucket(resources["aws"].client("s3"), infra.deployment.bucket)
+
+
+def test_a_team_bucket_is_used_but_never_changed_and_delete_data_removes_only_project_prefixes(clean):
+    infra = clean["infra"]
+    d, s3 = infra.deployment, clean["aws"].client("s3")
+    s3.create_bucket(Bucket=d.bucket)
+    s3.put_bucket_tagging(Bucket=d.bucket, Tagging={"TagSet": [{"Key": "team", "Value": "astro"}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=d.bucket, LifecycleConfiguration={"Rules": [TEAM_RULE]})
+    for key in ("team/keep.csv", "notes.txt", f"{d.raw_prefix}2026/01/01/00/x", f"{d.streamer_prefix}heartbeat.json"):
+        s3.put_object(Bucket=d.bucket, Key=key, Body=b"1")
+
+    assert run(provision_infra, {**clean, "infra": make_infra(clean, raw_expiration_days=7)}).success
+    assert s3.get_bucket_tagging(Bucket=d.bucket)["TagSet"] == [{"Key": "team", "Value": "astro"}]
+    assert s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"] == [TEAM_RULE]
+    assert s3.get_bucket_versioning(Bucket=d.bucket).get("Status") is None, "no setting of theirs changed"
+
+    gone = run(teardown_infra, clean, DELETE_DATA).output_for_node("teardown_all")
+    assert (
+        f"s3-bucket {d.bucket}: kept (foreign bucket kept; 2 object versions under the project's prefixes removed)"
+        in gone
+    )
+    left = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=d.bucket)["Contents"])
+    assert left == ["notes.txt", "team/keep.csv"]
+
+
+def test_adopting_a_bucket_merges_tags_and_lifecycle_rules_by_key(clean):
+    infra = make_infra(clean, adopt_existing=True, raw_expiration_days=7)
+    d, s3 = infra.deployment, clean["aws"].client("s3")
+    s3.create_bucket(Bucket=d.bucket)
+    s3.put_bucket_tagging(Bucket=d.bucket, Tagging={"TagSet": [{"Key": "team", "Value": "astro"}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=d.bucket, LifecycleConfiguration={"Rules": [TEAM_RULE]})
+    assert [c.action for c in infra.bucket.ensure()] == ["adopt"]
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=d.bucket)["TagSet"]}
+    assert tags == {"team": "astro", **d.tags}
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"]
+    assert [r["ID"] for r in rules] == ["team-archive", "tweet-topics-expire-raw"]
+    assert [c.action for c in make_infra(clean, raw_expiration_days=7).bucket.ensure()] == ["exists"], (
+        "adopted: now it is ours"
+    )
+
+
+def test_an_instance_that_only_shares_the_name_is_refused_and_never_terminated(clean):
+    infra = make_infra(clean, create_instance=True, streamer_package="tweet_topics==0.1.0")
+    d, ec2 = infra.deployment, clean["aws"].client("ec2")
+    infra.iam.ensure()
+    ami = clean["aws"].client("ssm").get_parameter(Name=infra.ami_parameter)["Parameter"]["Value"]
+    stranger = ec2.run_instances(
+        ImageId=ami,
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        MetadataOptions={"HttpTokens": "optional"},
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": d.instance_name}]}],
+    )["Instances"][0]["InstanceId"]
+    try:
+        assert any(str(c).startswith(f"ec2-instance {d.instance_name}: foreign") for c in infra.ec2.plan())
+        with pytest.raises(OwnershipError, match="not this project's"):
+            infra.ec2.ensure(infra.user_data())
+        assert infra.ec2.instances() == [], "nothing adopted"
+        kept = run(teardown_infra, {**clean, "infra": infra}).output_for_node("teardown_all")
+        assert any(line.startswith(f"ec2-instance {d.instance_name}: foreign") for line in kept)
+        state = ec2.describe_instances(InstanceIds=[stranger])["Reservations"][0]["Instances"][0]["State"]["Name"]
+        assert state == "running"
+    finally:
+        ec2.terminate_instances(InstanceIds=[stranger])
+
+
+def test_a_role_with_the_project_name_but_not_its_tags_is_refused_and_kept(clean):
+    infra = make_infra(clean)
+    d, iam = infra.deployment, clean["aws"].client("iam")
+    iam.create_role(RoleName=d.firehose_role, AssumeRolePolicyDocument=json.dumps(policies.trust("ec2.amazonaws.com")))
+    try:
+        result = run(provision_infra, clean, raise_on_error=False)
+        assert not result.success
+        failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+        assert (
+            failure.step_key == "ensure_iam" and "not this project's" in failure.event_specific_data.error.to_string()
+        )
+        assert iam.list_role_policies(RoleName=d.firehose_role)["PolicyNames"] == [], "no policy put on it"
+        kept = run(teardown_infra, clean).output_for_node("teardown_all")
+        assert f"iam-role {d.firehose_role}: foreign (not tagged as ours: kept)" in kept
+        assert iam.get_role(RoleName=d.firehose_role)["Role"]["RoleName"] == d.firehose_role
+    finally:
+        iam.delete_role(RoleName=d.firehose_role)
+
+
+def test_created_roles_carry_the_permissions_boundary(clean):
+    iam = clean["aws"].client("iam")
+    boundary = iam.create_policy(
+        PolicyName="tweet-topics-test-boundary",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
+    )["Policy"]["Arn"]
+    try:
+        infra = make_infra(clean, permissions_boundary_arn=boundary)
+        infra.iam.ensure()
+        for role in (infra.deployment.firehose_role, infra.deployment.streamer_role):
+            assert iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+        attached = iam.list_attached_role_policies(RoleName=infra.deployment.streamer_role)["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [policies.SSM_MANAGED_POLICY]
+        infra.iam.teardown()
+    finally:
+        iam.delete_policy(PolicyArn=boundary)
