@@ -1,7 +1,8 @@
-"""Plotly chart builders for the topic report: plain functions from a pandas frame to a Figure.
+"""Plotly chart builders for the topic report: plain functions from small aggregate frames to a Figure.
 
-Every builder accepts an empty frame (it returns a figure that says so), keeps one colour per topic across
-charts, and shortens long labels (the full text stays in the hover).
+Inputs are counts (see ``lib/aggregates.py``), never prediction rows. Every builder accepts an empty frame (it
+returns a figure that says so), keeps one colour per topic across charts, and shortens long labels (the full
+text stays in the hover). Audience charts live in ``charts_audience``, operations charts in ``charts_ops``.
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ def short(label: Any, limit: int = LABEL_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _empty(title: str) -> Any:
+NO_DATA = "no data for this window"
+
+
+def empty(title: str, message: str = NO_DATA) -> Any:
+    """A figure that says why there is nothing to draw (no data, or a column X no longer returns)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    fig.add_annotation(text="no data for this window", showarrow=False, font={"size": 16})
+    fig.add_annotation(text=message, showarrow=False, font={"size": 16})
     fig.update_layout(title=title, xaxis={"visible": False}, yaxis={"visible": False}, height=300)
     return fig
 
@@ -41,7 +46,7 @@ def top_terms_bars(topics: Sequence[Mapping[str, Any]], names: Mapping[int, str]
 
     title = "Top terms per topic"
     if not topics:
-        return _empty(title)
+        return empty(title)
     colors = topic_colors(names)
     fig = make_subplots(
         rows=1, cols=len(topics), subplot_titles=[short(names[t["topic"]], 30) for t in topics], horizontal_spacing=0.06
@@ -66,28 +71,30 @@ def top_terms_bars(topics: Sequence[Mapping[str, Any]], names: Mapping[int, str]
     return fig
 
 
-def prevalence_over_time(frame: pd.DataFrame, names: Mapping[int, str]) -> Any:
-    """Tweets per hour by dominant topic (stacked areas)."""
+def prevalence_over_time(hourly: pd.DataFrame, names: Mapping[int, str]) -> Any:
+    """Tweets per hour by dominant topic (stacked areas); ``hourly`` has hour, topic, tweets."""
     import plotly.graph_objects as go
 
     title = "Topic prevalence over time (tweets per hour)"
-    data = frame[frame["dominant_topic"] >= 0] if len(frame) else frame
-    if data.empty:
-        return _empty(title)
-    hours = pd.to_datetime(data["created_at"], utc=True).dt.floor("h")
-    counts = data.assign(hour=hours).groupby(["hour", "dominant_topic"]).size().unstack(fill_value=0)
+    if hourly.empty:
+        return empty(title)
+    counts = hourly.pivot_table(index="hour", columns="topic", values="tweets", aggfunc="sum", fill_value=0)
+    counts = counts.sort_index()
     colors = topic_colors(names)
     fig = go.Figure()
     for topic, name in sorted(names.items()):
         y = counts[topic] if topic in counts else pd.Series(0, index=counts.index)
         fig.add_trace(
-            go.Scatter(x=counts.index, y=y, name=name, stackgroup="one", mode="lines", line={"color": colors[name]})
+            go.Scatter(
+                x=list(counts.index), y=list(y), name=name, stackgroup="one", mode="lines", line={"color": colors[name]}
+            )
         )
     fig.update_layout(title=title, xaxis_title="hour (UTC)", yaxis_title="tweets", height=420)
     return fig
 
 
-def _annotated_heatmap(pivot: pd.DataFrame, title: str, x_title: str, y_title: str) -> Any:
+def annotated_heatmap(pivot: pd.DataFrame, title: str, x_title: str, y_title: str) -> Any:
+    """Counts as text, colour on log1p(count) as in the reference (YlOrRd, no colour bar)."""
     import numpy as np
     import plotly.graph_objects as go
 
@@ -105,46 +112,59 @@ def _annotated_heatmap(pivot: pd.DataFrame, title: str, x_title: str, y_title: s
             hovertemplate="%{y} / %{x}: %{text}<extra></extra>",
         )
     )
-    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=max(300, 60 * len(pivot) + 120))
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=max(300, 45 * len(pivot) + 140))
     return fig
 
 
-def source_topic_heatmap(frame: pd.DataFrame, names: Mapping[int, str], top: int = 7) -> Any:
-    """Top ``top`` clients x topic, annotated counts, colour on log1p(count) as in the reference."""
-    title = "Source client x topic"
-    data = frame[(frame["dominant_topic"] >= 0) & frame["source"].notna()] if len(frame) else frame
-    if data.empty:
-        return _empty(title)
-    sources = data["source"].value_counts().head(top).index
-    data = data[data["source"].isin(sources)]
-    pivot = pd.crosstab(data["source"], data["dominant_topic"]).reindex(
-        index=sources, columns=sorted(names), fill_value=0
+def topic_pivot(counts: pd.DataFrame, row: str, names: Mapping[int, str], top: int) -> pd.DataFrame:
+    """The ``top`` rows by total x every topic (columns in topic order, named), from (row, topic, tweets)."""
+    data = counts[(counts["topic"] >= 0) & counts[row].notna()]
+    totals = data.groupby(row)["tweets"].sum().reset_index().sort_values(["tweets", row], ascending=[False, True])
+    keep = list(totals[row].head(top))
+    pivot = data[data[row].isin(keep)].pivot_table(
+        index=row, columns="topic", values="tweets", aggfunc="sum", fill_value=0
     )
+    pivot = pivot.reindex(index=keep, columns=sorted(names), fill_value=0)
     pivot.columns = [names[c] for c in pivot.columns]
-    return _annotated_heatmap(pivot, title, "topic", "client")
+    return pivot
 
 
-def weekday_hour_heatmap(frame: pd.DataFrame, names: Mapping[int, str]) -> Any:
+def source_topic_heatmap(sources: pd.DataFrame, names: Mapping[int, str], top: int = 7) -> Any:
+    """Top ``top`` clients x topic; says "not available" when X returned no client at all."""
+    title = "Source client x topic"
+    if sources.empty:
+        return empty(title)
+    if sources["source"].notna().sum() == 0:
+        return empty(title, SOURCE_UNAVAILABLE)
+    pivot = topic_pivot(sources, "source", names, top)
+    return empty(title) if pivot.empty else annotated_heatmap(pivot, title, "topic", "client")
+
+
+SOURCE_UNAVAILABLE = "not available: X no longer returns the posting client (source) for these tweets"
+
+
+def weekday_hour_heatmap(hourly: pd.DataFrame, names: Mapping[int, str]) -> Any:
     """For each weekday x hour, the most frequent dominant topic (cell text) and its tweet count (colour)."""
     import plotly.graph_objects as go
 
     title = "Tweets during the day: most frequent topic by weekday and hour (UTC)"
-    data = frame[frame["dominant_topic"] >= 0] if len(frame) else frame
+    data = hourly[hourly["topic"] >= 0] if len(hourly) else hourly
     if data.empty:
-        return _empty(title)
-    ts = pd.to_datetime(data["created_at"], utc=True)
-    cells = data.assign(weekday=ts.dt.weekday, hour=ts.dt.hour).groupby(["weekday", "hour", "dominant_topic"]).size()
-    best = cells.reset_index(name="n").sort_values(["n", "dominant_topic"], ascending=[False, True])
-    best = best.drop_duplicates(["weekday", "hour"]).set_index(["weekday", "hour"])
-    z = [[float(best.loc[(d, h), "n"]) if (d, h) in best.index else None for d in range(7)] for h in range(24)]
+        return empty(title)
+    ts = pd.to_datetime(data["hour"], utc=True)
+    cells = data.assign(weekday=ts.dt.weekday, hod=ts.dt.hour).groupby(["weekday", "hod", "topic"])["tweets"].sum()
+    best = cells.reset_index(name="n").sort_values(["n", "topic"], ascending=[False, True])
+    best = best.drop_duplicates(["weekday", "hod"]).set_index(["weekday", "hod"])
+    days = sorted(set(ts.dt.weekday))
+    z = [[float(best.loc[(d, h), "n"]) if (d, h) in best.index else None for d in days] for h in range(24)]
     text = [
-        [short(names[int(best.loc[(d, h), "dominant_topic"])], 14) if (d, h) in best.index else "" for d in range(7)]
+        [short(names[int(best.loc[(d, h), "topic"])], 14) if (d, h) in best.index else "" for d in days]
         for h in range(24)
     ]
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=WEEKDAYS,
+            x=[WEEKDAYS[d] for d in days],
             y=list(range(24)),
             text=text,
             texttemplate="%{text}",
@@ -153,36 +173,48 @@ def weekday_hour_heatmap(frame: pd.DataFrame, names: Mapping[int, str]) -> Any:
             hovertemplate="%{x} %{y}:00 — %{text}: %{z}<extra></extra>",
         )
     )
-    fig.update_layout(title=title, xaxis={"side": "top"}, yaxis={"title": "hour", "autorange": "reversed"}, height=800)
+    subtitle = "" if len(days) == 7 else f" — {len(days)} of 7 weekdays in this window"
+    fig.update_layout(
+        title=title + subtitle, xaxis={"side": "top"}, yaxis={"title": "hour", "autorange": "reversed"}, height=800
+    )
     return fig
 
 
-def followers_by_topic(frame: pd.DataFrame, names: Mapping[int, str]) -> Any:
-    """Author follower counts per topic (box plot, log axis)."""
+def followers_by_topic(followers: pd.DataFrame, names: Mapping[int, str]) -> Any:
+    """Author followers per topic as a box from precomputed quartiles (log axis); min/mean/max are exact."""
     import plotly.graph_objects as go
 
-    title = "Author followers by topic"
-    data = frame[(frame["dominant_topic"] >= 0) & frame["user_followers"].notna()] if len(frame) else frame
+    title = "Author followers by topic (quartiles from log bins; min, mean and max exact)"
+    data = followers[(followers["topic"] >= 0) & (followers["count"] > 0)] if len(followers) else followers
     if data.empty:
-        return _empty(title)
+        return empty(title)
     colors = topic_colors(names)
     fig = go.Figure()
-    for topic, name in sorted(names.items()):
-        values = data.loc[data["dominant_topic"] == topic, "user_followers"] + 1
-        fig.add_trace(go.Box(y=values, name=short(name, 30), marker_color=colors[name], boxmean=True))
+    for row in data.sort_values("topic").itertuples():
+        name = names.get(int(row.topic), str(row.topic))
+        fig.add_trace(
+            go.Box(
+                name=short(name, 30),
+                q1=[row.q1 + 1],
+                median=[row.median + 1],
+                q3=[row.q3 + 1],
+                lowerfence=[row.min + 1],
+                upperfence=[row.max + 1],
+                mean=[row.mean + 1],
+                marker_color=colors.get(name, PALETTE[0]),
+            )
+        )
     fig.update_layout(title=title, yaxis={"type": "log", "title": "followers + 1"}, showlegend=False, height=450)
     return fig
 
 
-def top_users(frame: pd.DataFrame, column: str, title: str, n: int = 10) -> Any:
-    """Most frequent values of a user column; pipe-joined lists (mentions) are split first."""
+def top_users(counts: pd.Series, title: str, n: int = 10) -> Any:
+    """The ``n`` most frequent users of a count series (user -> tweets)."""
     import plotly.graph_objects as go
 
-    values = frame[column].dropna() if len(frame) else pd.Series(dtype=str)
-    values = values[values != ""].str.split("|").explode() if len(values) else values
-    counts = values.value_counts().head(n)
+    counts = counts[counts.index != ""].sort_values(ascending=False, kind="stable").head(n)
     if counts.empty:
-        return _empty(title)
+        return empty(title)
     fig = go.Figure(
         go.Bar(
             x=counts.to_numpy()[::-1],
@@ -197,24 +229,22 @@ def top_users(frame: pd.DataFrame, column: str, title: str, n: int = 10) -> Any:
     return fig
 
 
-def top_hashtags_per_topic(frame: pd.DataFrame, names: Mapping[int, str], n: int = 5) -> Any:
-    """The ``n`` most used hashtags within each topic."""
+def top_hashtags_per_topic(tags: pd.DataFrame, names: Mapping[int, str], n: int = 5) -> Any:
+    """The ``n`` most used hashtags within each topic, from (topic, tag, tweets)."""
     import plotly.graph_objects as go
 
     title = "Top hashtags per topic"
-    data = frame[(frame["dominant_topic"] >= 0) & frame["hashtags"].fillna("").ne("")] if len(frame) else frame
+    data = tags[tags["topic"] >= 0] if len(tags) else tags
     if data.empty:
-        return _empty(title)
-    exploded = data.assign(tag=data["hashtags"].str.split("|")).explode("tag")
-    exploded["tag"] = exploded["tag"].str.lower()
+        return empty(title)
     colors = topic_colors(names)
     fig = go.Figure()
     for topic, name in sorted(names.items()):
-        counts = exploded.loc[exploded["dominant_topic"] == topic, "tag"].value_counts().head(n)
+        counts = data[data["topic"] == topic].sort_values(["tweets", "tag"], ascending=[False, True]).head(n)
         fig.add_trace(
             go.Bar(
-                x=[f"#{short(t, 18)}" for t in counts.index],
-                y=counts.to_numpy(),
+                x=[f"#{short(t, 18)}" for t in counts["tag"]],
+                y=counts["tweets"].to_numpy(),
                 name=short(name, 30),
                 marker_color=colors[name],
             )
@@ -223,14 +253,28 @@ def top_hashtags_per_topic(frame: pd.DataFrame, names: Mapping[int, str], n: int
     return fig
 
 
-def summary_table(rows: Sequence[tuple[str, Any]]) -> Any:
+def table(
+    title: str, headers: Sequence[str], columns: Sequence[Sequence[Any]], widths: Sequence[int] | None = None
+) -> Any:
+    """A plotly table; cell text is HTML-escaped (plotly renders tags such as <b> inside cells)."""
+    import html
+
     import plotly.graph_objects as go
 
+    rows = len(columns[0]) if columns else 0
+    if not rows:
+        return empty(title)
+    cells = [[html.escape(str(v)) for v in col] for col in columns]
     fig = go.Figure(
         go.Table(
-            header={"values": ["", "value"], "align": "left"},
-            cells={"values": [[k for k, _ in rows], [str(v) for _, v in rows]], "align": "left"},
+            columnwidth=list(widths) if widths else None,
+            header={"values": [html.escape(h) for h in headers], "align": "left", "fill_color": "#e8eef6"},
+            cells={"values": cells, "align": "left"},
         )
     )
-    fig.update_layout(title="Model and window", height=60 + 28 * len(rows), margin={"t": 50, "b": 10})
+    fig.update_layout(title=title, height=min(1400, 80 + 26 * rows), margin={"t": 50, "b": 10, "l": 10, "r": 10})
     return fig
+
+
+def summary_table(rows: Sequence[tuple[str, Any]]) -> Any:
+    return table("Model and window", ["", "value"], [[k for k, _ in rows], [v for _, v in rows]])

@@ -167,8 +167,13 @@ def trend_record(
         "hour": hour,
         "counts": current.to_dict(),
         "baseline_hours": baseline_hours,
-        "topics": [asdict(s) for s in topics],
-        "low_confidence": asdict(stale),
+        "topics": [_finite(asdict(s)) for s in topics],
+        "low_confidence": _finite(asdict(stale)),
         "emerging_terms": [asdict(t) for t in terms],
         "alerts": [s.name for s in topics if s.alert] + ([stale.name] if stale.alert else []),
     }
+
+
+def _finite(values: dict[str, Any]) -> dict[str, Any]:
+    """NaN (no baseline yet) as None, so the record is valid JSON."""
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in values.items()}

@@ -1,27 +1,68 @@
 """topic_report: one offline HTML page of plotly charts per model version and window, in S3 and on disk.
 
-A recipe: it reads the scored hours through the storage layer and writes what ``lib/report.py`` assembles.
+A recipe: it folds the scored hours into ``ReportAggregates`` batch by batch (never every row at once), reads the
+hourly metadata (delivery health, measured volumes) and the stored ``topic_trends`` hours, and writes what
+``lib/report.py`` assembles.
 """
 
+import io
 import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import Field
 
-from tweet_topics.lib import report
-from tweet_topics.lib.naming import markdown_table, topic_names
+from tweet_topics.defs.reports.trends import TRENDS_FILE, trends_dataset
+from tweet_topics.lib import cost, delivery, report
+from tweet_topics.lib.aggregates import COLUMNS, ReportAggregates
+from tweet_topics.lib.naming import topic_names
 from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, Storage
+from tweet_topics.storage.hourly import HourlyDataset
+from tweet_topics.storage.keys import parse_partition_key
+
+BATCH_ROWS = 65_536
 
 
 class ReportConfig(dg.Config):
     window_hours: int | None = Field(None, description="only the newest N scored hours; default: all of them")
     model_version: str | None = Field(None, description="default: the latest model")
+    x_api_tier: str = Field("basic", description="X API access tier for the post-cap line (free/basic/pro/enterprise)")
+    z_threshold: float = Field(3.0, gt=0, description="the |z| marked as an alert in the trends section")
+    prices_file: str = Field(str(cost.PRICES_FILE), description="dated prices and caps (see its how_to_update)")
+    delivery_ledger_file: str | None = Field(
+        None,
+        description="optional: JSON {partition key: records sent by the streamer}, from the delivery ledger "
+        "(not built yet); without it the delivery chart starts at the raw records",
+    )
 
 
-@dg.asset(deps=["tweet_topic_assignments", "topic_terms"], group_name="reports", kinds={"plotly", "html"})
+def prediction_batches(storage: Storage, hours: list[datetime]) -> Iterator[pa.RecordBatch]:
+    """The report's columns of every scored hour, one Arrow batch at a time (absent columns skipped)."""
+    for hour in hours:
+        parquet = pq.ParquetFile(io.BytesIO(storage.predictions.read_bytes(hour, PREDICTIONS_PARQUET)))
+        columns = [c for c in COLUMNS if c in parquet.schema_arrow.names]
+        yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+
+
+def _metadata(dataset: HourlyDataset, hours: list[datetime]) -> dict[datetime, dict]:
+    return {h: dataset.read_metadata(h) for h in hours if dataset.is_committed(h)}
+
+
+def _sent(path: str | None) -> dict[datetime, int] | None:
+    if not path:
+        return None
+    return {parse_partition_key(k): int(v) for k, v in json.loads(Path(path).read_text()).items()}
+
+
+@dg.asset(
+    deps=["tweet_topic_assignments", "topic_terms", "topic_trends"], group_name="reports", kinds={"plotly", "html"}
+)
 def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storage: Storage) -> dg.MaterializeResult:
-    """Top terms, prevalence over time, client and weekday/hour heatmaps, followers, users and hashtags."""
+    """Every reference analysis plus trends, emerging terms, delivery health and a cost estimate, in one page."""
     version = storage.models.resolve(config.model_version)
     manifest = storage.models.manifest(version)
     stored_names = (
@@ -34,13 +75,29 @@ def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storag
     hours = [h for h in predictions.committed_hours() if predictions.read_metadata(h).get("model_version") == version]
     if config.window_hours:
         hours = hours[-config.window_hours :]
-    tables = [predictions.read_parquet(h, PREDICTIONS_PARQUET).drop_columns(["topic_probabilities"]) for h in hours]
-    frame = pa.concat_tables(tables).to_pandas() if tables else report.empty_frame()
-    window = report.report_window(hours)
-    metrics = manifest["metrics"]
-    sections = report.sections(frame, manifest["topics"], names, report.summary_rows(version, hours, frame, metrics))
+    agg = ReportAggregates()
+    for batch in prediction_batches(storage, hours):
+        agg.add(batch)
+    trend_store = trends_dataset(storage)
+    trend_records = [json.loads(trend_store.read_bytes(h, TRENDS_FILE)) for h in hours if trend_store.is_committed(h)]
+    combined = _metadata(storage.combined, hours)
+    flow = delivery.delivery_frame(combined, _metadata(storage.filtered, hours), _sent(config.delivery_ledger_file))
+    prices = cost.load_prices(Path(config.prices_file))
+    lines = cost.estimate(cost.measured_volumes(list(combined.values())), prices, config.x_api_tier)
+    cost_line, health = cost.summary_line(lines, prices), delivery.health_line(flow)
+    window, metrics = report.report_window(hours), manifest["metrics"]
+    sections = report.sections(
+        agg,
+        manifest["topics"],
+        names,
+        report.summary_rows(version, hours, agg, metrics),
+        trend_records,
+        flow,
+        (lines, prices, cost_line),
+        config.z_threshold,
+    )
     files = report.page_files(
-        f"tweet_topics report — model {version}", f"window {window}, {len(frame):,} tweets", sections
+        f"tweet_topics report — model {version}", f"window {window}, {agg.tweets:,} tweets", sections
     )
     prefix = f"{storage.reports_prefix}{version}/{window}/"
     storage.s3.replace_prefix(
@@ -54,23 +111,20 @@ def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storag
         (local / name).write_bytes(data)
     local_page, s3_uri = local / report.REPORT_FILE, f"s3://{storage.bucket}/{prefix}{report.REPORT_FILE}"
     (storage.local_path("reports") / "latest.json").write_text(json.dumps({"path": str(local_page), "s3": s3_uri}))
-    terms = markdown_table(
-        ["topic", "name", "top terms"],
-        [(t["topic"], names[t["topic"]], ", ".join(t["terms"][:6])) for t in manifest["topics"]],
-    )
-    summary = (
-        f"**Model** `{version}` · **window** {window} · **tweets** {len(frame):,}\n\n"
-        f"NPMI {metrics['coherence_npmi']:.3f} · diversity {metrics['topic_diversity']:.2f} · "
-        f"log perplexity {metrics['log_perplexity']:.3f}\n\n{terms}"
+    alerts = sorted({f"{r['hour']}: {a}" for r in trend_records for a in r["alerts"]})
+    summary = report.markdown_summary(
+        version, window, agg, metrics, manifest["topics"], names, alerts[-5:], health, cost_line
     )
     context.log.info(f"report written to {local_page} and {s3_uri}")
     return dg.MaterializeResult(
         metadata={
             "report": dg.MetadataValue.path(str(local_page)),
+            "report_url": dg.MetadataValue.url(local_page.as_uri()),
             "s3": dg.MetadataValue.url(s3_uri),
             "summary": dg.MetadataValue.md(summary),
-            "tweets": len(frame),
+            "tweets": agg.tweets,
             "hours": len(hours),
+            "trend_alerts": len(alerts),
             "model_version": version,
         }
     )
