@@ -112,7 +112,12 @@ def annotated_heatmap(pivot: pd.DataFrame, title: str, x_title: str, y_title: st
             hovertemplate="%{y} / %{x}: %{text}<extra></extra>",
         )
     )
-    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=max(300, 45 * len(pivot) + 140))
+    fig.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        yaxis={"title": y_title, "autorange": "reversed"},  # the largest row on top
+        height=max(300, 45 * len(pivot) + 140),
+    )
     return fig
 
 
@@ -195,6 +200,7 @@ def followers_by_topic(followers: pd.DataFrame, names: Mapping[int, str]) -> Any
         fig.add_trace(
             go.Box(
                 name=short(name, 30),
+                x=[short(name, 30)],  # precomputed boxes need their own category, else they all stack at x=0
                 q1=[row.q1 + 1],
                 median=[row.median + 1],
                 q3=[row.q3 + 1],
@@ -249,7 +255,7 @@ def top_hashtags_per_topic(tags: pd.DataFrame, names: Mapping[int, str], n: int 
                 marker_color=colors[name],
             )
         )
-    fig.update_layout(title=title, barmode="group", height=450, yaxis_title="tweets")
+    fig.update_layout(title=title, barmode="stack", height=450, yaxis_title="tweets")  # one bar per tag
     return fig
 
 
@@ -264,7 +270,7 @@ def table(
     rows = len(columns[0]) if columns else 0
     if not rows:
         return empty(title)
-    cells = [[html.escape(str(v)) for v in col] for col in columns]
+    cells = [[html.escape(str(v), quote=False) for v in col] for col in columns]  # plotly decodes only &amp; &lt; &gt;
     fig = go.Figure(
         go.Table(
             columnwidth=list(widths) if widths else None,

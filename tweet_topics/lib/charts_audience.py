@@ -78,7 +78,9 @@ def tweets_by_country(countries: pd.Series, n: int = 20) -> Any:
     top = countries.sort_values(ascending=False, kind="stable").head(n)
     if top.empty:
         return empty(title)
-    return _bars(title, list(top.index)[::-1], list(top.to_numpy())[::-1], ["#4c78a8"] * len(top), 120 + 26 * len(top))
+    return _bars(
+        title, list(top.index)[::-1], list(top.to_numpy())[::-1], ["#4c78a8"] * len(top), max(300, 140 + 30 * len(top))
+    )
 
 
 def country_topic_heatmap(counts: pd.DataFrame, names: Mapping[int, str], top: int = 12) -> Any:

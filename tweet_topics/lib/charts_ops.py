@@ -119,24 +119,24 @@ def delivery_health(flow: pd.DataFrame) -> Any:
 
 def cost_table(lines: Sequence[CostLine], prices: Mapping[str, Any], total_line: str) -> Any:
     """The monthly estimate: usage, cost (or "price missing") and the measured input that drives each line."""
-    title = f"Monthly cost and quota estimate — {total_line}"
+    title = "Monthly cost and quota estimate (measured volumes x config/prices.json)"
     if not lines:
         return empty(title)
     fig = table(
         title,
         ["item", "monthly usage", "USD/month", "driven by"],
         [
-            [line.item for line in lines],
-            [line.usage for line in lines],
+            [*(line.item for line in lines), "total"],
+            [*(line.usage for line in lines), total_line],
             [
                 f"{line.monthly_usd:,.2f}"
                 if line.monthly_usd is not None
                 else ("—" if line.item.startswith("X API") else "price missing in prices.json")
                 for line in lines
-            ],
-            [line.driver for line in lines],
+            ]
+            + [""],
+            [*(line.driver for line in lines), f"prices as of {prices.get('as_of', '?')}"],
         ],
         widths=[28, 40, 18, 50],
     )
-    fig.update_layout(title={"text": title, "font": {"size": 13}})
     return fig

@@ -86,6 +86,7 @@ def test_hashtags_lowercased_per_topic_and_followers_box():
     box = charts.followers_by_topic(report.followers_frame(agg), NAMES)
     launches = next(t for t in box.data if t.name == "Launches")
     assert launches.lowerfence == (6,) and launches.upperfence == (11,) and launches.mean == (8.5,)
+    assert launches.x == ("Launches",)  # its own category, not stacked at x=0
     assert [t.name for t in box.data] == ["Launches", "Mars"]  # Mars has one known follower count (2000)
 
 
