@@ -109,3 +109,10 @@ def test_every_builder_survives_an_empty_frame():
         charts.table("t", ["a"], [[]]),
     ):
         assert fig.layout.annotations[0].text == charts.NO_DATA
+
+
+def test_topic_names_column_for_predictions():
+    from tweet_topics.lib.naming import with_topic_names
+
+    named = with_topic_names(pa.table({"dominant_topic": [0, -1, 1, None]}), NAMES)
+    assert named["topic_name"].to_pylist() == ["Launches", "unassigned", "Mars", None]
