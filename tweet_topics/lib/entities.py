@@ -13,11 +13,16 @@ agree with what X itself would have put there. The reference is twitter-text's c
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable
 
 import emoji
 import regex
-from twitter_text import extract_urls_with_indices
+
+with warnings.catch_warnings():
+    # twitter-text-parser loads its emoji table through pkg_resources (setuptools < 81 is pinned for it).
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    from twitter_text import extract_urls_with_indices
 
 # --- hashtags ----------------------------------------------------------------------------------------------------
 # Besides letters, marks and decimal digits, twitter-text lets these into a hashtag: underscore, ZWNJ and ZWJ
