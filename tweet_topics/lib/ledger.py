@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Ranges = list[list[int]]
@@ -68,6 +68,19 @@ def delivery_ranges(bodies: Iterable[bytes]) -> dict[str, Ranges]:
         for run, seq in DELIVERY_PATTERN.findall(body):
             found.setdefault(run.decode(), []).append(int(seq))
     return {run: merge(seqs) for run, seqs in sorted(found.items())}
+
+
+LEDGER_SUMMARY = "ledger-summary.json"  # under the streamer prefix, written by the delivery_ledger asset
+
+
+def sent_by_hour(ledger_entries: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Records handed to Firehose per UTC hour the ledger object was written (partition keys)."""
+    out: dict[str, int] = {}
+    for entry in ledger_entries:
+        written = datetime.fromisoformat(str(entry["written_at"])).astimezone(UTC)
+        key = written.strftime("%Y-%m-%d-%H:00")
+        out[key] = out.get(key, 0) + count(merge(entry.get("handed", [])))
+    return dict(sorted(out.items()))
 
 
 def ledger_key(streamer_prefix: str, run: str, first: int, last: int) -> str:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from pydantic import Field
 
-from tweet_topics.lib.ledger import count, reconcile
+from tweet_topics.lib.ledger import LEDGER_SUMMARY, count, reconcile, sent_by_hour
 from tweet_topics.lib.naming import markdown_table
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.keys import partition_key
@@ -54,6 +54,8 @@ def delivery_ledger(context: dg.AssetExecutionContext, config: LedgerConfig, sto
             for r in runs
         ],
     )
+    summary = {"written_at": now.isoformat(), "sent_by_hour": sent_by_hour(entries), "lost": lost}
+    storage.s3.put(storage.streamer_key(LEDGER_SUMMARY), json.dumps(summary).encode(), "application/json")
     for run, missing in lost.items():
         context.log.warning(
             f"streamer run {run}: {count(missing)} records handed to Firehose are missing: {_spans(missing)}"

@@ -19,6 +19,7 @@ from pydantic import Field
 from tweet_topics.defs.reports.trends import TRENDS_FILE, trends_dataset
 from tweet_topics.lib import cost, delivery, report
 from tweet_topics.lib.aggregates import COLUMNS, ReportAggregates
+from tweet_topics.lib.ledger import LEDGER_SUMMARY
 from tweet_topics.lib.naming import topic_names
 from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, Storage
 from tweet_topics.storage.hourly import HourlyDataset
@@ -33,11 +34,6 @@ class ReportConfig(dg.Config):
     x_api_tier: str = Field("basic", description="X API access tier for the post-cap line (free/basic/pro/enterprise)")
     z_threshold: float = Field(3.0, gt=0, description="the |z| marked as an alert in the trends section")
     prices_file: str = Field(str(cost.PRICES_FILE), description="dated prices and caps (see its how_to_update)")
-    delivery_ledger_file: str | None = Field(
-        None,
-        description="optional: JSON {partition key: records sent by the streamer}, from the delivery ledger "
-        "(not built yet); without it the delivery chart starts at the raw records",
-    )
 
 
 def prediction_batches(storage: Storage, hours: list[datetime]) -> Iterator[pa.RecordBatch]:
@@ -52,10 +48,13 @@ def _metadata(dataset: HourlyDataset, hours: list[datetime]) -> dict[datetime, d
     return {h: dataset.read_metadata(h) for h in hours if dataset.is_committed(h)}
 
 
-def _sent(path: str | None) -> dict[datetime, int] | None:
-    if not path:
+def _sent(storage: Storage) -> dict[datetime, int] | None:
+    """Records the streamer handed to Firehose per hour, from the delivery_ledger asset's summary (if any)."""
+    key = storage.streamer_key(LEDGER_SUMMARY)
+    if not storage.s3.exists(key):
         return None
-    return {parse_partition_key(k): int(v) for k, v in json.loads(Path(path).read_text()).items()}
+    sent = json.loads(storage.s3.get(key)).get("sent_by_hour", {})
+    return {parse_partition_key(k): int(v) for k, v in sent.items()}
 
 
 @dg.asset(
@@ -81,7 +80,7 @@ def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storag
     trend_store = trends_dataset(storage)
     trend_records = [json.loads(trend_store.read_bytes(h, TRENDS_FILE)) for h in hours if trend_store.is_committed(h)]
     combined = _metadata(storage.combined, hours)
-    flow = delivery.delivery_frame(combined, _metadata(storage.filtered, hours), _sent(config.delivery_ledger_file))
+    flow = delivery.delivery_frame(combined, _metadata(storage.filtered, hours), _sent(storage))
     prices = cost.load_prices(Path(config.prices_file))
     lines = cost.estimate(cost.measured_volumes(list(combined.values())), prices, config.x_api_tier)
     cost_line, health = cost.summary_line(lines, prices), delivery.health_line(flow)
