@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from tweet_topics.defs.infra import policies
 from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, error_code, tag_dict, wait_until
+from tweet_topics.defs.infra.reconcilers.merge import merge_rules, merge_statements, tag_pairs
 
 EXPIRE_RULE = "tweet-topics-expire-raw"
 PUBLIC_BLOCK = dict.fromkeys(
@@ -76,38 +77,32 @@ class BucketReconciler(Reconciler):
         lifecycle = _get(
             lambda: s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"], [], ("NoSuchLifecycleConfiguration",)
         )
-        others = [r for r in lifecycle if r.get("ID") != EXPIRE_RULE]
-        ours = []
-        if self.infra.raw_expiration_days:
-            ours = [
-                {
-                    "ID": EXPIRE_RULE,
-                    "Status": "Enabled",
-                    "Filter": {"Prefix": self.d.raw_prefix},
-                    "Expiration": {"Days": self.infra.raw_expiration_days},
-                }
-            ]
-        mine = [r for r in lifecycle if r.get("ID") == EXPIRE_RULE]
-        if [(r.get("Expiration"), r.get("Filter")) for r in mine] != [(r["Expiration"], r["Filter"]) for r in ours]:
-            merged = others + ours
+        days = self.infra.raw_expiration_days
+        ours = [
+            {
+                "ID": EXPIRE_RULE,
+                "Status": "Enabled",
+                "Filter": {"Prefix": self.d.raw_prefix},
+                "Expiration": {"Days": days},
+            }
+        ]
+        rules = merge_rules(lifecycle, ours if days else [], EXPIRE_RULE)
+        if rules is not None:
             out["lifecycle"] = lambda: (
-                s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": merged})
-                if merged
+                s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": rules})
+                if rules
                 else s3.delete_bucket_lifecycle(Bucket=b)
             )
         raw_policy = _get(lambda: s3.get_bucket_policy(Bucket=b)["Policy"], None, ("NoSuchBucketPolicy",))
-        policy = json.loads(raw_policy) if raw_policy else {"Version": policies.VERSION, "Statement": []}
-        wanted = policies.bucket_policy(self.d)["Statement"]
-        sids = {s["Sid"] for s in wanted}
-        if self.infra.tls_only() and [s for s in policy["Statement"] if s.get("Sid") in sids] != wanted:
-            policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") not in sids] + wanted
+        policy = merge_statements(
+            json.loads(raw_policy) if raw_policy else None, policies.bucket_policy(self.d)["Statement"]
+        )
+        if self.infra.tls_only() and policy is not None:
             out["tls_only_policy"] = lambda: s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
         tags = self._tags(s3)
         if self.missing_tags(tags):
-            merged_tags = {**tags, **self.d.tags}
-            out["tags"] = lambda: s3.put_bucket_tagging(
-                Bucket=b, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in merged_tags.items()]}
-            )
+            merged = tag_pairs({**tags, **self.d.tags})
+            out["tags"] = lambda: s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": merged})
         return out
 
     def plan(self) -> list[Change]:

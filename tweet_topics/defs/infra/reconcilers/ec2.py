@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, tag_dict
+from tweet_topics.defs.infra.reconcilers.merge import tag_pairs
 
 LIVE = ["pending", "running", "stopping", "stopped"]
 HTTPS_OUT = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
@@ -92,7 +93,7 @@ class Ec2Reconciler(Reconciler):
             tags = tag_dict(group.get("Tags"))
             action = "adopt" if self.ownership(name, tags) == "adopt" else "exists"
             if action == "adopt":
-                missing = [{"Key": k, "Value": v} for k, v in self.missing_tags(tags).items()]
+                missing = tag_pairs(self.missing_tags(tags))
                 ec2.create_tags(Resources=[group["GroupId"]], Tags=missing)
         egress = group.get("IpPermissionsEgress", [])
         if group.get("IpPermissions"):

@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, error_code, tag_dict, wait_until
+from tweet_topics.defs.infra.reconcilers.merge import tag_pairs
 
 
 class FirehoseReconciler(Reconciler):
@@ -83,7 +84,7 @@ class FirehoseReconciler(Reconciler):
             tags = self._tags(fh)
             action = "adopt" if self.ownership(name, tags) == "adopt" else "exists"
             if action == "adopt":
-                missing = [{"Key": k, "Value": v} for k, v in self.missing_tags(tags).items()]
+                missing = tag_pairs(self.missing_tags(tags))
                 fh.tag_delivery_stream(DeliveryStreamName=name, Tags=missing)
             if self._differs(desc):
                 fh.update_destination(

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from tweet_topics.defs.infra import policies
 from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, error_code, tag_dict
+from tweet_topics.defs.infra.reconcilers.merge import tag_pairs
 
 
 def _missing(exc: ClientError) -> bool:
@@ -98,7 +99,7 @@ class IamReconciler(Reconciler):
             else:
                 if self.ownership(role, found["TagMap"]) == "adopt":
                     missing = self.missing_tags(found["TagMap"])
-                    iam.tag_role(RoleName=role, Tags=[{"Key": k, "Value": v} for k, v in missing.items()])
+                    iam.tag_role(RoleName=role, Tags=tag_pairs(missing))
                     action = "adopt"
                 if not self._boundary_ok(found):
                     iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
@@ -133,9 +134,7 @@ class IamReconciler(Reconciler):
             action = "create"
         elif self.ownership(name, profile["TagMap"]) == "adopt":
             missing = self.missing_tags(profile["TagMap"])
-            iam.tag_instance_profile(
-                InstanceProfileName=name, Tags=[{"Key": k, "Value": v} for k, v in missing.items()]
-            )
+            iam.tag_instance_profile(InstanceProfileName=name, Tags=tag_pairs(missing))
             action = "adopt"
         if not any(r["RoleName"] == name for r in profile.get("Roles", [])):
             iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from tweet_topics.defs.infra import policies
 from tweet_topics.defs.infra.deployment import UNIT
 from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, error_code, tag_dict
+from tweet_topics.defs.infra.reconcilers.merge import tag_pairs
 
 
 class SsmReconciler(Reconciler):
@@ -65,7 +66,7 @@ class SsmReconciler(Reconciler):
         if current is not None:
             tags = self._tags(ssm, "Parameter", name)
             if self.ownership(name, tags) == "adopt":
-                missing = [{"Key": k, "Value": v} for k, v in self.missing_tags(tags).items()]
+                missing = tag_pairs(self.missing_tags(tags))
                 ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=missing)
                 action = "adopt"
         if current != token:
