@@ -10,8 +10,6 @@ from pathlib import Path
 
 import _common
 
-from tweet_topics.defs.infra.aws_resources import InfraSettings
-from tweet_topics.defs.infra.names import InfraNames
 from tweet_topics.defs.resources import build_resources
 from tweet_topics.lib.records import dumps_record, record_from_payload
 from tweet_topics.lib.synthetic import TweetGenerator
@@ -29,10 +27,11 @@ def main() -> None:
     status = stack.up(settings)
     try:
         resources = build_resources(settings.model_copy(update={"aws_endpoint_url": status.endpoint}))
-        names, cfg = InfraNames.from_settings(settings), InfraSettings()
-        for name in ("bucket", "logs", "iam"):
-            resources[name].ensure(names, cfg)
-        resources["firehose"].ensure(names, cfg, resources["iam"].describe(names)[names.firehose_role])
+        infra = resources["infra"]
+        names = infra.deployment
+        for reconciler in (infra.bucket, infra.logs, infra.iam):
+            reconciler.ensure()
+        infra.ensure_firehose()
         client = resources["aws"].client("firehose")
         payloads = [t.payload for t in TweetGenerator(seed=4).stream(args.tweets)]
 
