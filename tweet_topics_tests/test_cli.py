@@ -1,11 +1,16 @@
-"""The dagster CLI a user runs in CI, against the local stack: one hour, and a range as one run."""
+"""The command lines a user runs: ``dagster asset materialize`` against the local stack (one hour, a range as one
+run), and ``python -m tweet_topics`` refusing every bad input with one line and exit code 2, before any effect."""
 
-import json
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
+import pytest
+
+from tweet_topics.settings import get_settings
+from tweet_topics.storage.clients import make_client
 from tweet_topics.storage.keys import parse_partition_key
 from tweet_topics_tests.helpers import seed
 
@@ -14,7 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def materialize_cli(resources: dict, home: Path, *partition_args: str) -> str:
     """`dagster asset materialize` of the hourly assets in a subprocess; returns its output."""
-    env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": resources["aws"].endpoint_url, "DAGSTER_HOME": str(home)}
+    env = {
+        **os.environ,
+        "TWEET_TOPICS_AWS_ENDPOINT_URL": resources["aws"].endpoint_url,
+        "DAGSTER_HOME": str(home),
+        # dagster loads .env from its working directory; the demo's start there must not move the tests' start.
+        "TWEET_TOPICS_PARTITIONS_START": get_settings().partitions_start,
+    }
     result = subprocess.run(
         [
             sys.executable,
@@ -42,8 +53,8 @@ def materialize_cli(resources: dict, home: Path, *partition_args: str) -> str:
 def test_dagster_asset_materialize_one_partition(resources, bucket, tmp_path):
     key = next(iter(seed(resources, hours=1, tweets_per_hour=40).expected))
     assert "RUN_SUCCESS" in materialize_cli(resources, tmp_path, "--partition", key)
-    meta = resources["storage"].s3.get(resources["storage"].filtered(parse_partition_key(key)) + "metadata.json")
-    assert b'"input": ' in meta
+    meta = resources["storage"].filtered.read_metadata(parse_partition_key(key))
+    assert meta["input"] > 0
 
 
 def test_dagster_asset_materialize_partition_range_is_one_run(resources, bucket, tmp_path):
@@ -52,7 +63,79 @@ def test_dagster_asset_materialize_partition_range_is_one_run(resources, bucket,
     keys = sorted(seeded.expected)
     output = materialize_cli(resources, tmp_path, "--partition-range", f"{keys[0]}...{keys[-1]}")
     assert output.count("RUN_SUCCESS") == 1
-    store, layout = resources["storage"].s3, resources["storage"]
     for key in keys:
-        meta = json.loads(store.get(layout.combined.hour_prefix(parse_partition_key(key)) + "metadata.json"))
+        meta = resources["storage"].combined.read_metadata(parse_partition_key(key))
         assert meta["kept"] == seeded.expected[key]["kept"]
+
+
+STACK_DOWN = {"TWEET_TOPICS_AWS_ENDPOINT_URL": None}  # and a local dir without stack.json: nothing was started
+NO_CREDENTIALS = {
+    "TWEET_TOPICS_ENV": "prod",
+    "TWEET_TOPICS_AWS_ENDPOINT_URL": None,
+    "AWS_ACCESS_KEY_ID": None,
+    "AWS_SECRET_ACCESS_KEY": None,
+    "AWS_SESSION_TOKEN": None,
+    "AWS_PROFILE": None,
+    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI": None,
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": None,
+}
+BAD_INPUTS = [
+    (["stream", "synthetic", "--max-tweets", "0"], {}, "--max-tweets"),
+    (["stream", "synthetic", "--max-tweets", "-5"], {}, "--max-tweets"),
+    (["stream", "synthetic", "--rate", "-1"], {}, "--rate"),
+    (["stream", "synthetic", "--rate", "0"], {}, "--rate"),
+    (["stream", "synthetic", "--heartbeat-interval", "-2"], {}, "--heartbeat-interval"),
+    (["stream", "synthetic", "--max-tweets", "ten"], {}, "--max-tweets"),
+    (["seed", "--hours", "-3"], {}, "--hours"),
+    (["seed", "--hours", "0"], {}, "--hours"),
+    (["seed", "--tweets-per-hour", "0"], {}, "--tweets-per-hour"),
+    (["demo", "--stream-tweets", "0"], {}, "--stream-tweets"),
+    (["stream", "replay"], {}, "FILE"),
+    (["stream", "replay", "/nonexistent/replay.ndjson", "--sink", "file"], {}, "FILE"),
+    (["seed", "--start", "2026-13-01-00"], {}, "--start"),
+    (["seed", "--start", "yesterday"], {}, "--start"),
+    (["demo", "--start", "2026-02-30-00"], {}, "--start"),
+    (["seed"], {"TWEET_TOPICS_PARTITIONS_START": "2026-02-30-00:00"}, "TWEET_TOPICS_PARTITIONS_START"),
+    (["demo"], {"TWEET_TOPICS_SPARK_MASTER": "garbage"}, "TWEET_TOPICS_SPARK_MASTER"),
+    (["seed"], {"TWEET_TOPICS_SPARK_MASTER": "local[0]"}, "TWEET_TOPICS_SPARK_MASTER"),
+    (["seed"], STACK_DOWN, "local up"),
+    (["stream", "synthetic", "--max-tweets", "5"], STACK_DOWN, "local up"),
+    (["seed"], {"TWEET_TOPICS_AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "TWEET_TOPICS_AWS_ENDPOINT_URL"),
+    (["seed"], NO_CREDENTIALS, "credentials"),
+    (["stream", "x"], NO_CREDENTIALS, "credentials"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "named"), BAD_INPUTS, ids=[" ".join(c[0]) + str(c[1])[:40] for c in BAD_INPUTS]
+)
+def test_bad_input_is_one_line_and_exit_2_before_any_side_effect(argv, env, named, tmp_path, moto_endpoint):
+    bucket = f"bad-input-{zlib.crc32(repr((argv, env)).encode())}"
+    full_env = {
+        **os.environ,
+        "TWEET_TOPICS_AWS_ENDPOINT_URL": moto_endpoint,  # the session's moto: a created bucket would show there
+        "TWEET_TOPICS_BUCKET": bucket,
+        "TWEET_TOPICS_LOCAL_DIR": str(tmp_path / "local"),
+        "HOME": str(tmp_path),
+        **env,
+    }
+    full_env = {k: v for k, v in full_env.items() if v is not None}
+    result = subprocess.run(
+        [sys.executable, "-m", "tweet_topics", *argv],
+        env=full_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert named in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "local").exists()  # no state dir, spool, stack or snapshot was created
+    settings = get_settings().model_copy(update={"aws_endpoint_url": moto_endpoint})
+    assert bucket not in {b["Name"] for b in make_client(settings, "s3").list_buckets()["Buckets"]}

@@ -153,20 +153,20 @@ def test_ui_backfill_of_six_hours_through_webserver_and_daemon(resources, bucket
                 assert stats == {"numMaterialized": HOURS, "numFailed": 0}, (path, stats)
             first = {}
             for key in keys:
-                prefix = layout.combined.hour_prefix(parse_partition_key(key))
-                meta = json.loads(store.get(prefix + "metadata.json"))
+                hour = parse_partition_key(key)
+                meta = layout.combined.read_metadata(hour)
                 expected = seeded.expected[key]
                 assert (meta["kept"], meta["malformed"], meta["duplicates"]) == (
                     expected["kept"],
                     expected["malformed"],
                     expected["duplicates"],
                 )
-                assert store.exists(layout.filtered.hour_prefix(parse_partition_key(key)) + "tweets.parquet")
-                first[key] = store.get(prefix + "tweets.csv")
+                assert layout.filtered.read_parquet(hour, "tweets.parquet").num_rows > 0
+                first[key] = layout.combined.read_bytes(hour, "tweets.csv")
 
             run_backfill(web_port, keys, procs)  # the same backfill again replaces outputs with identical ones
             for key in keys:
-                assert store.get(layout.combined.hour_prefix(parse_partition_key(key)) + "tweets.csv") == first[key]
+                assert layout.combined.read_bytes(parse_partition_key(key), "tweets.csv") == first[key]
             assert list(store.list("dagster/compute-logs/")), "compute logs were uploaded to S3"
             print(f"first backfill took {first_duration:.1f}s")
         finally:

@@ -109,16 +109,15 @@ def test_save_load_round_trip_gives_same_predictions(pipeline, resources, spark)
 
 def test_rescoring_an_hour_is_deterministic(pipeline, resources):
     key = pipeline["keys"][3]
-    store, layout = resources["storage"].s3, resources["storage"]
-    prefix = layout.predictions.hour_prefix(parse_partition_key(key))
-    before = store.get(prefix + "part.parquet")
+    predictions, hour = resources["storage"].predictions, parse_partition_key(key)
+    before = predictions.read_parquet(hour, "part.parquet")
     assert dg.materialize(
         [*HOURLY, *TOPICS, tweet_topic_assignments],
         selection=[tweet_topic_assignments],
         resources=resources,
         partition_key=key,
     ).success
-    assert store.get(prefix + "part.parquet") == before
+    assert predictions.read_parquet(hour, "part.parquet").equals(before)
 
 
 def test_tiny_corpus_fails_with_a_clear_message(resources, spark):
