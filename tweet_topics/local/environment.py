@@ -4,11 +4,13 @@ quiet and the UI shows the hours that hold data:
 - ``DAGSTER_HOME/dagster.yaml`` (telemetry off; without a file Dagster warns on every start);
 - ``.env`` in the project root with ``TWEET_TOPICS_PARTITIONS_START`` (``dagster dev`` and the other ``dagster``
   commands load ``.env`` from their working directory; an exported variable still wins, see ``dotenv_line``);
-- a Spark conf dir whose ``log4j2.properties`` sets the JVM's log levels (``SPARK_CONF_DIR``).
+- a Spark conf dir whose ``log4j2.properties`` sets the JVM's log levels (``SPARK_CONF_DIR``), and whose
+  ``spark-defaults.conf`` keeps netlib from trying a native BLAS the machine does not have.
 """
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import re
 from datetime import datetime
@@ -27,8 +29,8 @@ telemetry:
 
 # Spark's own default profile logs every stage at INFO/WARN; the demo shows its progress with its own step lines.
 # Known lines silenced at every level: the optimizer's hint about caching (our input is cached one step earlier:
-# MLlib checks the RDD it derives, not ours), netlib's fallback to its Java BLAS (see README, "Native BLAS"), and
-# Hadoop's missing native library (unused: we read and write through boto3/pyarrow, not HDFS).
+# MLlib checks the RDD it derives, not ours), netlib's note when it falls back to its Java BLAS, and Hadoop's
+# missing native library (unused: we read and write through boto3/pyarrow, not HDFS).
 LOG4J2 = """\
 # Written by tweet_topics: Spark's JVM log levels for the local demo and dev (SPARK_CONF_DIR points here).
 rootLogger.level = {level}
@@ -38,6 +40,10 @@ appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+# PySpark's gateway starts logging as a shell does: unless its logger has a level, Spark resets the console to
+# WARN and prints "Setting default log level to WARN" on stderr.
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = {level}
 logger.lda.name = org.apache.spark.mllib.clustering.OnlineLDAOptimizer
 logger.lda.level = error
 logger.netlib.name = dev.ludovic.netlib
@@ -49,6 +55,12 @@ logger.jetty.level = warn
 logger.parquet.name = org.apache.parquet.CorruptStatistics
 logger.parquet.level = error
 """
+
+
+# netlib (MLlib's BLAS) dlopens libblas.so.3 and, when it is missing, prints "netlib-blas: JNI_OnLoad: dlopen
+# (libblas.so.3) failed" from native code, which no log level reaches. Without a system BLAS we tell it not to try;
+# with one (Debian: libopenblas0) MLlib uses it.
+NO_NATIVE_BLAS = "spark.driver.extraJavaOptions -Ddev.ludovic.netlib.blas.allowNative=false\n"
 
 
 def dagster_home(settings: Settings) -> Path:
@@ -66,6 +78,11 @@ def spark_conf_dir(settings: Settings, level: str) -> Path:
     path = settings.local_dir / "spark_conf" / level
     path.mkdir(parents=True, exist_ok=True)
     (path / "log4j2.properties").write_text(LOG4J2.format(level=level))
+    defaults = path / "spark-defaults.conf"
+    if ctypes.util.find_library("blas") is None:
+        defaults.write_text(NO_NATIVE_BLAS)
+    else:
+        defaults.unlink(missing_ok=True)
     return path
 
 
