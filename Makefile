@@ -60,6 +60,8 @@ bench: install
 	$(PY) benchmarks/bench_streamer.py
 	$(PY) benchmarks/bench_topic_model.py
 
+# Also forgets the partition start the demo wrote into .env (its data is gone); other lines of .env stay.
 clean:
 	-$(PY) -m tweet_topics local down --no-save
 	rm -rf .local
+	-test -f .env && sed -i -e '/^# TWEET_TOPICS_PARTITIONS_START: /d' -e '/^TWEET_TOPICS_PARTITIONS_START=\$${TWEET_TOPICS_PARTITIONS_START:-/d' .env
