@@ -40,6 +40,7 @@ class InfraResource(dg.ConfigurableResource):
         None, description="TLS-only bucket policy; default: on, except against a plain-HTTP emulator endpoint"
     )
     versioning: bool = Field(True, description="S3 versioning: an overwritten or deleted raw object can be restored")
+    noncurrent_version_days: int = Field(30, ge=1, description="replaced or deleted object versions expire after this")
     raw_expiration_days: int | None = Field(None, description="lifecycle rule that expires raw objects")
     create_instance: bool = Field(False, description="run the EC2 streamer instance (prod)")
     instance_type: str = Field("t3.micro", pattern=r"^[a-z0-9]+\.[a-z0-9]+$")

@@ -108,7 +108,10 @@ def test_run_config_knobs_reach_the_ops_and_keep_the_deployment(infra_resources)
     dest = desc["DeliveryStreamDescription"]["Destinations"][0]["ExtendedS3DestinationDescription"]
     assert dest["BufferingHints"]["SizeInMBs"] == 7
     rules = infra_resources["aws"].client("s3").get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"]
-    assert [(r["ID"], r["Expiration"]["Days"]) for r in rules] == [("tweet-topics-expire-raw", 30)]
+    by_id = {r["ID"]: r for r in rules}
+    assert by_id["tweet-topics-expire-raw"]["Expiration"]["Days"] == 30
+    assert by_id["tweet-topics-expire-staging"]["Filter"] == {"Prefix": "_staging/"}
+    assert by_id["tweet-topics-expire-noncurrent"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
 
 
 @pytest.mark.parametrize(

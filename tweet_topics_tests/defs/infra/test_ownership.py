@@ -61,7 +61,12 @@ def test_adopting_a_bucket_merges_tags_and_lifecycle_rules_by_key(clean):
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=d.bucket)["TagSet"]}
     assert tags == {"team": "astro", **d.tags}
     rules = s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"]
-    assert [r["ID"] for r in rules] == ["team-archive", "tweet-topics-expire-raw"]
+    assert sorted(r["ID"] for r in rules) == [
+        "team-archive",
+        "tweet-topics-expire-noncurrent",
+        "tweet-topics-expire-raw",
+        "tweet-topics-expire-staging",
+    ]
     assert [c.action for c in make_infra(clean, raw_expiration_days=7).bucket.ensure()] == ["exists"], (
         "adopted: now it is ours"
     )

@@ -17,6 +17,9 @@ from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, error_c
 from tweet_topics.defs.infra.reconcilers.merge import merge_rules, merge_statements, tag_pairs
 
 EXPIRE_RULE = "tweet-topics-expire-raw"
+STAGING_RULE = "tweet-topics-expire-staging"  # leftovers of runs that died before their commit
+NONCURRENT_RULE = "tweet-topics-expire-noncurrent"  # replaced/deleted versions, kept for recovery a while
+RULE_IDS = {EXPIRE_RULE, STAGING_RULE, NONCURRENT_RULE}
 PUBLIC_BLOCK = dict.fromkeys(
     ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
 )
@@ -48,6 +51,37 @@ class BucketReconciler(Reconciler):
         rule: dict[str, Any] = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key} if key else {"SSEAlgorithm": "AES256"}
         return {"Rules": [{"ApplyServerSideEncryptionByDefault": rule, "BucketKeyEnabled": bool(key)}]}
 
+    def _lifecycle_rules(self) -> list[dict[str, Any]]:
+        days = self.infra.raw_expiration_days
+        rules = [
+            {
+                "ID": STAGING_RULE,
+                "Status": "Enabled",
+                "Filter": {"Prefix": "_staging/"},
+                "Expiration": {"Days": 1},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            }
+        ]
+        if self.infra.versioning:
+            rules.append(
+                {
+                    "ID": NONCURRENT_RULE,
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": self.infra.noncurrent_version_days},
+                }
+            )
+        if days:
+            rules.append(
+                {
+                    "ID": EXPIRE_RULE,
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": self.d.raw_prefix},
+                    "Expiration": {"Days": days},
+                }
+            )
+        return rules
+
     def _diff(self, s3: Any) -> dict[str, Callable[[], Any]]:
         """What differs from the desired state, as name -> the call that fixes it (merged, never replaced)."""
         b = self.d.bucket
@@ -77,16 +111,7 @@ class BucketReconciler(Reconciler):
         lifecycle = _get(
             lambda: s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"], [], ("NoSuchLifecycleConfiguration",)
         )
-        days = self.infra.raw_expiration_days
-        ours = [
-            {
-                "ID": EXPIRE_RULE,
-                "Status": "Enabled",
-                "Filter": {"Prefix": self.d.raw_prefix},
-                "Expiration": {"Days": days},
-            }
-        ]
-        rules = merge_rules(lifecycle, ours if days else [], EXPIRE_RULE)
+        rules = merge_rules(lifecycle, self._lifecycle_rules(), RULE_IDS)
         if rules is not None:
             out["lifecycle"] = lambda: (
                 s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": rules})

@@ -10,12 +10,14 @@ def tag_pairs(tags: dict[str, str], key: str = "Key", value: str = "Value") -> l
     return [{key: k, value: v} for k, v in tags.items()]
 
 
-def merge_rules(current: list[dict[str, Any]], ours: list[dict[str, Any]], rule_id: str) -> list[dict[str, Any]] | None:
-    """The lifecycle rules with ours (by ID) replaced or removed; None when nothing of ours differs."""
-    mine = [r for r in current if r.get("ID") == rule_id]
-    if [(r.get("Expiration"), r.get("Filter")) for r in mine] == [(r["Expiration"], r["Filter"]) for r in ours]:
+def merge_rules(
+    current: list[dict[str, Any]], ours: list[dict[str, Any]], ids: set[str]
+) -> list[dict[str, Any]] | None:
+    """The lifecycle rules with ours (by ID, any of ``ids``) replaced or removed; None when nothing of ours differs."""
+    mine = sorted((r for r in current if r.get("ID") in ids), key=lambda r: r["ID"])
+    if mine == sorted(ours, key=lambda r: r["ID"]):
         return None
-    return [r for r in current if r.get("ID") != rule_id] + ours
+    return [r for r in current if r.get("ID") not in ids] + ours
 
 
 def merge_statements(current: dict[str, Any] | None, wanted: list[dict[str, Any]]) -> dict[str, Any] | None:
