@@ -8,6 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("TWEET_TOPICS_LOCAL_DIR", tempfile.mkdtemp(prefix="tweet-topics-bench-"))
 os.environ.setdefault("TWEET_TOPICS_BUCKET", "tweet-topics-bench")
 
@@ -26,3 +27,21 @@ def table(rows: list[dict], title: str) -> None:
             )
             + " |"
         )
+
+
+def spark_session(driver_memory: str = "2g"):
+    """A local[*] session configured like the project's (loopback, no UI, 8 shuffle partitions)."""
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[*]")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.pyspark.python", sys.executable)
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

@@ -90,6 +90,12 @@ class Settings(BaseModel):
     aws_endpoint_url: str | None = None
     spark_master: str = "local[*]"
     spark_driver_memory: str = Field("4g", pattern=r"^\d+[mgMG]$")
+    # How Spark reaches the bucket: ``datasource`` (executor tasks with boto3; any cluster) or ``uri`` (the
+    # cluster's S3 connector reads the listed objects as <spark_uri_scheme>://bucket/key, e.g. EMRFS s3://).
+    spark_io: Literal["datasource", "uri"] = "datasource"
+    spark_uri_scheme: Literal["s3", "s3a"] = "s3a"
+    # Where Spark ML saves and loads models: a path every Spark node sees (default: <local_dir>/spark-shared).
+    spark_shared_dir: str | None = None
     local_dir: Path = PROJECT_ROOT / ".local"
     partitions_start: str = "2026-01-01-00:00"
 
@@ -168,6 +174,15 @@ class Settings(BaseModel):
                         "equal or nested"
                     )
         return self
+
+    @field_validator("spark_shared_dir")
+    @classmethod
+    def _shared_dir(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not (value.startswith("/") or re.match(r"^(file|hdfs|s3|s3a|gs|abfss)://\S+$", value)):
+            raise ValueError(f"{value!r} must be an absolute path or a URI every Spark node reads (hdfs://, s3://)")
+        return value
 
     @property
     def stack_file(self) -> Path:

@@ -11,10 +11,8 @@ import numpy as np
 
 
 def npmi_coherence(top_terms: Sequence[Sequence[int]], docs: Sequence[Sequence[int]]) -> list[float]:
-    """Mean NPMI over pairs of each topic's top terms, using document co-occurrence in ``docs``.
-
-    ``docs`` are vocabulary indices per document (sets or lists). A pair never seen together scores -1.
-    """
+    """Mean NPMI over pairs of each topic's top terms, using document co-occurrence in ``docs`` (small inputs;
+    Spark computes the same counts with ``lda.npmi_from_blocks``)."""
     terms = sorted({t for topic in top_terms for t in topic})
     if not terms or not docs:
         return [float("nan")] * len(top_terms)
@@ -24,14 +22,21 @@ def npmi_coherence(top_terms: Sequence[Sequence[int]], docs: Sequence[Sequence[i
         for t in set(doc):
             if t in column:
                 matrix[row, column[t]] = 1.0
-    n = float(len(docs))
-    df = matrix.sum(axis=0)
     co = matrix.T @ matrix
+    return npmi_from_counts([[column[t] for t in topic] for topic in top_terms], co, np.diag(co), len(docs))
+
+
+def npmi_from_counts(top_terms: Sequence[Sequence[int]], co: np.ndarray, df: np.ndarray, n: int) -> list[float]:
+    """Mean NPMI per topic from co-document counts ``co`` and document frequencies ``df`` over ``n`` documents.
+
+    ``top_terms`` index rows of ``co``. A pair never seen together scores -1.
+    """
+    if not n:
+        return [float("nan")] * len(top_terms)
     scores = []
     for topic in top_terms:
         values = []
-        for a, b in itertools.combinations(topic, 2):
-            i, j = column[a], column[b]
+        for i, j in itertools.combinations(topic, 2):
             joint = co[i, j] / n
             if joint <= 0 or df[i] == 0 or df[j] == 0:
                 values.append(-1.0)

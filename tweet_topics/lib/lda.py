@@ -6,10 +6,14 @@ pyspark is imported inside functions so that loading the Dagster definitions sta
 from __future__ import annotations
 
 import math
+import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tweet_topics.lib.evaluation import npmi_coherence, topic_diversity
+import numpy as np
+
+from tweet_topics.lib.evaluation import npmi_from_counts, topic_diversity
 
 TEXT_COLUMN = "processed_text"
 
@@ -23,8 +27,8 @@ class LdaParams:
     """Hyper-parameters. Defaults are the project's tuned values (see README, "Topic model tuning")."""
 
     k: int = 6
-    optimizer: str = "online"
-    max_iter: int = 30
+    optimizer: str = "vb"  # vb: online variational Bayes on the executors (online_lda); online|em: Spark ML's
+    max_iter: int = 30  # Spark optimizers only
     learning_offset: float = 1.0
     learning_decay: float = 0.51
     subsampling_rate: float = 0.1
@@ -38,6 +42,10 @@ class LdaParams:
     use_idf: bool = False  # LDA wants counts; TF-IDF with EM gives NaN perplexity
     seed: int = 88
     top_n: int = 10
+    batch_docs: int = 2_000  # vb: documents per update (gensim's chunksize) ...
+    max_updates: int = 48  # ... but at most this many updates (Spark jobs) per pass; larger corpora, larger batches
+    min_visits: int = 20_000  # vb: small corpora get passes until this many document visits
+    metric_sample: int = 2_000  # documents for the log-likelihood bound of the chosen model
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,20 +125,28 @@ def build_pipeline(params: LdaParams, stop_words: list[str]) -> Any:
 
 @dataclass
 class Vectorized:
-    """The corpus after the text stages: shared by every (k, seed) candidate, so restarts and a k sweep
-    tokenize and count once."""
+    """The corpus after the text stages, shared by every (k, seed) candidate: tokenized and counted once, held
+    in executor memory as CSR blocks (nothing per document comes back to the driver)."""
 
+    corpus: Any  # the input DataFrame (cached by the caller or cheap to recompute)
     text_model: Any  # PipelineModel of tokenizer, stop words, CountVectorizer (and IDF)
-    features: Any  # cached DataFrame with the LDA input column
+    blocks: Any  # cached RDD of online_lda.Batch, one or more per partition
     vocabulary: list[str]
-    term_sets: list[list[int]]  # term indices per document, for NPMI
-    documents: int
-    tokens: float  # sum of the LDA input vectors: Spark's logPerplexity is -logLikelihood / tokens
+    documents: int  # documents with at least one vocabulary term
+    tokens: float
+    features: Any = None  # cached DataFrame of the LDA input column, only for Spark's own optimizers
+
+    def release(self) -> None:
+        self.blocks.unpersist()
+        if self.features is not None:
+            self.features.unpersist()
 
 
 def vectorize(corpus: Any, params: LdaParams, stop_words: list[str]) -> Vectorized:
     """Fit the text stages on a DataFrame with ``processed_text``; raise TopicModelError on unusable input."""
     from pyspark.ml import Pipeline
+
+    from tweet_topics.lib.online_lda import blocks_from_arrow
 
     docs = corpus.count()
     if docs < max(params.k, 2):
@@ -146,23 +162,119 @@ def vectorize(corpus: Any, params: LdaParams, stop_words: list[str]) -> Vectoriz
             f"vocabulary has {len(vocabulary)} terms after min_df={params.min_df:g}/max_df={params.max_df:g} and "
             f"stop words, fewer than k={params.k}: lower min_df or add documents"
         )
-    features = text_model.transform(corpus).cache()
-    column = "tfidf" if params.use_idf else "counts"
-    vectors = [row[column] for row in features.select(column).collect()]
-    term_sets = [list(v.indices) for v in vectors]
-    tokens = float(sum(v.values.sum() for v in vectors))
-    return Vectorized(text_model, features, vocabulary, term_sets, docs, tokens)
+    terms = Pipeline(stages=text_model.stages[:2]).fit(corpus).transform(corpus).select("terms")
+    sc = corpus.sparkSession.sparkContext
+    shared_vocabulary = sc.broadcast(vocabulary)
+    seed = params.seed
+
+    def to_blocks(batches: Any) -> Any:
+        import pickle
+
+        import pyarrow as pa
+        from pyspark import TaskContext
+
+        partition = TaskContext.get().partitionId()
+        for block in blocks_from_arrow(batches, shared_vocabulary.value, seed + partition):
+            yield pa.RecordBatch.from_pylist([{"block": pickle.dumps(block, protocol=5)}])
+
+    packed = terms.coalesce(sc.defaultParallelism).mapInArrow(to_blocks, "block binary")
+    blocks = packed.rdd.map(lambda row: __import__("pickle").loads(row[0])).cache()
+    documents, tokens = blocks.map(lambda b: (b.docs, float(b.cts.sum()))).fold((0, 0.0), _add_pair)
+    if documents < params.k:
+        raise TopicModelError(f"only {documents} documents contain a vocabulary term, fewer than k={params.k}")
+    features = None
+    if params.optimizer != "vb":
+        features = text_model.transform(corpus).cache()
+    return Vectorized(corpus, text_model, blocks, vocabulary, documents, tokens, features)
 
 
-def fit_lda(vectorized: Vectorized, params: LdaParams) -> FittedTopics:
-    """Fit LDA (``params.k``, ``params.seed``) on vectorized documents and measure it."""
+def _add_pair(a: tuple[int, float], b: tuple[int, float]) -> tuple[int, float]:
+    return a[0] + b[0], a[1] + b[1]
+
+
+def fit_lda(vectorized: Vectorized, params: LdaParams, scratch: str | None = None, restarts: int = 1) -> FittedTopics:
+    """Fit LDA with ``params.k`` (best of ``restarts`` seeds from ``params.seed``) and measure only the winner.
+
+    ``scratch`` is a directory every Spark node can read and write (the online-VB model is handed to Spark
+    through its own file format there); by default a driver temp dir, which only ``local[*]`` shares.
+    """
     from pyspark.ml import PipelineModel
 
     if len(vectorized.vocabulary) < params.k:
         raise TopicModelError(f"vocabulary has {len(vectorized.vocabulary)} terms, fewer than k={params.k}")
-    lda = build_pipeline(params, []).getStages()[-1]
-    lda_model = lda.fit(vectorized.features)
+    seeds = [params.seed + attempt for attempt in range(max(restarts, 1))]
+    started = time.perf_counter()
+    if params.optimizer == "vb":
+        from tweet_topics.lib.online_lda import Schedule, fit_online, spark_lda_model
+
+        schedule = Schedule.for_corpus(
+            vectorized.documents,
+            params.batch_docs,
+            params.max_updates,
+            params.min_visits,
+            params.learning_offset,
+            params.learning_decay,
+        )
+        alpha = params.doc_concentration or 1.0 / params.k
+        eta = params.topic_concentration or 1.0 / params.k
+        lam, candidates = fit_online(
+            vectorized.blocks, vectorized.documents, len(vectorized.vocabulary), params.k, seeds, alpha, eta, schedule
+        )
+        chosen = next(c for c in candidates if c["chosen"])
+        spark = vectorized.corpus.sparkSession
+        lda_model = spark_lda_model(spark, lam, alpha, eta, chosen["seed"], scratch or tempfile.mkdtemp())
+    else:
+        lda_model, chosen, candidates = _fit_spark_lda(vectorized, params, seeds)
     model = PipelineModel(stages=[*vectorized.text_model.stages, lda_model])
+    fit_seconds = time.perf_counter() - started
+    fitted = describe(model, vectorized, params)
+    fitted.metrics["seconds"] = {"fit": fit_seconds, "metrics": time.perf_counter() - started - fit_seconds}
+    fitted.metrics.update({"k": params.k, "seed": chosen["seed"]})
+    for row in candidates:
+        row.update(fitted.metrics if row is chosen else {"coherence_npmi": float("nan")})
+    fitted.metrics["candidates"] = candidates
+    return fitted
+
+
+def _fit_spark_lda(vectorized: Vectorized, params: LdaParams, seeds: list[int]) -> tuple[Any, dict, list[dict]]:
+    """Spark ML's own online/EM LDA (the reference preset): every seed fitted in full, the most coherent kept."""
+    import dataclasses
+
+    best: tuple[float, Any, dict] | None = None
+    table = []
+    for seed in seeds:
+        lda = build_pipeline(dataclasses.replace(params, seed=seed), []).getStages()[-1]
+        lda_model = lda.fit(vectorized.features)
+        described = lda_model.describeTopics(params.top_n).orderBy("topic").collect()
+        terms = [[int(i) for i in r["termIndices"]] for r in described]
+        score = float(np.mean(npmi_from_blocks(vectorized.blocks, terms)))
+        row = {"k": params.k, "seed": seed, "coherence_npmi": score, "chosen": False}
+        table.append(row)
+        if best is None or score > best[0]:
+            best = (score, lda_model, row)
+    assert best is not None
+    best[2]["chosen"] = True
+    return best[1], best[2], table
+
+
+def npmi_from_blocks(blocks: Any, top_terms: list[list[int]]) -> list[float]:
+    """NPMI per topic from co-document counts of the top terms, aggregated in Spark (top-term pairs only)."""
+    from tweet_topics.lib.online_lda import top_term_cooccurrence
+
+    terms = np.array(sorted({t for topic in top_terms for t in topic}), dtype=np.int64)
+    co, df, docs = blocks.mapPartitions(lambda it: [top_term_cooccurrence(list(it), terms)]).reduce(
+        lambda a, b: (a[0] + b[0], a[1] + b[1], a[2] + b[2])
+    )
+    column = {int(t): i for i, t in enumerate(terms)}
+    return npmi_from_counts([[column[t] for t in topic] for topic in top_terms], co, df, docs)
+
+
+def describe(model: Any, vectorized: Vectorized, params: LdaParams) -> FittedTopics:
+    """Top terms, NPMI (in Spark) and the log-likelihood bound on a bounded sample, for one fitted model."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    lda_model = model.stages[-1]
     described = lda_model.describeTopics(params.top_n).orderBy("topic").collect()
     topics = [
         {
@@ -173,16 +285,21 @@ def fit_lda(vectorized: Vectorized, params: LdaParams) -> FittedTopics:
         }
         for r in described
     ]
-    coherence = npmi_coherence([t["term_indices"] for t in topics], vectorized.term_sets)
+    coherence = npmi_from_blocks(vectorized.blocks, [t["term_indices"] for t in topics])
     for topic, score in zip(topics, coherence, strict=True):
         topic["coherence_npmi"] = score
-    # One variational pass: Spark's logPerplexity is the same pass divided by the token count.
-    log_likelihood = float(lda_model.logLikelihood(vectorized.features))
+    fraction = min(1.0, params.metric_sample / max(vectorized.documents, 1))
+    column = "tfidf" if params.use_idf else "counts"
+    sample = vectorized.text_model.transform(vectorized.corpus.sample(False, fraction, params.seed)).cache()
+    tokens = sample.select(F.sum(F.aggregate(vector_to_array(column), F.lit(0.0), lambda a, x: a + x))).first()[0]
+    log_likelihood = float(lda_model.logLikelihood(sample))
+    sample.unpersist()
     metrics = {
         "documents": vectorized.documents,
         "vocabulary_size": len(vectorized.vocabulary),
+        "metric_sample_documents": round(fraction * vectorized.documents),
         "log_likelihood": log_likelihood,
-        "log_perplexity": -log_likelihood / vectorized.tokens if vectorized.tokens else float("nan"),
+        "log_perplexity": -log_likelihood / tokens if tokens else float("nan"),
         "coherence_npmi": float(sum(coherence) / len(coherence)),
         "topic_diversity": topic_diversity([t["term_indices"] for t in topics]),
     }
@@ -192,13 +309,13 @@ def fit_lda(vectorized: Vectorized, params: LdaParams) -> FittedTopics:
     return FittedTopics(model=model, vocabulary=vectorized.vocabulary, topics=topics, metrics=metrics)
 
 
-def fit_topics(corpus: Any, params: LdaParams, stop_words: list[str]) -> FittedTopics:
+def fit_topics(corpus: Any, params: LdaParams, stop_words: list[str], scratch: str | None = None) -> FittedTopics:
     """One fit: vectorize, then LDA with ``params``."""
     vectorized = vectorize(corpus, params, stop_words)
     try:
-        return fit_lda(vectorized, params)
+        return fit_lda(vectorized, params, scratch)
     finally:
-        vectorized.features.unpersist()
+        vectorized.release()
 
 
 def dominant_topics(predictions: Any) -> Any:
@@ -221,41 +338,38 @@ def dominant_topics(predictions: Any) -> Any:
 
 
 def fit_best(
-    corpus: Any, params: LdaParams, stop_words: list[str], k_values: list[int] | None = None, restarts: int = 1
+    corpus: Any,
+    params: LdaParams,
+    stop_words: list[str],
+    scratch: str,
+    k_values: list[int] | None = None,
+    restarts: int = 1,
 ) -> tuple[FittedTopics, list[dict[str, Any]]]:
-    """Fit every (k, seed) candidate on one vectorized corpus and keep the most coherent; returns it and the
-    candidates table.
+    """Fit every k (each the best of ``restarts`` seeds) on one vectorized corpus; the most coherent k wins.
 
-    Online LDA can settle in a local optimum that merges two topics; a few restarts with other seeds,
-    chosen by NPMI coherence, avoid that (README: "Topic model").
+    Online LDA can settle in a local optimum that merges two topics; restarts screened on held-out
+    likelihood avoid that at a fraction of a full fit each (README: "Topic model").
     """
     import dataclasses
 
+    started = time.perf_counter()
     vectorized = vectorize(corpus, dataclasses.replace(params, k=min(k_values or [params.k])), stop_words)
+    vectorize_seconds = time.perf_counter() - started
     best: FittedTopics | None = None
-    table = []
+    table: list[dict[str, Any]] = []
     try:
         for k in k_values or [params.k]:
-            for attempt in range(max(restarts, 1)):
-                candidate = dataclasses.replace(params, k=k, seed=params.seed + attempt)
-                fitted = fit_lda(vectorized, candidate)
-                fitted.metrics["k"], fitted.metrics["seed"] = k, candidate.seed
-                table.append(
-                    {
-                        name: fitted.metrics[name]
-                        for name in (
-                            "k",
-                            "seed",
-                            "coherence_npmi",
-                            "topic_diversity",
-                            "log_perplexity",
-                            "log_likelihood",
-                        )
-                    }
-                )
-                if best is None or fitted.metrics["coherence_npmi"] > best.metrics["coherence_npmi"]:
-                    best = fitted
+            fitted = fit_lda(vectorized, dataclasses.replace(params, k=k), scratch, restarts)
+            table.extend(_candidate_row(c) for c in fitted.metrics.pop("candidates"))
+            if best is None or fitted.metrics["coherence_npmi"] > best.metrics["coherence_npmi"]:
+                best = fitted
     finally:
-        vectorized.features.unpersist()
+        vectorized.release()
     assert best is not None
+    best.metrics["seconds"]["vectorize"] = vectorize_seconds
     return best, table
+
+
+def _candidate_row(row: dict[str, Any]) -> dict[str, Any]:
+    names = ("k", "seed", "chosen", "screen_log_likelihood", "coherence_npmi", "topic_diversity", "log_perplexity")
+    return {name: row.get(name, float("nan")) for name in names}

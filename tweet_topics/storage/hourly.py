@@ -119,39 +119,13 @@ class HourlyDataset:
         if set(data) != set(self.files):
             raise ValueError(f"{self.name}: write_hour needs exactly {sorted(self.files)}, got {sorted(data)}")
         token = token or self.begin(hour)
-        run_prefix = f"{self.hour_prefix(hour)}{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}/"
+        run_prefix = self.run_prefix(hour, self.new_run())
         entries = {}
         for name in self.files:
             body = data[name]
             self.store.put(run_prefix + name, body, content_type(name))
             entries[name] = {"key": run_prefix + name, "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
-        commit = {
-            "dataset": self.name,
-            "partition": partition_key(hour),
-            "committed_at": datetime.now(UTC).isoformat(),
-            "files": entries,
-            "metadata": dict(metadata),
-            "inputs": dict(inputs or {}),
-        }
-        condition = {"IfMatch": token.etag} if token.etag else {"IfNoneMatch": "*"}
-        try:
-            self.store.aws.client("s3").put_object(
-                Bucket=self.store.bucket,
-                Key=self.commit_key(hour),
-                Body=json.dumps(commit, indent=2, sort_keys=True).encode(),
-                ContentType="application/json",
-                **condition,
-            )
-        except ClientError as exc:
-            self.store.delete_keys([e["key"] for e in entries.values()])
-            if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                raise StaleCommit(
-                    f"{self.name} {partition_key(hour)}: another run committed this hour after this run began; "
-                    "its output was discarded and the newer commit kept"
-                ) from None
-            raise
-        self._clean(hour, commit, token)
-        return commit
+        return self.commit_written(hour, entries, metadata, token, inputs)
 
     def _clean(self, hour: datetime, commit: dict[str, Any], token: CommitToken) -> None:
         """Delete the replaced version's files and stale leftovers of runs that never committed."""
@@ -208,3 +182,64 @@ class HourlyDataset:
             if info.key.endswith("/" + COMMIT_FILE) and (hour := hour_from_key(self.prefix, info.key)) is not None
         }
         return sorted(hours)
+
+    def committed_files(self, hours: list[datetime], file: str) -> list[tuple[datetime, dict[str, Any]]]:
+        """(hour, commit entry of ``file``: key, sha256, bytes) for each of ``hours``; raises for a missing hour.
+
+        What Spark reads: exactly these objects, resolved through each hour's commit (never a prefix listing).
+        """
+        if file not in self.files:
+            raise ValueError(f"{self.name} has no file {file!r} (files: {list(self.files)})")
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            commits = list(pool.map(self.read_commit, hours))
+        return [(hour, dict(commit["files"][file])) for hour, commit in zip(hours, commits, strict=True)]
+
+    def run_prefix(self, hour: datetime, run: str) -> str:
+        """Where one run's data files for ``hour`` go (immutable; visible only once a commit names them)."""
+        return f"{self.hour_prefix(hour)}{run}/"
+
+    @staticmethod
+    def new_run() -> str:
+        return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+    def commit_written(
+        self,
+        hour: datetime,
+        entries: Mapping[str, Mapping[str, Any]],
+        metadata: Mapping[str, Any],
+        token: CommitToken,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Commit data files already put under a run prefix (by Spark tasks): ``entries`` is file -> key,
+        sha256, bytes. Same conditional commit as :meth:`write_hour`; raises StaleCommit likewise."""
+        if set(entries) != set(self.files):
+            raise ValueError(f"{self.name}: a commit needs exactly {sorted(self.files)}, got {sorted(entries)}")
+        commit = {
+            "dataset": self.name,
+            "partition": partition_key(hour),
+            "committed_at": datetime.now(UTC).isoformat(),
+            "files": {name: {k: entry[k] for k in ("key", "sha256", "bytes")} for name, entry in entries.items()},
+            "metadata": dict(metadata),
+            "inputs": dict(inputs or {}),
+        }
+        condition = {"IfMatch": token.etag} if token.etag else {"IfNoneMatch": "*"}
+        try:
+            self.store.aws.client("s3").put_object(
+                Bucket=self.store.bucket,
+                Key=self.commit_key(hour),
+                Body=json.dumps(commit, indent=2, sort_keys=True).encode(),
+                ContentType="application/json",
+                **condition,
+            )
+        except ClientError as exc:
+            self.store.delete_keys([e["key"] for e in entries.values()])
+            if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise StaleCommit(
+                    f"{self.name} {partition_key(hour)}: another run committed this hour after this run began; "
+                    "its output was discarded and the newer commit kept"
+                ) from None
+            raise
+        self._clean(hour, commit, token)
+        return commit

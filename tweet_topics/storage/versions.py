@@ -101,3 +101,11 @@ class VersionedStore:
             self.store.download_prefix(self.key(version, sub + "/"), target / sub)
             marker.touch()
         return target / sub
+
+    def commit(self, version: str, manifest: dict[str, Any]) -> str:
+        """Commit files that Spark tasks already put under ``<version>/``: manifest last, then ``latest.json``."""
+        self.store.put(
+            self.key(version, self.manifest_name), json.dumps(manifest, indent=2).encode(), "application/json"
+        )
+        self.store.put(self.prefix + LATEST, json.dumps({"version": version}).encode(), "application/json")
+        return self.uri(version)

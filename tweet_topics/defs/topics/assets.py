@@ -21,7 +21,7 @@ from tweet_topics.lib.corpus import CORPUS_INPUT_COLUMNS, build_corpus, content_
 from tweet_topics.lib.filtering import read_term_file
 from tweet_topics.lib.lda import LdaParams, TopicModelError, fit_best
 from tweet_topics.lib.naming import markdown_table, topic_names, window_label
-from tweet_topics.storage.catalog import Storage
+from tweet_topics.storage.catalog import FILTERED_PARQUET, Storage
 from tweet_topics.storage.keys import parse_partition_key, partition_key
 
 _DEFAULTS = LdaParams()
@@ -38,8 +38,10 @@ class TopicModelConfig(dg.Config):
 
     k: int = Field(_DEFAULTS.k, ge=2)
     k_values: list[int] = Field([], description="optional sweep; the most coherent k wins")
-    restarts: int = Field(3, ge=1, description="seeds tried per k; the most coherent fit wins")
-    optimizer: Literal["online", "em"] = _DEFAULTS.optimizer
+    restarts: int = Field(
+        3, ge=1, description="seeds per k; vb screens them on held-out likelihood, the best continues"
+    )
+    optimizer: Literal["vb", "online", "em"] = _DEFAULTS.optimizer
     max_iter: int = Field(_DEFAULTS.max_iter, ge=1)
     learning_offset: float = Field(_DEFAULTS.learning_offset, gt=0)
     learning_decay: float = Field(_DEFAULTS.learning_decay, gt=0.5, le=1.0)
@@ -54,6 +56,10 @@ class TopicModelConfig(dg.Config):
     use_idf: bool = _DEFAULTS.use_idf
     seed: int = _DEFAULTS.seed
     top_n: int = Field(_DEFAULTS.top_n, ge=2)
+    batch_docs: int = Field(_DEFAULTS.batch_docs, ge=10, description="vb: documents per update")
+    max_updates: int = Field(_DEFAULTS.max_updates, ge=2, description="vb: updates (Spark jobs) per pass at most")
+    min_visits: int = Field(_DEFAULTS.min_visits, ge=0, description="vb: small corpora get passes up to this")
+    metric_sample: int = Field(_DEFAULTS.metric_sample, ge=100, description="documents for the perplexity bound")
     stopwords_file: str = str(STOPWORDS_FILE)
 
     def params(self) -> LdaParams:
@@ -62,6 +68,10 @@ class TopicModelConfig(dg.Config):
 
 class TopicTermsConfig(dg.Config):
     topic_names: dict[str, str] = Field({}, description="topic index -> name; unnamed topics use top 3 terms")
+
+
+def _key(entry: dict) -> str:
+    return entry["key"]
 
 
 @dg.asset(deps=["filtered_tweets"], group_name="topics", kinds={"spark", "parquet"})
@@ -79,11 +89,14 @@ def topic_corpus(
         raise TopicModelError(f"no filtered_tweets hours between {partition_key(start)} and {partition_key(end)}")
     window = window_label(start, end)
     spark = pyspark.spark_session
-    tweets = spark_io.read_filtered(spark, storage, hours, CORPUS_INPUT_COLUMNS, f"corpus-input/{window}")
-    local = spark_io.stage_dir(storage, "corpus", window)
-    build_corpus(tweets).coalesce(1).write.mode("overwrite").parquet(str(local / "data"))
-    documents, content = content_digest(spark.read.parquet(str(local / "data")))
+    tweets = spark_io.read_hours(spark, storage.filtered, storage, hours, FILTERED_PARQUET, CORPUS_INPUT_COLUMNS)
+    tweets = tweets.cache()
+    corpus = build_corpus(tweets).cache()
+    written = spark_io.write_version_files(corpus, storage, storage.corpus, window, "data")
+    documents, content = content_digest(corpus)
     input_tweets = tweets.count()
+    corpus.unpersist()
+    tweets.unpersist()
     manifest = {
         "version": window,
         "window": window,
@@ -94,8 +107,9 @@ def topic_corpus(
         "documents": documents,
         "duplicates_removed": input_tweets - documents,
         "fingerprint": fingerprint(window, documents, content),
+        "files": sorted(({"key": o["key"], "sha256": o["sha256"], "bytes": o["bytes"]} for o in written), key=_key),
     }
-    uri = storage.corpus.write(window, local, manifest)
+    uri = storage.corpus.commit(window, manifest)
     context.log.info(f"corpus {window}: {documents} documents from {input_tweets} tweets in {len(hours)} hours")
     return dg.MaterializeResult(
         metadata={**manifest, "dagster/row_count": documents, "path": dg.MetadataValue.path(uri)}
@@ -112,14 +126,20 @@ def topic_model(
     corpus_version = storage.corpus.latest()
     corpus_info = storage.corpus.manifest(corpus_version)
     spark = pyspark.spark_session
-    corpus = spark.read.parquet(str(storage.corpus.local_copy(corpus_version, "data"))).select("id", "processed_text")
+    if "files" not in corpus_info:
+        raise TopicModelError(f"corpus {corpus_version} predates the file list in its manifest: rematerialize it")
+    objects = [(entry["key"], None, entry["sha256"]) for entry in corpus_info["files"]]
+    corpus = spark_io.read_objects(spark, storage, objects, ["id", "processed_text"]).cache()
     params = config.params()
     stop_words = read_term_file(Path(config.stopwords_file))
-    fitted, candidates = fit_best(corpus, params, stop_words, config.k_values or None, config.restarts)
+    scratch = spark_io.shared_dir(storage, "scratch", context.run_id)
+    try:
+        fitted, candidates = fit_best(corpus, params, stop_words, scratch, config.k_values or None, config.restarts)
+    finally:
+        corpus.unpersist()
     chosen = {**params.to_dict(), "k": fitted.metrics["k"], "seed": fitted.metrics["seed"]}
     version = fingerprint(corpus_info["fingerprint"], chosen, sorted(stop_words))
-    local = spark_io.stage_dir(storage, "models", version)
-    fitted.model.write().overwrite().save(str(local / "pipeline"))
+    local = spark_io.save_pipeline_model(fitted.model, storage, version)
     manifest = {
         "version": version,
         "params": chosen,
@@ -145,9 +165,16 @@ def topic_model(
             ),
             "candidates": dg.MetadataValue.md(
                 markdown_table(
-                    ["k", "seed", "NPMI", "log perplexity"],
+                    ["k", "seed", "chosen", "screening log-lik/token", "NPMI", "log perplexity"],
                     [
-                        (c["k"], c["seed"], f"{c['coherence_npmi']:.3f}", f"{c['log_perplexity']:.3f}")
+                        (
+                            c["k"],
+                            c["seed"],
+                            "yes" if c["chosen"] else "",
+                            f"{c['screen_log_likelihood']:.3f}",
+                            f"{c['coherence_npmi']:.3f}",
+                            f"{c['log_perplexity']:.3f}",
+                        )
                         for c in candidates
                     ],
                 )

@@ -1,7 +1,6 @@
 """tweet_topic_assignments: each tweet's topic distribution, dominant topic and its probability, per hour."""
 
 import dagster as dg
-import pyarrow.compute as pc
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
@@ -9,8 +8,7 @@ from tweet_topics.defs.topics import spark_io
 from tweet_topics.lib.lda import dominant_topics
 from tweet_topics.lib.text import cleaned_text_column
 from tweet_topics.partitions import HOURLY
-from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, Storage
-from tweet_topics.storage.hourly import parquet_bytes
+from tweet_topics.storage.catalog import FILTERED_PARQUET, PREDICTIONS_PARQUET, Storage
 from tweet_topics.storage.keys import parse_partition_key
 
 # Every column a report analysis reads, so a new chart never needs a re-join with filtered_tweets.
@@ -64,26 +62,28 @@ def tweet_topic_assignments(
     model = spark_io.load_pipeline_model(storage, version)
     keys = list(context.partition_keys)
     hours = [parse_partition_key(k) for k in keys]
-    frame = spark_io.read_filtered(pyspark.spark_session, storage, hours, ASSIGNMENT_COLUMNS, f"assign-input/{keys[0]}")
+    tokens = {hour: storage.predictions.begin(hour) for hour in hours}  # before reading: a newer commit wins
+    spark = pyspark.spark_session
+    frame = spark_io.read_hours(spark, storage.filtered, storage, hours, FILTERED_PARQUET, ASSIGNMENT_COLUMNS)
     scored = dominant_topics(model.transform(frame.withColumn("processed_text", cleaned_text_column("clean_text"))))
-    result = (
-        scored.select(*ASSIGNMENT_COLUMNS, "partition", *SCORE_COLUMNS)
-        .withColumn("model_version", F.lit(version))
-        .orderBy("partition", "id")
+    result = scored.select(*ASSIGNMENT_COLUMNS, "partition", *SCORE_COLUMNS).withColumn("model_version", F.lit(version))
+    per_hour = spark_io.write_hours(
+        result,
+        storage,
+        storage.predictions,
+        tokens,
+        PREDICTIONS_PARQUET,
+        metadata={"model_version": version},
+        count_where={"unassigned": ("dominant_topic", -1)},
+        rows_name="tweets",
+        sort_by=["id"],
     )
-    output = result.toArrow()
-    per_hour = {}
-    for key, hour in zip(keys, hours, strict=True):
-        hour_rows = output.filter(pc.equal(output["partition"], key)).drop_columns(["partition"])
-        unassigned = int(pc.sum(pc.equal(hour_rows["dominant_topic"], -1)).as_py() or 0)
-        stats = {"partition": key, "model_version": version, "tweets": hour_rows.num_rows, "unassigned": unassigned}
-        storage.predictions.write_hour(hour, {PREDICTIONS_PARQUET: parquet_bytes(hour_rows)}, stats)
-        per_hour[key] = stats
+    for key, stats in per_hour.items():
         context.log_event(
             dg.AssetObservation(
                 asset_key="tweet_topic_assignments",
                 partition=key,
-                metadata={"tweets": stats["tweets"], "unassigned": unassigned, "model_version": version},
+                metadata={"tweets": stats["tweets"], "unassigned": stats["unassigned"], "model_version": version},
             )
         )
     return dg.MaterializeResult(

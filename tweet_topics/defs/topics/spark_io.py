@@ -1,46 +1,194 @@
-"""How Spark reads and writes the datasets of the storage layer.
+"""How Spark reads and writes the datasets of the storage layer: executor tasks move the bytes.
 
-Today the driver stages hourly files on its local disk for Spark (no S3 connector jars on these machines).
-This is the one module to change for executor-side I/O on a cluster.
+The driver lists exactly the committed objects through the storage layer and commits what the tasks wrote
+(metadata/manifest last); the tasks read and put the objects (``storage/spark_source.py``, boto3 on every node).
+With ``TWEET_TOPICS_SPARK_IO=uri`` a cluster that has an S3 connector (EMRFS ``s3://``, ``s3a://``) reads the
+same listed objects by URI instead. Spark ML models go through ``TWEET_TOPICS_SPARK_SHARED_DIR``, a path every
+node sees; the versioned model store in S3 stays the system of record.
 """
 
 from __future__ import annotations
 
-import shutil
+import hashlib
+import json
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from tweet_topics.storage.catalog import FILTERED_PARQUET, Storage
+from tweet_topics.settings import get_settings
+from tweet_topics.storage.catalog import Storage
+from tweet_topics.storage.hourly import CommitToken, HourlyDataset, parquet_bytes
 from tweet_topics.storage.keys import partition_key
+from tweet_topics.storage.spark_source import NAME, S3Objects, connection_options
+from tweet_topics.storage.versions import VersionedStore
+
+PARTITION = "partition"
 
 
-def read_filtered(spark: Any, storage: Storage, hours: list[datetime], columns: list[str], tag: str) -> Any:
-    """The filtered tweets of ``hours`` (plus a ``partition`` column) as a Spark DataFrame."""
-    tables = []
+def _options(storage: Storage) -> dict[str, str]:
+    aws = storage.s3.aws
+    return connection_options(aws.env, aws.region, aws.endpoint(), storage.bucket)
+
+
+def _source(spark: Any) -> None:
+    spark.dataSource.register(S3Objects)
+
+
+def object_schema(storage: Storage, key: str, columns: list[str] | None) -> Any:
+    """The Spark schema of a Parquet object from its footer alone (two ranged GETs, not the object)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    s3 = storage.s3.aws.client("s3")
+    tail = s3.get_object(Bucket=storage.bucket, Key=key, Range="bytes=-8")["Body"].read()
+    length = int.from_bytes(tail[:4], "little")
+    footer = s3.get_object(Bucket=storage.bucket, Key=key, Range=f"bytes=-{length + 8}")["Body"].read()
+    schema = pq.read_schema(io.BytesIO(b"PAR1" + footer))
+    if columns is not None:
+        schema = pa.schema([schema.field(c) for c in columns])
+    return from_arrow_schema(schema)
+
+
+def read_objects(
+    spark: Any, storage: Storage, objects: list[tuple[str, str | None, str]], columns: list[str] | None = None
+) -> Any:
+    """These Parquet objects (key, partition value or None, sha256 or "") as one DataFrame, read by executor
+    tasks (which verify the sha256). A ``partition`` column is added when values are given.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    if not objects:
+        raise ValueError("no objects to read")
+    schema = object_schema(storage, objects[0][0], columns)
+    with_partition = objects[0][1] is not None
+    if get_settings().spark_io == "uri":
+        uris = [f"{get_settings().spark_uri_scheme}://{storage.bucket}/{key}" for key, _, _ in objects]
+        frame = spark.read.schema(schema).parquet(*uris)
+        if with_partition:
+            by_key = F.create_map(*[F.lit(x) for key, value, _ in objects for x in (key, value)])
+            path = F.regexp_extract(F.col("_metadata.file_path"), rf"^[a-z0-9]+://{storage.bucket}/(.*)$", 1)
+            frame = frame.withColumn(PARTITION, F.element_at(by_key, path))
+        return frame
+    _source(spark)
+    if with_partition:
+        schema = StructType([*schema.fields, StructField(PARTITION, StringType())])
+    reader = spark.read.format(NAME).schema(schema).options(**_options(storage))
+    return (
+        reader.option("objects", json.dumps(objects))
+        .option("partition_column", PARTITION if with_partition else "")
+        .load()
+    )
+
+
+def read_hours(
+    spark: Any, dataset: HourlyDataset, storage: Storage, hours: list[datetime], file: str, columns: list[str]
+) -> Any:
+    """The committed ``file`` of each of ``hours`` with a ``partition`` column (the hour's partition key)."""
+    objects = [(e["key"], partition_key(hour), e["sha256"]) for hour, e in dataset.committed_files(hours, file)]
+    return read_objects(spark, storage, objects, columns)
+
+
+def _write(frame: Any, storage: Storage, prefix: str, **options: str) -> list[dict[str, Any]]:
+    """Executor tasks put objects under ``prefix``; returns the objects the writer's driver-side commit recorded."""
+    spark = frame.sparkSession
+    _source(spark)
+    commit_key = f"_staging/{uuid.uuid4().hex}/_commit.json"
+    writer = frame.write.format(NAME).mode("append").options(**_options(storage))
+    writer.options(prefix=prefix, commit_key=commit_key, **options).save()
+    record = json.loads(storage.s3.get(commit_key))
+    storage.s3.delete_keys([commit_key])
+    return record["objects"]
+
+
+def write_version_files(
+    frame: Any, storage: Storage, store: VersionedStore, version: str, sub: str
+) -> list[dict[str, Any]]:
+    """One Parquet object per task under ``<version>/<sub>/``; stale objects there (an older write) are deleted.
+
+    Not visible as a version until ``store.commit`` writes the manifest naming these files.
+    """
+    prefix = store.key(version, sub + "/")
+    written = _write(frame, storage, prefix, layout="files")
+    keep = {o["key"] for o in written}
+    storage.s3.delete_keys([o.key for o in storage.s3.list(prefix) if o.key not in keep])
+    return written
+
+
+def write_hours(
+    frame: Any,
+    storage: Storage,
+    dataset: HourlyDataset,
+    tokens: dict[datetime, CommitToken],
+    file: str,
+    metadata: dict[str, Any],
+    count_where: dict[str, tuple[str, Any]],
+    rows_name: str = "rows",
+    sort_by: list[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Write ``frame`` (with a ``partition`` column) as one object per hour of ``tokens``, each hour by exactly
+    one task, under a fresh run prefix; then the driver commits each hour (conditional on its token).
+
+    Hours with no rows get an empty file (put by the driver: it has no task). Returns per partition key the
+    committed metadata: ``metadata`` plus the row count (``rows_name``) and ``count_where`` counts.
+    """
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    run = dataset.new_run()
+    hours = sorted(tokens)
+    prefixes = {partition_key(h): dataset.run_prefix(h, run) for h in hours}
+    tasks = max(1, min(len(hours), frame.sparkSession.sparkContext.defaultParallelism * 4))
+    written = _write(
+        frame.repartition(tasks, PARTITION).sortWithinPartitions(PARTITION, *(sort_by or [])),
+        storage,
+        f"_staging/{run}/",
+        layout="hourly",
+        file=file,
+        partition_column=PARTITION,
+        prefixes=json.dumps(prefixes),
+        count_where=json.dumps(count_where),
+    )
+    by_key = {o["partition"]: o for o in written}
+    if len(by_key) != len(written):
+        raise RuntimeError(f"an hour was written by more than one task: {sorted(o['partition'] for o in written)}")
+    empty = parquet_bytes(to_arrow_schema(frame.drop(PARTITION).schema).empty_table())
+    committed = {}
     for hour in hours:
-        table = storage.filtered.read_parquet(hour, FILTERED_PARQUET, columns=columns)
-        tables.append(table.append_column("partition", pa.array([partition_key(hour)] * table.num_rows, pa.string())))
-    if not tables:
-        raise ValueError("no hours to read")
-    directory = stage_dir(storage, tag)
-    pq.write_table(pa.concat_tables(tables), directory / "part-0.parquet")
-    return spark.read.parquet(str(directory))
+        key = partition_key(hour)
+        entry = by_key.get(key)
+        if entry is None:
+            storage.s3.put(prefixes[key] + file, empty, "application/vnd.apache.parquet")
+            entry = {"key": prefixes[key] + file, "sha256": hashlib.sha256(empty).hexdigest(), "bytes": len(empty)}
+            entry.update(rows=0, counts=dict.fromkeys(count_where, 0))
+        stats = {**metadata, PARTITION: key, rows_name: entry["rows"], **entry["counts"]}
+        dataset.commit_written(hour, {file: entry}, stats, tokens[hour])
+        committed[key] = stats
+    return committed
 
 
-def stage_dir(storage: Storage, *parts: str) -> Path:
-    """An empty local directory for Spark to write into before the driver uploads it."""
-    directory = storage.local_path("stage", *parts)
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    return directory
+def shared_dir(storage: Storage, *parts: str) -> str:
+    """A fresh directory every Spark node can read and write (``TWEET_TOPICS_SPARK_SHARED_DIR``)."""
+    base = get_settings().spark_shared_dir
+    if base is None:
+        return str(storage.local_path("spark-shared", *parts))
+    return "/".join([base.rstrip("/"), *parts])
+
+
+def save_pipeline_model(model: Any, storage: Storage, version: str) -> Path:
+    """Save through the shared dir (executors write their parts) and return the local directory to upload."""
+    target = shared_dir(storage, "models", version, "pipeline")
+    model.write().overwrite().save(target)
+    if "://" in target:
+        raise NotImplementedError("uploading a model from a non-local shared dir: save to the bucket URI directly")
+    return Path(target).parent
 
 
 def load_pipeline_model(storage: Storage, version: str) -> Any:
-    """A fitted PipelineModel from the model store (downloaded once per version)."""
+    """A fitted PipelineModel from the model store, copied once per version into the shared dir."""
     from pyspark.ml import PipelineModel
 
     return PipelineModel.load(str(storage.models.local_copy(version, "pipeline")))

@@ -1,0 +1,70 @@
+"""The online-VB kernels that run in the executors: digamma, CSR blocks, the E-step, NPMI counts (numpy only)."""
+
+import numpy as np
+import pyarrow as pa
+
+from tweet_topics.lib.evaluation import npmi_coherence, npmi_from_counts
+from tweet_topics.lib.online_lda import (
+    Batch,
+    blocks_from_arrow,
+    digamma,
+    e_step,
+    top_term_cooccurrence,
+    update_slice,
+)
+
+
+def test_digamma_matches_known_values():
+    values = digamma(np.array([0.5, 1.0, 2.0, 10.0, 1e-3]))
+    euler = 0.5772156649015329
+    expected = [
+        -euler - 2 * np.log(2),
+        -euler,
+        1 - euler,
+        2.251752589066721,
+        -1000 - euler + np.pi**2 / 6e3 - 1.2020569e-6,
+    ]
+    assert np.allclose(values, expected, rtol=1e-9)
+
+
+def test_blocks_count_terms_per_document_and_drop_unknown_and_empty():
+    vocabulary = ["mars", "moon", "rover"]
+    batch = pa.RecordBatch.from_pylist(
+        [{"terms": ["mars", "mars", "rover", "zzz"]}, {"terms": ["zzz"]}, {"terms": []}, {"terms": ["moon"]}]
+    )
+    (block,) = list(blocks_from_arrow(iter([batch]), vocabulary, seed=1))
+    assert block.docs == 2  # the documents without a vocabulary term are gone
+    docs = sorted(
+        tuple(sorted(zip(block.ids[a:b].tolist(), block.cts[a:b].tolist(), strict=True)))
+        for a, b in zip(block.indptr[:-1], block.indptr[1:], strict=True)
+    )
+    assert docs == [((0, 2.0), (2, 1.0)), ((1, 1.0),)]
+
+
+def test_update_slices_cover_each_document_once_per_pass():
+    block = Batch(np.arange(11, dtype=np.int64), np.arange(10, dtype=np.int32), np.ones(10, np.float32))
+    seen = np.concatenate([update_slice([block], u, 3).ids for u in range(3)])
+    assert sorted(seen.tolist()) == list(range(10))
+
+
+def test_e_step_separates_two_planted_topics():
+    """Two topics over disjoint halves of a 4-term vocabulary: each document's gamma favours its own topic."""
+    exp_elog_beta = np.array([[0.49, 0.49, 0.01, 0.01], [0.01, 0.01, 0.49, 0.49]])
+    batch = Batch(np.array([0, 2, 4]), np.array([0, 1, 2, 3], np.int32), np.array([5, 5, 5, 5], np.float32))
+    gamma, sstats = e_step(batch, exp_elog_beta, np.full(2, 0.5), np.random.default_rng(0), 100, 1e-3)
+    assert gamma[0, 0] > 9 * gamma[0, 1] and gamma[1, 1] > 9 * gamma[1, 0]
+    assert np.isclose(sstats.sum(), 20.0)  # every token is assigned once
+    assert sstats[0, :2].sum() > 9.5 and sstats[1, 2:].sum() > 9.5
+
+
+def test_npmi_from_block_counts_equals_the_direct_computation():
+    rng = np.random.default_rng(3)
+    docs = [sorted(set(rng.integers(0, 12, size=5).tolist())) for _ in range(200)]
+    indptr = np.concatenate([[0], np.cumsum([len(d) for d in docs])])
+    block = Batch(indptr, np.concatenate(docs).astype(np.int32), np.ones(indptr[-1], np.float32))
+    top = [[0, 1, 2], [3, 4, 5, 11]]
+    terms = np.array(sorted({t for topic in top for t in topic}))
+    co, df, n = top_term_cooccurrence([block.rows(0, 120), block.rows(120, 200)], terms)
+    column = {int(t): i for i, t in enumerate(terms)}
+    from_blocks = npmi_from_counts([[column[t] for t in topic] for topic in top], co, df, n)
+    assert n == 200 and np.allclose(from_blocks, npmi_coherence(top, docs))
