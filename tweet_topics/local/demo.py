@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from tweet_topics.local.seed_data import seed_bucket, yesterday
 from tweet_topics.settings import PARTITION_FORMAT, PROJECT_ROOT, get_settings
 from tweet_topics.streamer.main import synthetic_command
 
+DEV_SUPERSEDED = "ignore:Function `dev_command` is superseded"
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the full log is in the UI
 
 
@@ -116,6 +118,9 @@ def run_dev(port: int) -> int:
         **os.environ,
         "TWEET_TOPICS_AWS_ENDPOINT_URL": status.endpoint or "",
         "SPARK_CONF_DIR": os.environ.get("SPARK_CONF_DIR") or str(environment.spark_conf_dir(settings, "warn")),
+        # `dagster dev` says it is superseded by `dg dev`; that lives in dagster-dg-cli, a dev extra, so we keep
+        # the command every install has and drop just that notice.
+        "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), DEV_SUPERSEDED])),
     }
     start = os.environ.get(environment.PARTITIONS_VAR) or environment.read_partitions_start() or "the default"
     print(f"local AWS stack: {status.endpoint}; UI on http://127.0.0.1:{port}; partitions from {start}")
@@ -127,7 +132,7 @@ def run_dev(port: int) -> int:
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     proc = subprocess.Popen(
-        ["dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(PROJECT_ROOT / "workspace.yaml")],
+        [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
         cwd=PROJECT_ROOT,
         env=env,
         start_new_session=True,
