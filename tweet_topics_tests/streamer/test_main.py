@@ -45,8 +45,8 @@ def test_synthetic_command_is_what_the_local_host_means():
 
 def test_the_systemd_unit_command_line_still_parses():
     """The EC2 unit runs ``python -m tweet_topics stream x --sink firehose …``; it must keep meaning that."""
-    units = sorted(PROJECT_ROOT.glob("**/tweet-topics-streamer.service"))
-    units = [u for u in units if ".venv" not in u.parts and ".local" not in u.parts]
+    pattern = "**/tweet-topics-streamer.service"  # package data (templates) or deploy/, wherever it lives now
+    units = sorted([*PROJECT_ROOT.glob(f"tweet_topics/{pattern}"), *PROJECT_ROOT.glob(f"deploy/{pattern}")])
     assert units, "the streamer's systemd unit is part of the repository"
     exec_start = next(line for line in units[0].read_text().splitlines() if line.startswith("ExecStart="))
     argv = shlex.split(exec_start.removeprefix("ExecStart="))
