@@ -6,13 +6,8 @@ run this one path; ``synthetic_command`` is the one place that writes the local 
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -20,11 +15,8 @@ from tweet_topics.argtypes import COUNT, POSITIVE
 from tweet_topics.settings import Settings
 
 if TYPE_CHECKING:  # imported in run_stream: parsing a command line (or building one) stays light
-    from tweet_topics.streamer.producer import Counters
-    from tweet_topics.streamer.runner import Checkpoint, Sink
-    from tweet_topics.streamer.sources import Item
+    from tweet_topics.streamer.counters import Counters
 
-log = logging.getLogger("tweet_topics.streamer")
 UNBOUNDED = 10**12  # the synthetic source's length when no --max-tweets is given: "until stopped"
 
 
@@ -45,6 +37,8 @@ class StreamOptions:
     resume: bool = False
     heartbeat_interval: float = 10.0
     state_dir: Path | None = None
+    send_deadline: float = 10.0  # seconds a batch may spend trying Firehose before it is spooled
+    shutdown_budget: float = 30.0  # seconds from SIGTERM to exit; below the unit's TimeoutStopSec
 
     def __post_init__(self) -> None:
         # The command line checks each value's bounds; these are the rules across options.
@@ -82,6 +76,8 @@ _FLAGS = {
     "resume": "--resume",
     "heartbeat_interval": "--heartbeat-interval",
     "state_dir": "--state-dir",
+    "send_deadline": "--send-deadline",
+    "shutdown_budget": "--shutdown-budget",
 }
 
 
@@ -98,10 +94,14 @@ def add_stream_arguments(stream: argparse.ArgumentParser) -> None:
     stream.add_argument("--duration", type=POSITIVE, default=None, help="stop after N seconds")
     stream.add_argument("--no-retweets", action="store_true", help="add -is:retweet to the X rules")
     stream.add_argument(
-        "--resume", action="store_true", help="synthetic: continue the sequence after the last durably delivered tweet"
+        "--resume",
+        action="store_true",
+        help="synthetic/replay: continue after the last durably delivered tweet (replay: its line)",
     )
     stream.add_argument("--heartbeat-interval", type=POSITIVE, default=10.0, help="seconds")
     stream.add_argument("--state-dir", type=Path, default=None, help="spool and reject file (default .local/streamer)")
+    stream.add_argument("--send-deadline", type=POSITIVE, default=10.0, help="seconds per batch before it is spooled")
+    stream.add_argument("--shutdown-budget", type=POSITIVE, default=30.0, help="seconds from SIGTERM to exit")
 
 
 def synthetic_command(
@@ -127,81 +127,10 @@ def synthetic_command(
 
 
 def run_stream(options: StreamOptions, settings: Settings) -> Counters:
-    """Stream until the source ends, ``max_tweets``/``duration`` is reached, or SIGTERM/SIGINT; returns the counts."""
-    from tweet_topics.storage.clients import make_client
-    from tweet_topics.streamer import secrets, sources
-    from tweet_topics.streamer.producer import Counters, FirehoseProducer
-    from tweet_topics.streamer.runner import FileSink, FirehoseSink, Heartbeat, run
-    from tweet_topics.streamer.spool import Spool
+    """Stream until the source ends, ``max_tweets``/``duration`` is reached, or SIGTERM/SIGINT; returns the counts.
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    secrets.install_redaction([os.environ.get(secrets.BEARER_ENV, "")])  # whatever the source, never log it
-    stop = threading.Event()
-    counters = Counters()
-    state_dir = options.state_dir or settings.local_dir / "streamer"
-    state_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = None
-    if options.source == "synthetic":
-        source, checkpoint = _synthetic(options, state_dir)
-    elif options.source == "replay":
-        assert options.file is not None  # __post_init__
-        source = sources.replay_source(options.file, speed=options.speed)
-    else:
-        token = secrets.bearer_token(make_client(settings, "ssm") if settings.env == "prod" else None)
-        secrets.install_redaction([token])
-        source = sources.x_source(token, _rules(options.no_retweets), stop)
-    heartbeat = None
-    sink: Sink
-    if options.sink == "firehose":
-        spool = Spool(state_dir / "spool")
-        producer = FirehoseProducer(make_client(settings, "firehose"), settings.firehose_stream, spool, counters)
-        if spool.segments():
-            log.info("draining %d spooled records first", len(spool))
-            producer.drain_spool()
-        sink = FirehoseSink(producer)
-        heartbeat = Heartbeat(
-            make_client(settings, "s3"),
-            settings.bucket,
-            f"{settings.streamer_prefix}heartbeat.json",
-            counters,
-            interval=options.heartbeat_interval,
-        )
-    else:
-        sink = FileSink(options.out, counters)
-    return run(
-        source,
-        sink,
-        counters,
-        state_dir / "rejects.ndjson",
-        heartbeat=heartbeat,
-        max_tweets=options.max_tweets,
-        duration=options.duration,
-        stop=stop,
-        checkpoint=checkpoint,
-    )
+    The wiring lives in ``streamer.app`` so this module stays the thin command-line glue.
+    """
+    from tweet_topics.streamer.app import run_stream as run
 
-
-def _synthetic(options: StreamOptions, state_dir: Path) -> tuple[Iterator[Item], Checkpoint]:
-    """The deterministic synthetic sequence; with ``resume`` it continues after the last durable tweet."""
-    from tweet_topics.streamer import sources
-    from tweet_topics.streamer.runner import Checkpoint
-
-    path = state_dir / "checkpoint.json"
-    saved = Checkpoint.load(path) if options.resume else None
-    if saved and saved.get("seed") != options.seed:
-        saved = None  # another sequence: start it from the beginning
-    origin = datetime.fromisoformat(saved["origin"]) if saved else datetime.now(UTC)
-    skip = saved["delivered"] if saved else 0
-    source = sources.synthetic_source(
-        options.max_tweets or UNBOUNDED, rate=options.rate, seed=options.seed, skip=skip, origin=origin
-    )
-    return source, Checkpoint(path, skip, {"seed": options.seed, "origin": origin.isoformat()})
-
-
-def _rules(no_retweets: bool) -> list[str]:
-    from tweet_topics.config import TRACK_TERMS_FILE
-    from tweet_topics.lib.filtering import read_term_file
-    from tweet_topics.streamer import sources
-
-    suffix = "lang:en -is:retweet" if no_retweets else "lang:en"
-    return sources.build_rules(read_term_file(TRACK_TERMS_FILE), suffix=suffix)
+    return run(options, settings)

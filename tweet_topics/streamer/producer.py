@@ -1,147 +1,289 @@
-"""Batched Firehose producer: PutRecordBatch (<=500 records, <=4 MiB), partial-failure retries, spool.
+"""Sending to Firehose off the main loop, in bounded time: a sender thread fed by a bounded queue of batches.
 
-Only the entries that failed are retried (``FailedPutCount``), with exponential backoff and full jitter;
-throttling is handled the same way. When Firehose stays unreachable the batch goes to the spool, which is
-drained, in order, before any new record is sent.
+- PutRecordBatch (<=500 records, <=4 MiB); only the failed entries of a partial failure are retried, with
+  exponential backoff and full jitter (throttling too).
+- Every batch has a wall-clock ``deadline``: each call runs in a daemon thread and is abandoned when the deadline
+  passes (a silent network cannot hold the batch hostage; an abandoned call that still succeeds makes a
+  duplicate, which the combine drops). What is not delivered by then goes to the spool.
+- The spool is drained, oldest first, before new batches are sent; while it has a backlog new batches are
+  spooled behind it, so order is kept.
+- A spool write that fails (disk full) keeps the batch in memory, the sender stops taking new batches (the
+  bounded queue fills, the main loop feels the backpressure) and ``disk_full`` is reported until a write works.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from tweet_topics.lib.ledger import DELIVERY_PATTERN
+from tweet_topics.streamer.counters import Counters
+from tweet_topics.streamer.journal import JournalFile
+from tweet_topics.streamer.secrets import redact
 from tweet_topics.streamer.spool import Spool
 
 MAX_RECORDS = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
-MAX_RECORD_BYTES = 1000 * 1024
+MAX_LIVE_CALLS = 4  # abandoned calls still waiting on the network; beyond this no new call is started
 log = logging.getLogger("tweet_topics.streamer")
+Delivered = Callable[[list[bytes]], None]  # told which records Firehose accepted (ledger, checkpoint)
+
+
+class CallTimeout(Exception):
+    """The call did not return before its deadline (it keeps running in its daemon thread)."""
+
+
+_live = threading.BoundedSemaphore(MAX_LIVE_CALLS)
+
+
+def bounded_call(fn: Callable[[], Any], timeout: float) -> Any:
+    """``fn()`` in a daemon thread; its result, its exception, or :class:`CallTimeout` after ``timeout`` s."""
+    if timeout <= 0 or not _live.acquire(blocking=False):
+        raise CallTimeout("no time left" if timeout <= 0 else "too many calls still hanging")
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["result"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            _live.release()
+            done.set()
+
+    threading.Thread(target=target, name="bounded-call", daemon=True).start()
+    if not done.wait(timeout):
+        raise CallTimeout(f"no answer within {timeout:.1f}s")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 @dataclass
-class Counters:
-    """What the streamer did: printed as JSON on exit and written into every heartbeat."""
-
-    received: int = 0
-    sent: int = 0
-    retried: int = 0
-    spooled: int = 0
-    unspooled: int = 0
-    rejected: int = 0
-    errors: int = 0
-    api_calls: int = 0
-    last_error: str | None = None
+class Batch:
+    records: list[bytes]
+    oldest: float  # time.monotonic() of its first record
+    journal: JournalFile | None = None
 
 
-class FirehoseProducer:
+def seqs_of(records: list[bytes]) -> list[tuple[str, int]]:
+    """``(run, seq)`` of each record that carries a delivery field (records from older versions do not)."""
+    out = []
+    for record in records:
+        match = DELIVERY_PATTERN.search(record, max(0, len(record) - 200))
+        if match:
+            out.append((match.group(1).decode(), int(match.group(2))))
+    return out
+
+
+class Sender(threading.Thread):
     def __init__(
         self,
         client: Any,
         stream: str,
         spool: Spool,
-        counters: Counters | None = None,
-        max_age: float = 1.0,
-        max_attempts: int = 6,
+        counters: Counters,
+        deadline: float = 10.0,
+        on_delivered: Delivered | None = None,
+        on_spooled: Delivered | None = None,
+        queue_batches: int = 4,
         base_delay: float = 0.05,
-        max_delay: float = 5.0,
-        sleep: Callable[[float], None] = time.sleep,
+        max_delay: float = 2.0,
     ) -> None:
-        self.client = client
-        self.stream = stream
-        self.spool = spool
-        self.counters = counters or Counters()
-        self.max_age = max_age
-        self.max_attempts = max_attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.sleep = sleep
-        self._buffer: list[bytes] = []
-        self._bytes = 0
-        self._oldest: float | None = None
+        super().__init__(name="firehose-sender", daemon=True)
+        self.client, self.stream, self.spool, self.counters = client, stream, spool, counters
+        self.deadline = deadline
+        self.on_delivered = on_delivered or (lambda records: None)
+        self.on_spooled = on_spooled or (lambda records: None)
+        self.queue: queue.Queue[Batch] = queue.Queue(maxsize=queue_batches)
+        self.base_delay, self.max_delay = base_delay, max_delay
+        self.held: list[Batch] = []  # batches the spool could not take (disk full)
+        self.current: Batch | None = None  # the batch being sent right now
+        self.last_delivery_at: str | None = None
+        self.failing_since: float | None = None  # time.time() of the first failure since the last success
+        self.disk_full = False
+        self.first_spool_age: float | None = None  # age of the first batch this run had to spool
         self._rng = random.Random()
+        self._wake = threading.Event()
+        self._closing = False
+        self._offline_at = float("inf")  # monotonic time after which nothing more is tried on the network
+        self._drain_at = 0.0
 
-    def add(self, record: bytes) -> None:
-        """Queue one NDJSON record; sends when the batch is full (count or bytes) or old."""
-        if len(record) > MAX_RECORD_BYTES:
-            self.counters.rejected += 1
-            raise ValueError(f"record of {len(record)} bytes exceeds Firehose's 1,000 KiB limit")
-        if len(self._buffer) >= MAX_RECORDS or self._bytes + len(record) > MAX_BATCH_BYTES:
-            self.flush()
-        self._buffer.append(record)
-        self._bytes += len(record)
-        self._oldest = self._oldest or time.monotonic()
-        if len(self._buffer) >= MAX_RECORDS:
-            self.flush()
+    # --- the main loop's side -------------------------------------------------------------------------------
+    def submit(self, batch: Batch, timeout: float) -> bool:
+        """Queue a batch for sending; False when the queue stayed full for ``timeout`` s (backpressure)."""
+        try:
+            self.queue.put(batch, timeout=timeout)
+            return True
+        except queue.Full:
+            return False
 
-    def tick(self) -> None:
-        """Flush when the oldest buffered record is older than ``max_age`` (call this from the main loop)."""
-        if self._oldest is not None and time.monotonic() - self._oldest >= self.max_age:
-            self.flush()
+    def close(self, network_until: float) -> None:
+        """Finish: send what is queued until ``network_until`` (monotonic), then spool the rest and stop."""
+        self._offline_at, self._closing = network_until, True
+        self._wake.set()
 
-    def flush(self) -> None:
-        batch, self._buffer, self._bytes, self._oldest = self._buffer, [], 0, None
-        if self.spool.segments() and not self.drain_spool():
-            if batch:
-                self._to_spool(batch)
+    def oldest(self) -> float | None:
+        """Monotonic time of the oldest record in the sender's hands (held, in flight or queued)."""
+        batches = [*self.held, *([self.current] if self.current else []), *list(self.queue.queue)]
+        return min((b.oldest for b in batches), default=None)
+
+    # --- the thread ------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        while True:
+            offline = time.monotonic() >= self._offline_at
+            if self.held:
+                self._retry_held(offline)
+                continue
+            if len(self.spool) and not offline and not self._closing and time.monotonic() >= self._drain_at:
+                self._drain_one()
+            try:
+                batch = self.queue.get(timeout=0.1)
+            except queue.Empty:
+                if self._closing:
+                    return
+                continue
+            self.current = batch
+            if offline or len(self.spool):
+                self._to_spool(batch, batch.records)
+            else:
+                rest = self._send(batch.records, time.monotonic() + self.deadline, from_spool=False)
+                if rest:
+                    self._to_spool(batch, rest)
+                elif batch.journal:
+                    batch.journal.discard()
+            self.current = None
+
+    def _retry_held(self, offline: bool) -> None:
+        batch = self.held[0]
+        if not offline and not len(self.spool):
+            batch.records = self._send(batch.records, time.monotonic() + self.deadline, from_spool=False)
+        if batch.records and not self._spool_write(batch, batch.records):
+            if self._closing and offline:
+                time.sleep(0.2)
+            else:
+                self._wake.wait(0.5)
             return
-        if batch and not self._send(batch):
-            self._to_spool(batch)
+        self.held.pop(0)
+        if batch.journal:
+            batch.journal.discard()
 
-    def drain_spool(self) -> bool:
-        """Deliver spooled segments in order; False (and stop) at the first that still cannot be sent."""
-        for path, records in self.spool.pending():
-            for start in range(0, len(records), MAX_RECORDS):
-                chunk = records[start : start + MAX_RECORDS]
-                size = len(chunk)
-                if not self._send(chunk):
-                    # ``chunk`` now holds only its undelivered records; keep them and the rest, in order.
-                    self.spool.rewrite(path, chunk + records[start + MAX_RECORDS :])
-                    return False
-                self.counters.unspooled += size
-            Spool.done(path)
+    def _to_spool(self, batch: Batch, records: list[bytes]) -> None:
+        if self._spool_write(batch, records):
+            if batch.journal:
+                batch.journal.discard()
+        else:
+            batch.records = records
+            self.held.append(batch)
+
+    def _spool_write(self, batch: Batch, records: list[bytes]) -> bool:
+        try:
+            self.spool.append(records)
+        except OSError as exc:
+            if not self.disk_full:
+                log.error(
+                    "spool write failed (%s): %d records kept in memory; not taking new batches",
+                    exc.strerror,
+                    len(records),
+                )
+            self.disk_full = True
+            self._failed(f"spool: {exc.strerror}")
+            return False
+        self.disk_full = False
+        self.counters.add(in_memory=-len(records), backlog=len(records), spooled=len(records))
+        self.on_spooled(records)
+        age = time.monotonic() - batch.oldest
+        if self.first_spool_age is None:
+            self.first_spool_age = age
+        log.warning(
+            "spooled %d records, oldest %.1fs old (deadline %.1fs; %s)",
+            len(records),
+            age,
+            self.deadline,
+            self.counters.last_error,
+        )
         return True
 
-    def close(self) -> None:
-        """Send (or spool) everything in memory; nothing buffered is lost."""
-        self.flush()
+    def _drain_one(self) -> None:
+        """Send the oldest spooled chunk (<=500 records); on failure keep it in place and retry later."""
+        for path, records in self.spool.pending():
+            chunk, rest = records[:MAX_RECORDS], records[MAX_RECORDS:]
+            left = self._send(chunk, time.monotonic() + self.deadline, from_spool=True)
+            try:
+                if left or rest:
+                    self.spool.rewrite(path, left + rest)
+                else:
+                    self.spool.done(path)
+            except OSError as exc:
+                self._failed(f"spool rewrite: {exc.strerror}")  # the old segment stays: resent later
+            if left:
+                self._drain_at = time.monotonic() + self._backoff(3)
+            return
 
-    def _to_spool(self, batch: list[bytes]) -> None:
-        self.spool.append(batch)
-        self.counters.spooled += len(batch)
-        log.warning("firehose unavailable: spooled %d records (%s)", len(batch), self.counters.last_error)
+    def _send(self, records: list[bytes], deadline: float, from_spool: bool) -> list[bytes]:
+        """PutRecordBatch with retries of only the failed entries until ``deadline``; returns what is left."""
+        pending = records
+        attempt = 0
+        while pending:
+            try:
+                self.counters.add(api_calls=1)
+                entries = [{"Data": r} for r in pending]
+                response = bounded_call(
+                    lambda entries=entries: self.client.put_record_batch(  # type: ignore[misc]
+                        DeliveryStreamName=self.stream, Records=entries
+                    ),
+                    deadline - time.monotonic(),
+                )
+            except CallTimeout as exc:
+                self.counters.add(abandoned_calls=1, errors=1)
+                self._failed(f"CallTimeout: {exc}")
+                return pending
+            except Exception as exc:  # network down, throttling raised as an error, service errors
+                self.counters.add(errors=1)
+                self._failed(f"{type(exc).__name__}: {exc}")
+            else:
+                results = response.get("RequestResponses") or []
+                if not response.get("FailedPutCount") or len(results) != len(pending):
+                    self._delivered(pending, from_spool)
+                    return []
+                retry = [r for r, res in zip(pending, results, strict=True) if res.get("ErrorCode")]
+                ok = [r for r, res in zip(pending, results, strict=True) if not res.get("ErrorCode")]
+                self._delivered(ok, from_spool)
+                self.counters.add(retried=len(retry))
+                self._failed(next(str(res.get("ErrorCode")) for res in results if res.get("ErrorCode")))
+                pending = retry
+            delay = self._backoff(attempt)
+            attempt += 1
+            if time.monotonic() + delay >= deadline:
+                return pending
+            time.sleep(delay)
+        return pending
+
+    def _delivered(self, records: list[bytes], from_spool: bool) -> None:
+        if not records:
+            return
+        n = len(records)
+        if from_spool:
+            self.counters.add(backlog=-n, sent=n, unspooled=n)
+        else:
+            self.counters.add(in_memory=-n, sent=n)
+        self.last_delivery_at = datetime.now(UTC).isoformat()
+        self.failing_since = None
+        self.on_delivered(records)
+
+    def _failed(self, error: str) -> None:
+        with self.counters.lock:
+            self.counters.last_error = redact(error)[:300]
+        if self.failing_since is None:
+            self.failing_since = time.time()
 
     def _backoff(self, attempt: int) -> float:
         return self._rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
-
-    def _send(self, batch: list[bytes]) -> bool:
-        """PutRecordBatch with retries of only the failed entries; False when it gives up."""
-        pending = batch
-        for attempt in range(self.max_attempts):
-            try:
-                self.counters.api_calls += 1
-                response = self.client.put_record_batch(
-                    DeliveryStreamName=self.stream, Records=[{"Data": r} for r in pending]
-                )
-            except Exception as exc:  # network down, throttling raised as an error, service errors
-                self.counters.errors += 1
-                self.counters.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
-                self.sleep(self._backoff(attempt))
-                continue
-            failed = response.get("FailedPutCount", 0)
-            if not failed:
-                self.counters.sent += len(pending)
-                return True
-            results = response["RequestResponses"]
-            retry = [r for r, res in zip(pending, results, strict=True) if res.get("ErrorCode")]
-            self.counters.sent += len(pending) - len(retry)
-            self.counters.retried += len(retry)
-            self.counters.last_error = next(res.get("ErrorCode") for res in results if res.get("ErrorCode"))
-            pending = retry
-            self.sleep(self._backoff(attempt))
-        # Part of the batch may have been delivered: only what is still pending is handed back.
-        batch[:] = pending
-        return False

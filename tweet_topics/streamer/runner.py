@@ -1,6 +1,12 @@
-"""The streamer loop: source -> record -> sink, with a heartbeat, a reject file and clean shutdown.
+"""The streamer loop: source -> record -> batch -> output, with timers that do not wait for tweets.
 
-SIGTERM/SIGINT stop the loop; everything in memory is flushed or spooled before exit 0.
+A reader thread iterates the source into a bounded queue; the main loop takes items with a short timeout, so a
+quiet stream still flushes a lone tweet after ``max_age`` (1 s). Every received item gets the run's next
+sequence number and becomes a record (with ``delivery``) or a reject. Batches are handed to the output (the
+Firehose sender thread, or a local file); when its queue is full the main loop waits (backpressure).
+
+SIGTERM/SIGINT stop the source; what it already received is drained, the last batch is handed over, the sender
+gets the rest of the shutdown budget to deliver or spool it, and the process exits with the books balanced.
 """
 
 from __future__ import annotations
@@ -8,184 +14,224 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import signal
-import socket
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import asdict
-from datetime import UTC, datetime
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tweet_topics.lib.records import RecordError, dumps_record, record_from_payload
-from tweet_topics.streamer.producer import Counters, FirehoseProducer
+from tweet_topics.streamer.convert import Reject, to_record
+from tweet_topics.streamer.counters import Counters
+from tweet_topics.streamer.journal import Journal
+from tweet_topics.streamer.producer import MAX_BATCH_BYTES, MAX_RECORDS, Batch
+from tweet_topics.streamer.rejects import RejectLog
 from tweet_topics.streamer.sources import Item
 
-VERSION = "1"
 log = logging.getLogger("tweet_topics.streamer")
+READ_AHEAD = 1_000  # items between the reader thread and the main loop
 
 
-class Sink(Protocol):
-    def add(self, record: bytes) -> None: ...
-    def tick(self) -> None: ...
-    def close(self) -> None: ...
+class Output(Protocol):
+    def submit(self, batch: Batch, timeout: float) -> bool: ...
 
 
-class FirehoseSink:
-    def __init__(self, producer: FirehoseProducer) -> None:
-        self.producer = producer
+class Progress:
+    """The contiguous prefix of this run's sequence numbers that is durable (delivered, spooled or rejected).
 
-    def add(self, record: bytes) -> None:
-        self.producer.add(record)
+    The checkpoint is derived from it, so it can never claim an item whose record is still only in memory.
+    """
 
-    def tick(self) -> None:
-        self.producer.tick()
+    def __init__(self, run: str) -> None:
+        self.run = run
+        self.watermark = 0
+        self._done: set[int] = set()
+        self._lock = threading.Lock()
 
-    def close(self) -> None:
-        self.producer.close()
-
-
-class FileSink:
-    """The reference's stream-check: records to a local NDJSON file (or CSV when the name ends in .csv)."""
-
-    def __init__(self, path: Path, counters: Counters) -> None:
-        self.path = path
-        self.counters = counters
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(path, "ab")  # noqa: SIM115 - closed in close()
-        self.csv = path.suffix == ".csv"
-        self.rows: list[dict[str, Any]] = []
-
-    def add(self, record: bytes) -> None:
-        if self.csv:
-            self.rows.append(json.loads(record))
-        else:
-            self.handle.write(record)
-        self.counters.sent += 1
-
-    def tick(self) -> None:
-        self.handle.flush()
-
-    def close(self) -> None:
-        if self.csv and self.rows:
-            import pyarrow as pa
-
-            from tweet_topics.lib.combine import COMBINED_SCHEMA, LIST_SEPARATOR, table_to_csv
-
-            for row in self.rows:
-                for name in ("urls", "hashtags", "mentions"):
-                    row[name] = LIST_SEPARATOR.join(row[name] or [])
-            table = pa.Table.from_pylist(self.rows, schema=COMBINED_SCHEMA)
-            self.handle.write(table_to_csv(table))
-        self.handle.close()
-
-
-class Heartbeat:
-    """A small status object written to S3 every ``interval`` seconds; it never holds a credential."""
-
-    def __init__(self, s3: Any, bucket: str, key: str, counters: Counters, interval: float = 10.0) -> None:
-        self.s3, self.bucket, self.key, self.counters, self.interval = s3, bucket, key, counters, interval
-        self.started_at = datetime.now(UTC).isoformat()
-        self.last_tweet_at: str | None = None
-        self._last = 0.0
-
-    def status(self, state: str) -> dict[str, Any]:
-        return {
-            "state": state,
-            "started_at": self.started_at,
-            "updated_at": datetime.now(UTC).isoformat(),
-            "last_tweet_at": self.last_tweet_at,
-            "counts": asdict(self.counters),
-            "version": VERSION,
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-        }
-
-    def beat(self, state: str = "running", force: bool = False) -> None:
-        if not force and time.monotonic() - self._last < self.interval:
-            return
-        self._last = time.monotonic()
-        body = json.dumps(self.status(state)).encode()
-        try:
-            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=body, ContentType="application/json")
-        except Exception as exc:  # a heartbeat must never stop the stream
-            self.counters.errors += 1
-            log.warning("heartbeat not written: %s", type(exc).__name__)
-        log.info("heartbeat %s", json.dumps(self.status(state)["counts"]))
+    def done(self, seqs: list[int]) -> None:
+        with self._lock:
+            self._done.update(s for s in seqs if s > self.watermark)
+            while self.watermark + 1 in self._done:
+                self.watermark += 1
+                self._done.discard(self.watermark)
 
 
 class Checkpoint:
-    """How many source items have left memory durably (sent to Firehose or spooled), for resuming a
-    deterministic source after a crash. Written atomically whenever it advances."""
+    """Where a resumable source may restart (synthetic: tweets done; replay: line), written atomically."""
 
-    def __init__(self, path: Path, base: int, meta: dict[str, Any]) -> None:
-        self.path, self.base, self.meta = path, base, meta
-        self._last = -1
+    def __init__(self, path: Path, meta: dict[str, Any], key: str, base: int) -> None:
+        self.path, self.meta, self.key, self.position = path, meta, key, base
+        self._written = base
 
     @staticmethod
     def load(path: Path) -> dict[str, Any] | None:
-        return json.loads(path.read_text()) if path.exists() else None
+        try:
+            return json.loads(path.read_text()) if path.exists() else None
+        except (OSError, ValueError):
+            return None
 
-    def update(self, counters: Counters) -> None:
-        durable = self.base + counters.sent - counters.unspooled + counters.spooled + counters.rejected
-        if durable != self._last:
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({**self.meta, "delivered": durable}))
+    def save(self) -> None:
+        if self.position == self._written:
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps({**self.meta, self.key: self.position}))
             os.replace(tmp, self.path)
-            self._last = durable
+            self._written = self.position
+        except OSError as exc:  # disk full: an older checkpoint only means more duplicates on resume
+            log.warning("checkpoint not written (%s)", exc.strerror)
+
+
+@dataclass
+class Loop:
+    """The main loop's state; ``status`` feeds the heartbeat."""
+
+    run_id: str
+    output: Output
+    counters: Counters
+    rejects: RejectLog
+    journal: Journal | None = None
+    on_rejected: Callable[[str, int, str], None] | None = None
+    checkpoint: Checkpoint | None = None
+    max_age: float = 1.0
+    seq: int = 0
+    last_tweet_at: str | None = None
+    journal_failed: bool = False
+    progress: Progress | None = None
+    _batch: Batch | None = None
+    _bytes: int = 0
+    _positions: deque[tuple[int, int, bool]] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        self.progress = self.progress or Progress(self.run_id)
+
+    def handle(self, item: Item) -> None:
+        self.seq += 1
+        self.counters.add(received=1)
+        if self.checkpoint is not None:
+            self._positions.append((self.seq, item.position, item.complete))
+        if item.error is not None:
+            self._reject(item.error[0], item.error[1], item.raw)
+            return
+        try:
+            record, created_at = to_record(item.payload, self.run_id, self.seq)
+        except Reject as exc:
+            self._reject(exc.reason, exc.detail, item.payload)
+            return
+        self.last_tweet_at = created_at
+        self.counters.add(in_memory=1)
+        if self._batch and (len(self._batch.records) >= MAX_RECORDS or self._bytes + len(record) > MAX_BATCH_BYTES):
+            self.hand_off()
+        if self._batch is None:
+            journal = self.journal.start(self.run_id, self.seq) if self.journal else None
+            self._batch, self._bytes = Batch([], time.monotonic(), journal), 0
+        self._batch.records.append(record)
+        self._bytes += len(record)
+        if self._batch.journal:
+            self.journal_failed = not self._batch.journal.append(record)
+
+    def _reject(self, reason: str, detail: str, raw: Any) -> None:
+        self.counters.add(rejected=1)
+        self.rejects.write(reason, detail, raw, seq=self.seq, run=self.run_id)
+        if self.on_rejected:
+            self.on_rejected(self.run_id, self.seq, reason)
+        self.progress.done([self.seq])  # type: ignore[union-attr]
+
+    def due(self) -> bool:
+        return self._batch is not None and (
+            len(self._batch.records) >= MAX_RECORDS or time.monotonic() - self._batch.oldest >= self.max_age
+        )
+
+    def oldest(self) -> float | None:
+        return self._batch.oldest if self._batch else None
+
+    def hand_off(self, until: float | None = None) -> bool:
+        """Give the batch to the output, waiting while its queue is full; False if ``until`` passed first."""
+        if self._batch is None:
+            return True
+        if self._batch.journal:
+            self._batch.journal.close()
+        while not self.output.submit(self._batch, timeout=0.2):
+            if until is not None and time.monotonic() >= until:
+                return False
+        self._batch = None
+        return True
+
+    def advance_checkpoint(self) -> None:
+        if self.checkpoint is None:
+            return
+        watermark = self.progress.watermark  # type: ignore[union-attr]
+        while self._positions and self._positions[0][0] <= watermark:
+            _, position, complete = self._positions.popleft()
+            if complete:
+                self.checkpoint.position = position
+        self.checkpoint.save()
+
+
+_IDLE = Item(None, ("idle", ""))  # what the main loop sees when no item came within the tick
+
+
+def _read(source: Iterator[Item], items: queue.Queue[Item | None], failure: list[BaseException]) -> None:
+    try:
+        for item in source:
+            items.put(item)
+    except BaseException as exc:  # a source that breaks ends the stream, visibly, after what it gave
+        failure.append(exc)
+    finally:
+        items.put(None)
 
 
 def run(
     source: Iterator[Item],
-    sink: Sink,
-    counters: Counters,
-    reject_path: Path,
-    heartbeat: Heartbeat | None = None,
+    loop: Loop,
+    stop: threading.Event,
     max_tweets: int | None = None,
     duration: float | None = None,
-    stop: threading.Event | None = None,
-    checkpoint: Checkpoint | None = None,
-) -> Counters:
-    stop = stop or threading.Event()
+    drain_until: Callable[[], float] | None = None,
+) -> str | None:
+    """Run until the source ends, a limit is reached or ``stop``; returns why the source failed, if it did.
+
+    After ``stop`` what the source still hands over (the live queue) is taken until ``drain_until()``.
+    """
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    deadline = time.monotonic() + duration if duration else None
-    reject_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(reject_path, "a", encoding="utf-8") as rejects:
-            for payload, error in source:
-                if error is not None:
-                    number, raw, reason = error
-                    counters.rejected += 1
-                    rejects.write(json.dumps({"line_number": number, "reason": reason, "raw": raw}) + "\n")
-                else:
-                    counters.received += 1
-                    try:
-                        record = record_from_payload(payload)
-                    except RecordError as exc:
-                        counters.rejected += 1
-                        rejects.write(
-                            json.dumps({"reason": exc.reason, "detail": exc.detail, "raw": payload}, default=str) + "\n"
-                        )
-                    else:
-                        sink.add(dumps_record(record))
-                        if heartbeat:
-                            heartbeat.last_tweet_at = record["created_at"]
-                sink.tick()
-                if checkpoint:
-                    checkpoint.update(counters)
-                if heartbeat:
-                    heartbeat.beat()
-                if stop.is_set() or (max_tweets and counters.received >= max_tweets):
-                    break
-                if deadline and time.monotonic() >= deadline:
-                    break
-    finally:
-        sink.close()
-        if checkpoint:
-            checkpoint.update(counters)
-        if heartbeat:
-            heartbeat.beat("stopped", force=True)
-    return counters
+    items: queue.Queue[Item | None] = queue.Queue(maxsize=READ_AHEAD)
+    failure: list[BaseException] = []
+    reader = threading.Thread(target=_read, args=(source, items, failure), name="source-reader", daemon=True)
+    reader.start()
+    end = time.monotonic() + duration if duration else None
+    stopped_at: float | None = None
+    last_checkpoint = 0.0
+    while True:
+        now = time.monotonic()
+        if stopped_at is None and (stop.is_set() or (end and now >= end)):
+            stop.set()
+            stopped_at = now
+        if stopped_at is not None and drain_until and now >= drain_until():
+            log.warning("stopped before the source finished handing over (shutdown budget)")
+            break
+        if max_tweets and loop.counters.received >= max_tweets:
+            break
+        try:
+            item = items.get(timeout=0.05)
+        except queue.Empty:
+            item = _IDLE
+        if item is None:
+            break
+        if item is not _IDLE:
+            loop.handle(item)
+        if loop.due():
+            loop.hand_off(until=drain_until() if stopped_at is not None and drain_until else None)
+        if now - last_checkpoint >= 0.5:
+            loop.advance_checkpoint()
+            last_checkpoint = now
+    stop.set()
+    if failure:
+        error = f"{type(failure[0]).__name__}: {failure[0]}"
+        log.error("the source failed: %s", error, exc_info=failure[0])
+        return error
+    return None

@@ -1,78 +1,110 @@
 """Where tweets come from: the X API v2 filtered stream (tweepy), a replay file, or the synthetic generator.
 
-Every source yields ``(payload, None)`` for a parsed payload or ``(None, (line_number, raw, reason))`` for a
-line that could not be read, so the runner can count and keep it instead of dropping it.
+Every source yields :class:`Item`: a payload, or the reason a line could not be read (with the raw line, so the
+runner counts and keeps it instead of dropping it), plus its ``position`` (the synthetic sequence number or the
+replay line) for resuming. Every source ends promptly once ``stop`` is set; the live source then hands over
+what X already sent (its queue is drained) before it ends.
 """
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tweet_topics.lib.synthetic import TweetGenerator
+from tweet_topics.streamer.convert import Reject, parse_line
 
-Item = tuple[dict[str, Any] | None, tuple[int, str, str] | None]
 RULE_MAX_LENGTH = 512  # X API v2 filtered stream rule length (Basic/Pro tiers)
+LIVE_QUEUE = 10_000  # stream messages held between tweepy's thread and the main loop
+DRAIN_WAIT = 3.0  # seconds the live source waits for tweepy's thread to hand over its last messages
+
+
+class Item(NamedTuple):
+    payload: Any  # the parsed JSON value (None when ``error`` is set)
+    error: tuple[str, str] | None = None  # (reason, detail) when the input could not be read
+    raw: bytes | None = None  # the input as received, kept for the rejects file when ``error`` is set
+    position: int = 0  # synthetic: tweets from the sequence's start through this one; replay: line number
+    complete: bool = True  # the last item of its position (a replay line can hold a page of tweets)
 
 
 def synthetic_source(
-    count: int, rate: float | None = None, seed: int = 7, skip: int = 0, origin: datetime | None = None
+    count: int,
+    rate: float | None = None,
+    seed: int = 7,
+    skip: int = 0,
+    origin: datetime | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[Item]:
     """Generated v2 payloads number ``skip`` .. ``skip + count - 1`` of a deterministic sequence.
 
     Tweet ``i`` is created at ``origin + i / rate`` (10 ms apart when unpaced), so a restarted streamer that
     resumes at ``skip`` continues the very same sequence of ids: no gaps, no repeats.
     """
+    stop = stop or threading.Event()
     generator = TweetGenerator(seed=seed)
     origin = origin or datetime.now(UTC)
     step = timedelta(seconds=1 / rate) if rate else timedelta(milliseconds=10)
-    start = time.monotonic()
-    for i in range(skip + count):
-        tweet = generator.tweet(origin + step * i)
-        if i < skip:
-            continue
+    start = datetime.now(UTC).timestamp()
+    for i in range(skip):
+        generator.tweet(origin + step * i)  # the generator's state depends on every earlier tweet
+    for i in range(skip, skip + count):
         if rate:
-            delay = start + (i - skip) / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-        yield tweet.payload, None
+            delay = start + (i - skip) / rate - datetime.now(UTC).timestamp()
+            if delay > 0 and stop.wait(delay):
+                return
+        if stop.is_set():
+            return
+        yield Item(generator.tweet(origin + step * i).payload, position=i + 1)
 
 
-def replay_source(path: Path, speed: float | None = None) -> Iterator[Item]:
+def replay_source(
+    path: Path, speed: float | None = None, start_line: int = 0, stop: threading.Event | None = None
+) -> Iterator[Item]:
     """Replay NDJSON of v1.1 statuses or v2 payloads; search pages (``data`` is a list) are unrolled.
 
-    With ``speed`` (e.g. 10 for 10x), the original gaps between ``created_at`` values are replayed scaled.
+    Lines are read as bytes: a line that is not UTF-8, not JSON, nested too deep or oversized is an error item
+    (a reject), never an exception. ``start_line`` skips lines already delivered (resume). With ``speed``
+    (e.g. 10 for 10x), the original gaps between ``created_at`` values are replayed scaled (at most 5 s).
     """
+    stop = stop or threading.Event()
     previous: datetime | None = None
-    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+    with open(path, "rb") as handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
+            if stop.is_set():
+                return
+            if number <= start_line or not line.strip():
                 continue
             try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                yield None, (number, line.rstrip("\n"), f"invalid_json: {exc}")
+                obj = parse_line(line.rstrip(b"\r\n"))
+            except Reject as exc:
+                yield Item(None, (exc.reason, exc.detail), line.rstrip(b"\r\n"), number)
                 continue
             payloads = (
-                [{"data": t, "includes": obj.get("includes", {})} for t in obj["data"]]
-                if isinstance(obj, dict) and isinstance(obj.get("data"), list)
+                [{"data": t, "includes": obj.get("includes") or {}} for t in obj["data"]]
+                if isinstance(obj, dict) and isinstance(obj.get("data"), list) and obj["data"]
                 else [obj]
             )
-            for payload in payloads:
-                if speed and isinstance(payload, dict):
-                    created = (payload.get("data") or {}).get("created_at")
-                    if created:
-                        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
+            for index, payload in enumerate(payloads):
+                if speed:
+                    moment = _created(payload)
+                    if moment is not None:
                         if previous is not None and moment > previous:
-                            time.sleep(min((moment - previous).total_seconds() / speed, 5.0))
+                            stop.wait(min((moment - previous).total_seconds() / speed, 5.0))
                         previous = moment
-                yield payload, None
+                yield Item(payload, position=number, complete=index == len(payloads) - 1)
+
+
+def _created(payload: Any) -> datetime | None:
+    """The payload's v2 ``created_at`` for pacing, or None whatever is wrong with it."""
+    try:
+        created = (payload.get("data") or {}).get("created_at")
+        return datetime.fromisoformat(created.replace("Z", "+00:00")) if isinstance(created, str) else None
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def build_rules(terms: list[str], suffix: str = "lang:en", max_length: int = RULE_MAX_LENGTH) -> list[str]:
@@ -116,20 +148,21 @@ def x_source(bearer_token: str, rules: list[str], stop: threading.Event) -> Iter
     """The X API v2 filtered stream with the expansions our record needs.
 
     tweepy's StreamingClient reconnects with the backoff X documents (linear for network errors,
-    exponential for HTTP errors, longer for 429), so we add no sleeps of our own.
+    exponential for HTTP errors, longer for 429), so we add no sleeps of our own. On ``stop`` the stream is
+    disconnected and every message already received is still yielded (the queue is drained) before the end.
     """
     import tweepy
 
-    items: queue.Queue[Item] = queue.Queue(maxsize=10_000)
+    items: queue.Queue[Item] = queue.Queue(maxsize=LIVE_QUEUE)
 
     class _Client(tweepy.StreamingClient):
         def on_data(self, raw_data: bytes) -> None:
             try:
-                items.put((json.loads(raw_data), None))
-            except ValueError as exc:
-                items.put((None, (0, raw_data.decode("utf-8", "replace"), f"invalid_json: {exc}")))
+                items.put(Item(parse_line(raw_data)))
+            except Reject as exc:
+                items.put(Item(None, (exc.reason, exc.detail), bytes(raw_data)))
 
-    client = _Client(bearer_token, wait_on_rate_limit=True)
+    client = _Client(bearer_token, wait_on_rate_limit=True, daemon=True)
     sync_rules(client, rules)
     thread = client.filter(
         expansions=["author_id", "referenced_tweets.id", "in_reply_to_user_id", "geo.place_id"],
@@ -152,9 +185,16 @@ def x_source(bearer_token: str, rules: list[str], stop: threading.Event) -> Iter
     try:
         while not stop.is_set():
             try:
-                yield items.get(timeout=0.5)
+                yield items.get(timeout=0.2)
             except queue.Empty:
                 continue
+        client.disconnect()  # tweepy's thread hands over at most the message it is reading
+        if thread is not None:
+            thread.join(timeout=DRAIN_WAIT)
+        while True:
+            try:
+                yield items.get_nowait()
+            except queue.Empty:
+                return
     finally:
         client.disconnect()
-        thread.join(timeout=10)

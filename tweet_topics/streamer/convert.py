@@ -1,0 +1,105 @@
+"""Payload -> NDJSON record, where no input can raise: anything that cannot become a valid record is a reject.
+
+The parsers in ``lib.record_payloads`` assume X's shapes; a hostile payload (a number where an object belongs,
+a lone surrogate, a 100k-deep array) makes them raise anything. Here every failure becomes a :class:`Reject`
+with a short reason, the built record is validated the way the combine will read it, and a record that Firehose
+would refuse (over 1,000 KiB) is a reject too - never an exception that stops the stream.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from tweet_topics.lib.records import LIST_FIELDS, RecordError, dumps_record, record_from_payload, validate_record
+
+MAX_RECORD_BYTES = 1000 * 1024  # Firehose's per-record limit
+MAX_LINE_BYTES = 8 * 1024 * 1024  # a source line longer than this is not parsed at all
+RAW_KEPT = 64 * 1024  # how much of a rejected input the rejects file keeps
+INT64 = 2**63
+
+
+class Reject(Exception):
+    """An input that cannot become a record; ``reason`` is a short code (``invalid_json``, ``bad_type:text``…)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail[:500]
+
+
+def parse_line(raw: bytes) -> Any:
+    """One source line (replay file, stream message) -> its JSON value; raises :class:`Reject`."""
+    if len(raw) > MAX_LINE_BYTES:
+        raise Reject("oversize_line", f"{len(raw)} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Reject("invalid_utf8", str(exc)) from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise Reject("too_deep", "nesting exceeds the parser's limit") from None
+    except ValueError as exc:
+        raise Reject("invalid_json", str(exc)) from None
+
+
+def to_record(payload: Any, run: str, seq: int) -> tuple[bytes, str]:
+    """``(ndjson line, created_at)`` for one payload, carrying ``delivery`` = run id + sequence number."""
+    try:
+        record = record_from_payload(payload)
+    except RecordError as exc:
+        raise Reject(exc.reason, exc.detail) from None
+    except RecursionError:
+        raise Reject("too_deep") from None
+    except Exception as exc:  # hostile shapes: AttributeError, TypeError, IndexError, …
+        raise Reject(f"unreadable_payload:{type(exc).__name__}", str(exc)) from None
+    try:
+        record = validate_record(record)
+    except RecordError as exc:
+        raise Reject(exc.reason, exc.detail) from None
+    _check_values(record)
+    record["delivery"] = {"run": run, "seq": seq}  # last, in this key order: lib.ledger.DELIVERY_PATTERN
+    try:
+        line = dumps_record(record)
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError) as exc:
+        raise Reject("unencodable", type(exc).__name__) from None
+    if len(line) > MAX_RECORD_BYTES:
+        raise Reject("oversize_record", f"{len(line)} bytes > {MAX_RECORD_BYTES}")
+    return line, record["created_at"]
+
+
+def _check_values(record: dict[str, Any]) -> None:
+    """What ``validate_record`` leaves to the reader: list elements, int64 range, finite floats, valid UTF-8."""
+    for name, value in record.items():
+        if name in LIST_FIELDS:
+            if not all(isinstance(v, str) for v in value):
+                raise Reject(f"bad_type:{name}", "list element is not a string")
+            values = value
+        else:
+            values = [value]
+        for v in values:
+            if isinstance(v, bool) or v is None:
+                continue
+            if isinstance(v, int) and not -INT64 <= v < INT64:
+                raise Reject(f"out_of_range:{name}")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise Reject(f"out_of_range:{name}")
+            if isinstance(v, str):
+                try:
+                    v.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise Reject(f"invalid_unicode:{name}") from None
+
+
+def raw_text(value: Any) -> str:
+    """A bounded, always-writable text form of a rejected input for the rejects file."""
+    if isinstance(value, bytes):
+        text = value[:RAW_KEPT].decode("utf-8", "backslashreplace")
+    else:
+        try:
+            text = json.dumps(value, default=repr)[:RAW_KEPT]
+        except (RecursionError, ValueError, TypeError):
+            text = f"<unserializable {type(value).__name__}>"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
