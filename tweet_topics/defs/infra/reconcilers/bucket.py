@@ -6,129 +6,24 @@ deleted, unless ``adopt_existing``; tags, lifecycle rules and bucket-policy stat
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from tweet_topics.defs.infra import policies
-from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, error_code, tag_dict, wait_until
-from tweet_topics.defs.infra.reconcilers.merge import merge_rules, merge_statements, tag_pairs
-
-EXPIRE_RULE = "tweet-topics-expire-raw"
-STAGING_RULE = "tweet-topics-expire-staging"  # leftovers of runs that died before their commit
-NONCURRENT_RULE = "tweet-topics-expire-noncurrent"  # replaced/deleted versions, kept for recovery a while
-RULE_IDS = {EXPIRE_RULE, STAGING_RULE, NONCURRENT_RULE}
-PUBLIC_BLOCK = dict.fromkeys(
-    ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
-)
-
-
-def _get(call: Callable[[], Any], default: Any, missing: tuple[str, ...]) -> Any:
-    try:
-        return call()
-    except ClientError as exc:
-        if error_code(exc) in missing:
-            return default
-        raise
+from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, tag_dict, wait_until
+from tweet_topics.defs.infra.reconcilers.bucket_config import config_fixes, get_or
+from tweet_topics.storage.clients import ensure_bucket
 
 
 class BucketReconciler(Reconciler):
     kind = "s3-bucket"
 
     def _exists(self, s3: Any) -> bool:
-        return _get(lambda: s3.head_bucket(Bucket=self.d.bucket) or True, False, ("404", "NoSuchBucket", "NotFound"))
+        return get_or(lambda: s3.head_bucket(Bucket=self.d.bucket) or True, False, ("404", "NoSuchBucket", "NotFound"))
 
     def _tags(self, s3: Any) -> dict[str, str]:
-        return tag_dict(_get(lambda: s3.get_bucket_tagging(Bucket=self.d.bucket)["TagSet"], [], ("NoSuchTagSet",)))
+        return tag_dict(get_or(lambda: s3.get_bucket_tagging(Bucket=self.d.bucket)["TagSet"], [], ("NoSuchTagSet",)))
 
     def _managed(self, s3: Any) -> bool:
         return self.d.owns(self._tags(s3)) or self.infra.adopt_existing
-
-    def _encryption(self) -> dict[str, Any]:
-        key = self.infra.sse_kms_key_arn
-        rule: dict[str, Any] = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key} if key else {"SSEAlgorithm": "AES256"}
-        return {"Rules": [{"ApplyServerSideEncryptionByDefault": rule, "BucketKeyEnabled": bool(key)}]}
-
-    def _lifecycle_rules(self) -> list[dict[str, Any]]:
-        days = self.infra.raw_expiration_days
-        rules = [
-            {
-                "ID": STAGING_RULE,
-                "Status": "Enabled",
-                "Filter": {"Prefix": "_staging/"},
-                "Expiration": {"Days": 1},
-                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-            }
-        ]
-        if self.infra.versioning:
-            rules.append(
-                {
-                    "ID": NONCURRENT_RULE,
-                    "Status": "Enabled",
-                    "Filter": {"Prefix": ""},
-                    "NoncurrentVersionExpiration": {"NoncurrentDays": self.infra.noncurrent_version_days},
-                }
-            )
-        if days:
-            rules.append(
-                {
-                    "ID": EXPIRE_RULE,
-                    "Status": "Enabled",
-                    "Filter": {"Prefix": self.d.raw_prefix},
-                    "Expiration": {"Days": days},
-                }
-            )
-        return rules
-
-    def _diff(self, s3: Any) -> dict[str, Callable[[], Any]]:
-        """What differs from the desired state, as name -> the call that fixes it (merged, never replaced)."""
-        b = self.d.bucket
-        out: dict[str, Callable[[], Any]] = {}
-        rules = _get(
-            lambda: s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"],
-            [],
-            ("ServerSideEncryptionConfigurationNotFoundError",),
-        )
-        current = (rules or [{}])[0].get("ApplyServerSideEncryptionByDefault", {})
-        desired = self._encryption()
-        if current != desired["Rules"][0]["ApplyServerSideEncryptionByDefault"]:
-            out["encryption"] = lambda: s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration=desired)
-        block = _get(
-            lambda: s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"],
-            {},
-            ("NoSuchPublicAccessBlockConfiguration",),
-        )
-        if block != PUBLIC_BLOCK:
-            out["public_access_block"] = lambda: s3.put_public_access_block(
-                Bucket=b, PublicAccessBlockConfiguration=PUBLIC_BLOCK
-            )
-        if self.infra.versioning and s3.get_bucket_versioning(Bucket=b).get("Status") != "Enabled":
-            out["versioning"] = lambda: s3.put_bucket_versioning(
-                Bucket=b, VersioningConfiguration={"Status": "Enabled"}
-            )
-        lifecycle = _get(
-            lambda: s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"], [], ("NoSuchLifecycleConfiguration",)
-        )
-        rules = merge_rules(lifecycle, self._lifecycle_rules(), RULE_IDS)
-        if rules is not None:
-            out["lifecycle"] = lambda: (
-                s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": rules})
-                if rules
-                else s3.delete_bucket_lifecycle(Bucket=b)
-            )
-        raw_policy = _get(lambda: s3.get_bucket_policy(Bucket=b)["Policy"], None, ("NoSuchBucketPolicy",))
-        policy = merge_statements(
-            json.loads(raw_policy) if raw_policy else None, policies.bucket_policy(self.d)["Statement"]
-        )
-        if self.infra.tls_only() and policy is not None:
-            out["tls_only_policy"] = lambda: s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
-        tags = self._tags(s3)
-        if self.missing_tags(tags):
-            merged = tag_pairs({**tags, **self.d.tags})
-            out["tags"] = lambda: s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": merged})
-        return out
 
     def plan(self) -> list[Change]:
         s3 = self.client("s3")
@@ -137,24 +32,21 @@ class BucketReconciler(Reconciler):
             return [Change(self.kind, self.d.bucket, "create", f"SSE, public access block, {tls}, tags")]
         if not self._managed(s3):
             return [Change(self.kind, self.d.bucket, "foreign", "not tagged as ours: used as is, never changed")]
-        diff = self._diff(s3)
+        diff = config_fixes(s3, self.infra, self._tags(s3))
         return [Change(self.kind, self.d.bucket, "update" if diff else "exists", ", ".join(diff))]
 
     def ensure(self) -> list[Change]:
         s3 = self.client("s3")
         action = "exists"
         if not self._exists(s3):
-            kwargs: dict[str, Any] = {"Bucket": self.d.bucket}
-            if self.d.region != "us-east-1":
-                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.d.region}
-            s3.create_bucket(**kwargs)
+            ensure_bucket(s3, self.d.bucket, self.d.region)
             s3.put_bucket_tagging(Bucket=self.d.bucket, Tagging={"TagSet": self.d.tag_list()})
             action = "create"
         elif not self._managed(s3):
             return [Change(self.kind, self.d.bucket, "foreign", "not tagged as ours: used as is, never changed")]
         elif not self.d.owns(self._tags(s3)):
             action = "adopt"
-        diff = self._diff(s3)
+        diff = config_fixes(s3, self.infra, self._tags(s3))
         for fix in diff.values():
             fix()
         if diff and action == "exists":
