@@ -116,6 +116,7 @@ class Sender(threading.Thread):
         self._closing = False
         self._offline_at = float("inf")  # monotonic time after which nothing more is tried on the network
         self._drain_at = 0.0
+        self._gave_up_draining = False
 
     # --- the main loop's side -------------------------------------------------------------------------------
     def submit(self, batch: Batch, timeout: float) -> bool:
@@ -143,12 +144,13 @@ class Sender(threading.Thread):
             if self.held:
                 self._retry_held(offline)
                 continue
-            if len(self.spool) and not offline and not self._closing and time.monotonic() >= self._drain_at:
+            draining = len(self.spool) and not offline and not self._gave_up_draining
+            if draining and time.monotonic() >= self._drain_at:
                 self._drain_one()
             try:
-                batch = self.queue.get(timeout=0.1)
+                batch = self.queue.get(timeout=0.02 if draining and self._closing else 0.1)
             except queue.Empty:
-                if self._closing:
+                if self._closing and not (len(self.spool) and not offline and not self._gave_up_draining):
                     return
                 continue
             self.current = batch
@@ -226,6 +228,7 @@ class Sender(threading.Thread):
                 self._failed(f"spool rewrite: {exc.strerror}")  # the old segment stays: resent later
             if left:
                 self._drain_at = time.monotonic() + self._backoff(3)
+                self._gave_up_draining = self._closing  # at shutdown one failed try is enough: it is durable
             return
 
     def _send(self, records: list[bytes], deadline: float, from_spool: bool) -> list[bytes]:
