@@ -6,38 +6,24 @@ import os
 import random
 import signal
 import subprocess
+import threading
 import time
 
-import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from tweet_topics.settings import get_settings
+from tweet_topics.streamer.counters import Counters
 from tweet_topics.streamer.main import synthetic_command
-from tweet_topics.streamer.producer import MAX_RECORDS, Counters, FirehoseProducer
-from tweet_topics.streamer.runner import FirehoseSink, Heartbeat, run
+from tweet_topics.streamer.producer import MAX_RECORDS, Sender
+from tweet_topics.streamer.rejects import RejectLog
+from tweet_topics.streamer.reporting import Reporter
+from tweet_topics.streamer.runner import Loop, run
 from tweet_topics.streamer.secrets import RedactSecrets
 from tweet_topics.streamer.sources import build_rules, replay_source, synthetic_source
 from tweet_topics.streamer.spool import Spool
+from tweet_topics.streamer.status import FileOutput
 from tweet_topics_tests.conftest import REAL_TWEETS
-
-
-@pytest.fixture()
-def firehose(resources, bucket):
-    """The delivery stream into the test bucket, provisioned the way provision_infra does (logs, role, stream)."""
-    infra = resources["infra"]
-    infra.logs.ensure()
-    infra.iam.ensure()
-    infra.ensure_firehose()
-    return resources["aws"].client("firehose")
-
-
-def delivered_ids(resources) -> list[str]:
-    store, layout = resources["storage"].s3, resources["storage"]
-    ids = []
-    for info in store.list(layout.raw_prefix):
-        assert info.key[len(layout.raw_prefix) :][:13].count("/") == 3  # YYYY/MM/DD/HH/
-        ids += [json.loads(line)["id"] for line in store.get(info.key).splitlines() if line]
-    return ids
+from tweet_topics_tests.streamer.conftest import delivered_ids, found_ranges, ledger_entries
 
 
 class FlakyFirehose:
@@ -48,12 +34,14 @@ class FlakyFirehose:
         self.rng = random.Random(seed)
         self.calls = 0
         self.delivered: list[str] = []  # ids in the order they reached Firehose
+        self.lock = threading.Lock()
 
     def put_record_batch(self, DeliveryStreamName, Records):
-        self.calls += 1
-        if self.calls <= self.down_calls:
-            raise EndpointConnectionError(endpoint_url="http://firehose.invalid")
-        fail = [self.rng.random() < self.fail_share for _ in Records]
+        with self.lock:
+            self.calls += 1
+            if self.calls <= self.down_calls:
+                raise EndpointConnectionError(endpoint_url="http://firehose.invalid")
+            fail = [self.rng.random() < self.fail_share for _ in Records]
         keep = [r for r, f in zip(Records, fail, strict=True) if not f]
         if keep:
             self.client.put_record_batch(DeliveryStreamName=DeliveryStreamName, Records=keep)
@@ -65,49 +53,67 @@ class FlakyFirehose:
         return {"FailedPutCount": sum(fail), "RequestResponses": responses}
 
 
-def stream(resources, client, count, tmp_path, **kwargs):
+def pipeline(client, tmp_path, deadline=5.0, **sender_options):
+    """The streamer's parts as ``app`` wires them (without S3 reporting): spool, sender thread, main loop."""
     counters = Counters()
-    producer = FirehoseProducer(
-        client, get_settings().firehose_stream, Spool(tmp_path / "spool"), counters, sleep=lambda s: None, **kwargs
+    spool = Spool(tmp_path / "spool")
+    counters.add(inherited=len(spool), backlog=len(spool))
+    sender = Sender(
+        client, get_settings().firehose_stream, spool, counters, deadline, base_delay=0.001, **sender_options
     )
-    run(synthetic_source(count, seed=3), FirehoseSink(producer), counters, tmp_path / "rejects.ndjson")
-    return counters, producer
+    loop = Loop("test-run", sender, counters, RejectLog(tmp_path / "rejects.ndjson"))
+    return counters, sender, loop
+
+
+def stream(client, count, tmp_path, network_for=30.0, **kwargs):
+    counters, sender, loop = pipeline(client, tmp_path, **kwargs)
+    sender.start()
+    run(synthetic_source(count, seed=3), loop, threading.Event())
+    loop.hand_off()
+    sender.close(network_until=time.monotonic() + network_for)
+    sender.join(60)
+    assert not sender.is_alive()
+    return counters, sender
 
 
 def test_5000_tweets_land_once_each_in_batches(resources, firehose, tmp_path):
-    counters, _ = stream(resources, firehose, 5000, tmp_path)
+    counters, _ = stream(firehose, 5000, tmp_path)
     ids = delivered_ids(resources)
     assert len(ids) == 5000 and len(set(ids)) == 5000
     assert counters.sent == 5000 and counters.api_calls == 5000 // MAX_RECORDS
+    assert counters.balanced()
 
 
 def test_partial_failures_lose_nothing(resources, firehose, tmp_path):
     flaky = FlakyFirehose(firehose, fail_share=0.1)
-    counters, _ = stream(resources, flaky, 3000, tmp_path)
+    counters, _ = stream(flaky, 3000, tmp_path)
     ids = delivered_ids(resources)
     assert counters.retried > 200
     assert len(ids) == 3000 and len(set(ids)) == 3000
+    assert counters.balanced() and counters.backlog == 0
 
 
 def test_firehose_down_spools_then_delivers_in_order(resources, firehose, tmp_path):
-    # Down for the whole run (3 batches x 3 attempts, and the final drain): everything ends in the spool.
+    # Down for the whole run: everything ends in the spool, counted once, as backlog.
     flaky = FlakyFirehose(firehose, fail_share=0.0, down_calls=10**6)
-    counters, producer = stream(resources, flaky, 1500, tmp_path, max_attempts=3)
-    assert counters.spooled == 1500 and counters.sent == 0
-    assert len(producer.spool) == 1500 and delivered_ids(resources) == []
-    # Firehose recovers; a restart (new producer, same spool) drains the spool first, in order.
+    counters, sender = stream(flaky, 1500, tmp_path, deadline=0.2, network_for=0.0)
+    assert counters.backlog == 1500 and counters.sent == 0 and counters.balanced()
+    assert len(sender.spool) == 1500 and delivered_ids(resources) == []
+    # Firehose recovers; a restart (new sender, same spool) drains the spool first, in order.
     flaky.down_calls = 0
-    restarted = FirehoseProducer(
-        flaky, get_settings().firehose_stream, Spool(tmp_path / "spool"), Counters(), sleep=lambda s: None
-    )
-    assert restarted.drain_spool()
-    assert not restarted.spool.segments()
+    counters, sender = stream(flaky, 0, tmp_path)
+    assert counters.inherited == 1500 and counters.unspooled == 1500 and counters.balanced()
+    assert not sender.spool.segments()
     ids = delivered_ids(resources)
     assert len(ids) == 1500 and len(set(ids)) == 1500
     assert flaky.delivered == sorted(flaky.delivered, key=int)  # synthetic ids increase: order was kept
 
 
-def test_sigterm_flushes_and_restart_drains(resources, firehose, tmp_path):
+def test_sigterm_flushes_and_the_ledger_reconciles(resources, firehose, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from tweet_topics.lib.ledger import reconcile
+
     env = {
         **os.environ,
         "TWEET_TOPICS_AWS_ENDPOINT_URL": resources["aws"].endpoint_url,
@@ -124,10 +130,17 @@ def test_sigterm_flushes_and_restart_drains(resources, firehose, tmp_path):
     assert summary["received"] > 100
     ids = delivered_ids(resources)
     assert len(ids) == summary["received"] and len(set(ids)) == len(ids)
-    heartbeat = resources["storage"].s3.get(get_settings().streamer_prefix + "heartbeat.json").decode()
-    assert json.loads(heartbeat)["state"] == "stopped"
-    assert json.loads(heartbeat)["counts"]["sent"] == summary["received"]
-    assert "canary-secret-5b1e" not in out + err + heartbeat
+    heartbeat = json.loads(resources["storage"].s3.get(get_settings().streamer_prefix + "heartbeat.json"))
+    assert heartbeat["state"] == "stopped" and heartbeat["counts"]["sent"] == summary["received"]
+    assert heartbeat["last_delivery_at"] and heartbeat["spool_backlog"] == 0
+    assert "canary-secret-5b1e" not in out + err + json.dumps(heartbeat)
+    [result] = reconcile(
+        {"h": found_ranges(resources)},
+        ledger_entries(resources),
+        now=datetime.now(UTC) + timedelta(hours=1),
+        grace=timedelta(minutes=1),
+    )
+    assert result.ok and result.handed == summary["received"] and not result.unexpected
 
 
 def test_redaction_filter_hides_secrets(caplog):
@@ -143,26 +156,15 @@ def test_replay_counts_and_keeps_bad_lines(tmp_path):
     replay = tmp_path / "replay.ndjson"
     replay.write_text(good + "\n{not json\n" + json.dumps({"data": {"id": "1"}}) + "\n")
     counters = Counters()
-
-    class ListSink:
-        def __init__(self):
-            self.records: list[bytes] = []
-
-        def add(self, record):
-            self.records.append(record)
-
-        def tick(self):
-            pass
-
-        def close(self):
-            pass
-
-    sink = ListSink()
-    run(replay_source(replay), sink, counters, tmp_path / "rejects.ndjson")
+    output = FileOutput(tmp_path / "out.ndjson", counters, lambda records: None)
+    loop = Loop("r1", output, counters, RejectLog(tmp_path / "rejects.ndjson"))
+    run(replay_source(replay), loop, threading.Event())
+    loop.hand_off()
+    output.close()
     rejects = [json.loads(x) for x in (tmp_path / "rejects.ndjson").read_text().splitlines()]
-    assert len(sink.records) == 100 and counters.received == 101
-    assert counters.rejected == 2
+    assert counters.sent == 100 and counters.received == 102 and counters.rejected == 2 and counters.balanced()
     assert {r["reason"].split(":")[0] for r in rejects} == {"invalid_json", "missing_field"}
+    assert [r["seq"] for r in rejects] == [101, 102]
 
 
 def test_rules_respect_the_length_limit():
@@ -179,10 +181,13 @@ def test_rules_respect_the_length_limit():
 
 def test_heartbeat_has_no_secret_fields(resources, bucket):
     counters = Counters(received=3)
-    hb = Heartbeat(resources["aws"].client("s3"), bucket, "streamer/heartbeat.json", counters, interval=0)
-    hb.beat(force=True)
+
+    def status():
+        return {"state": "running", "counts": counters.snapshot(), "last_delivery_at": None}
+
+    Reporter(resources["aws"].client("s3"), bucket, "streamer/heartbeat.json", status, interval=1).beat()
     body = json.loads(resources["storage"].s3.get("streamer/heartbeat.json"))
-    assert set(body) == {"state", "started_at", "updated_at", "last_tweet_at", "counts", "version", "host", "pid"}
+    assert set(body) == {"state", "counts", "last_delivery_at", "started_at", "updated_at", "version", "host", "pid"}
     assert body["counts"]["received"] == 3
 
 
