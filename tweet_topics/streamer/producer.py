@@ -175,6 +175,8 @@ class Sender(threading.Thread):
                 self._wake.wait(0.5)
             return
         self.held.pop(0)
+        if not self.held:
+            self.disk_full = False  # nothing is held in memory any more (the next spool write tells again)
         if batch.journal:
             batch.journal.discard()
 
