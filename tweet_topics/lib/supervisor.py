@@ -14,8 +14,10 @@ class Observation:
     desired: str  # running | stopped
     host_running: bool
     heartbeat_age_s: float | None  # None: no heartbeat at all
-    heartbeat_state: str | None  # running | stopped (what the streamer last said)
-    raw_age_s: float | None = None  # age of the newest raw object (Firehose freshness), informational
+    heartbeat_state: str | None  # running | degraded | disk_full | stopped (what the streamer last said)
+    raw_age_s: float | None = None  # age of the newest raw object (Firehose freshness), informational only:
+    # a quiet stream (no tweets, so no raw objects) with a fresh "running" heartbeat is healthy
+    state_age_s: float | None = None  # how long the streamer has been in heartbeat_state (None: unknown)
 
 
 @dataclass
@@ -43,13 +45,18 @@ class Decision:
     cursor: SupervisorCursor
 
 
-def healthy(obs: Observation, stale_after_s: float) -> bool:
-    return (
-        obs.host_running
-        and obs.heartbeat_age_s is not None
-        and obs.heartbeat_age_s <= stale_after_s
-        and obs.heartbeat_state == "running"
-    )
+DEGRADED_STATES = ("degraded", "disk_full")  # delivering fails / records held in memory: may pass by itself
+
+
+def healthy(obs: Observation, stale_after_s: float, degraded_after_s: float = 600.0) -> bool:
+    """A fresh heartbeat that says running, or degraded/disk_full for at most ``degraded_after_s``."""
+    if not obs.host_running or obs.heartbeat_age_s is None or obs.heartbeat_age_s > stale_after_s:
+        return False
+    if obs.heartbeat_state == "running":
+        return True
+    if obs.heartbeat_state in DEGRADED_STATES:
+        return obs.state_age_s is not None and obs.state_age_s <= degraded_after_s
+    return False
 
 
 def decide(
@@ -60,6 +67,7 @@ def decide(
     settle_s: float = 120.0,
     base_backoff_s: float = 60.0,
     max_failures: int = 5,
+    degraded_after_s: float = 600.0,
 ) -> Decision:
     """One supervisor tick. An action in flight is given ``settle_s`` to take effect; an action that did not
     fix the state counts as a failure and the next one waits ``base_backoff_s * 2**failures``; after
@@ -68,7 +76,7 @@ def decide(
     if c.desired != obs.desired:  # a new desired state resets failures and give-ups
         c.failures, c.gave_up, c.next_attempt_at, c.in_flight = 0, False, 0.0, None
         c.desired = obs.desired
-    is_healthy = healthy(obs, stale_after_s)
+    is_healthy = healthy(obs, stale_after_s, degraded_after_s)
     converged = is_healthy if obs.desired == "running" else not obs.host_running
     if converged:
         if c.in_flight:
@@ -90,7 +98,10 @@ def decide(
     if obs.desired == "stopped":
         action, reason = "stop", "desired stopped but the host is running"
     elif obs.host_running:
-        age = "no heartbeat" if obs.heartbeat_age_s is None else f"heartbeat {obs.heartbeat_age_s:.0f}s old"
+        if obs.heartbeat_state in DEGRADED_STATES and obs.heartbeat_age_s is not None:
+            age = f"{obs.heartbeat_state} for {obs.state_age_s or 0:.0f}s"
+        else:
+            age = "no heartbeat" if obs.heartbeat_age_s is None else f"heartbeat {obs.heartbeat_age_s:.0f}s old"
         action, reason = "restart", f"host running but unhealthy ({age})"
     else:
         action, reason = "start", "desired running but the host is not running"

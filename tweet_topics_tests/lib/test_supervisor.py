@@ -45,3 +45,23 @@ def test_cursor_round_trips_and_success_clears_failures():
     decision = decide(DOWN, SupervisorCursor(failures=2), now=0)
     ok = decide(RUNNING, SupervisorCursor.parse(decision.cursor.dump()), now=10)
     assert ok.cursor.failures == 0 and ok.cursor.in_flight is None and ok.cursor.history[-1] == "start: ok"
+
+
+def test_degraded_is_healthy_within_the_threshold_and_restarted_beyond():
+    def obs(state, state_age_s):
+        return Observation(
+            "running", host_running=True, heartbeat_age_s=5, heartbeat_state=state, state_age_s=state_age_s
+        )
+
+    for state in ("degraded", "disk_full"):
+        assert decide(obs(state, 60), SupervisorCursor(), 0, degraded_after_s=600).action is None
+        beyond = decide(obs(state, 601), SupervisorCursor(), 0, degraded_after_s=600)
+        assert beyond.action == "restart" and state in beyond.reason
+        assert decide(obs(state, None), SupervisorCursor(), 0).action == "restart"  # unknown duration: judged
+    assert decide(obs("stopped", 1), SupervisorCursor(), 0).action == "restart"
+
+
+def test_a_quiet_stream_is_healthy():
+    """No tweets for an hour (no raw objects), but the streamer beats on time and says running."""
+    quiet = Observation("running", host_running=True, heartbeat_age_s=4, heartbeat_state="running", raw_age_s=3600)
+    assert decide(quiet, SupervisorCursor(), 0).action is None

@@ -73,3 +73,22 @@ def test_replay_into_a_file_sink_end_to_end(tmp_path):
 def test_replay_needs_a_file():
     with pytest.raises(ValueError, match="needs FILE"):
         StreamOptions(source="replay")
+
+
+def test_the_unit_gives_the_shutdown_budget_room():
+    unit = next(p for p in PROJECT_ROOT.glob("tweet_topics/**/tweet-topics-streamer.service"))
+    stop = next(line for line in unit.read_text().splitlines() if line.startswith("TimeoutStopSec="))
+    exec_start = next(line for line in unit.read_text().splitlines() if line.startswith("ExecStart="))
+    options = parsed(shlex.split(exec_start.removeprefix("ExecStart="))[3:])
+    assert int(stop.split("=")[1]) >= options.shutdown_budget + 15  # interpreter exit and slack on top
+
+
+def test_the_streamer_may_describe_only_its_own_stream():
+    from tweet_topics.defs.infra import policies
+    from tweet_topics.defs.infra.deployment import Deployment
+    from tweet_topics.settings import get_settings
+
+    d = Deployment.from_settings(get_settings())
+    statements = policies.streamer_policy(d, "123456789012")["Statement"]
+    describing = [s for s in statements if "firehose:DescribeDeliveryStream" in s["Action"]]
+    assert len(describing) == 1 and describing[0]["Resource"].endswith(f":deliverystream/{d.firehose_stream}")

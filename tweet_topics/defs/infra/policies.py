@@ -76,7 +76,8 @@ def streamer_policy(
         {
             "Sid": "PutToDeliveryStream",
             "Effect": "Allow",
-            "Action": ["firehose:PutRecordBatch"],
+            # DescribeDeliveryStream: the start-up check (exists and ACTIVE) before anything is received.
+            "Action": ["firehose:PutRecordBatch", "firehose:DescribeDeliveryStream"],
             "Resource": _arn("firehose", d, account, f"deliverystream/{d.firehose_stream}"),
         },
         {

@@ -1,12 +1,14 @@
 """streamer_supervisor: keeps the streamer in its desired state (start, stop or restart), with backoff."""
 
 import time
+from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
 from tweet_topics.defs.streaming.jobs import restart_streamer, start_streamer, stop_streamer
 from tweet_topics.defs.streaming.resources import StreamerHost, StreamerState
-from tweet_topics.lib.supervisor import Observation, SupervisorCursor, decide
+from tweet_topics.lib.supervisor import DEGRADED_STATES, Observation, SupervisorCursor, decide
 
 JOBS = {"start": start_streamer, "stop": stop_streamer, "restart": restart_streamer}
 
@@ -16,6 +18,24 @@ class SupervisorSettings(dg.ConfigurableResource):
     settle_s: float = 150.0
     base_backoff_s: float = 60.0
     max_failures: int = 5
+    degraded_after_s: float = 600.0  # degraded / disk_full longer than this: restart
+
+
+def _state_age_s(beat: dict[str, Any] | None) -> float | None:
+    """Seconds since the streamer entered its current state (``state_since``), None when it does not say."""
+    try:
+        since = datetime.fromisoformat(str((beat or {})["state_since"]))
+    except (KeyError, ValueError):
+        return None
+    return max(0.0, (datetime.now(UTC) - since).total_seconds())
+
+
+def _host_running(status: dict[str, Any]) -> bool:
+    """The host's own answer; a host reporting a degraded/disk_full service still runs the streamer (a host
+    that only calls "running" running must not make the supervisor *start* one it should judge)."""
+    return bool(status["running"]) or (
+        status.get("instance_state", "running") == "running" and status.get("service_state") in DEGRADED_STATES
+    )
 
 
 @dg.sensor(jobs=list(JOBS.values()), minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
@@ -29,10 +49,11 @@ def streamer_supervisor(
     beat = streamer_state.heartbeat()
     obs = Observation(
         desired=streamer_state.desired(),
-        host_running=bool(streamer_host.status()["running"]),
+        host_running=_host_running(streamer_host.status()),
         heartbeat_age_s=beat["age_s"] if beat else None,
         heartbeat_state=beat["state"] if beat else None,
         raw_age_s=streamer_state.raw_age_s(),
+        state_age_s=_state_age_s(beat),
     )
     now = time.time()
     decision = decide(
@@ -43,6 +64,7 @@ def streamer_supervisor(
         settle_s=supervisor.settle_s,
         base_backoff_s=supervisor.base_backoff_s,
         max_failures=supervisor.max_failures,
+        degraded_after_s=supervisor.degraded_after_s,
     )
     context.log.info(f"{obs} -> {decision.action or 'no action'}: {decision.reason}")
     if decision.action is None:
