@@ -15,7 +15,8 @@ from tweet_topics.lib.records import dumps_record, record_from_payload
 from tweet_topics.lib.synthetic import TweetGenerator
 from tweet_topics.local import stack
 from tweet_topics.settings import get_settings
-from tweet_topics.streamer.producer import Counters, FirehoseProducer
+from tweet_topics.streamer.counters import Counters
+from tweet_topics.streamer.producer import MAX_RECORDS, Batch, Sender
 from tweet_topics.streamer.spool import Spool
 
 
@@ -43,12 +44,15 @@ def main() -> None:
         baseline = time.perf_counter() - start
 
         counters = Counters()
-        producer = FirehoseProducer(client, names.firehose_stream, Spool(Path(tempfile.mkdtemp()) / "spool"), counters)
+        sender = Sender(client, names.firehose_stream, Spool(Path(tempfile.mkdtemp()) / "spool"), counters)
+        sender.start()
         start = time.perf_counter()
-        for payload in payloads:
-            producer.add(dumps_record(record_from_payload(payload)))
-            producer.tick()
-        producer.close()
+        records = [dumps_record(record_from_payload(payload)) for payload in payloads]
+        counters.add(received=len(records), in_memory=len(records))
+        for first in range(0, len(records), MAX_RECORDS):
+            sender.submit(Batch(records[first : first + MAX_RECORDS], time.monotonic()), timeout=60)
+        sender.close(network_until=time.monotonic() + 60)
+        sender.join()
         batched = time.perf_counter() - start
         assert counters.sent == args.tweets
         _common.table(
