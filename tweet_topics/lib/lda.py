@@ -14,12 +14,9 @@ from typing import Any
 import numpy as np
 
 from tweet_topics.lib.evaluation import npmi_from_counts, topic_diversity
+from tweet_topics.lib.lda_vectorize import TopicModelError, Vectorized, vectorize
 
 TEXT_COLUMN = "processed_text"
-
-
-class TopicModelError(ValueError):
-    """Input that cannot give a model (too few documents, empty vocabulary); the message names the cause."""
 
 
 @dataclass(frozen=True)
@@ -121,75 +118,6 @@ def build_pipeline(params: LdaParams, stop_words: list[str]) -> Any:
         lda.setTopicConcentration(params.topic_concentration)
     stages.append(lda)
     return Pipeline(stages=stages)
-
-
-@dataclass
-class Vectorized:
-    """The corpus after the text stages, shared by every (k, seed) candidate: tokenized and counted once, held
-    in executor memory as CSR blocks (nothing per document comes back to the driver)."""
-
-    corpus: Any  # the input DataFrame (cached by the caller or cheap to recompute)
-    text_model: Any  # PipelineModel of tokenizer, stop words, CountVectorizer (and IDF)
-    blocks: Any  # cached RDD of online_lda.Batch, one or more per partition
-    vocabulary: list[str]
-    documents: int  # documents with at least one vocabulary term
-    tokens: float
-    features: Any = None  # cached DataFrame of the LDA input column, only for Spark's own optimizers
-
-    def release(self) -> None:
-        self.blocks.unpersist()
-        if self.features is not None:
-            self.features.unpersist()
-
-
-def vectorize(corpus: Any, params: LdaParams, stop_words: list[str]) -> Vectorized:
-    """Fit the text stages on a DataFrame with ``processed_text``; raise TopicModelError on unusable input."""
-    from pyspark.ml import Pipeline
-
-    from tweet_topics.lib.online_lda import blocks_from_arrow
-
-    docs = corpus.count()
-    if docs < max(params.k, 2):
-        raise TopicModelError(f"corpus has {docs} documents, fewer than k={params.k}: widen the corpus window")
-    if params.min_df >= 1 and docs < params.min_df:
-        raise TopicModelError(f"corpus has {docs} documents, fewer than min_df={params.min_df:g}")
-    stages = build_pipeline(params, stop_words).getStages()
-    # Fit the text stages apart so an empty vocabulary is reported as such, not as a Spark stack trace.
-    text_model = Pipeline(stages=stages[:-1]).fit(corpus)
-    vocabulary = list(text_model.stages[2].vocabulary)
-    if len(vocabulary) < params.k:
-        raise TopicModelError(
-            f"vocabulary has {len(vocabulary)} terms after min_df={params.min_df:g}/max_df={params.max_df:g} and "
-            f"stop words, fewer than k={params.k}: lower min_df or add documents"
-        )
-    terms = Pipeline(stages=text_model.stages[:2]).fit(corpus).transform(corpus).select("terms")
-    sc = corpus.sparkSession.sparkContext
-    shared_vocabulary = sc.broadcast(vocabulary)
-    seed = params.seed
-
-    def to_blocks(batches: Any) -> Any:
-        import pickle
-
-        import pyarrow as pa
-        from pyspark import TaskContext
-
-        partition = TaskContext.get().partitionId()
-        for block in blocks_from_arrow(batches, shared_vocabulary.value, seed + partition):
-            yield pa.RecordBatch.from_pylist([{"block": pickle.dumps(block, protocol=5)}])
-
-    packed = terms.coalesce(sc.defaultParallelism).mapInArrow(to_blocks, "block binary")
-    blocks = packed.rdd.map(lambda row: __import__("pickle").loads(row[0])).cache()
-    documents, tokens = blocks.map(lambda b: (b.docs, float(b.cts.sum()))).fold((0, 0.0), _add_pair)
-    if documents < params.k:
-        raise TopicModelError(f"only {documents} documents contain a vocabulary term, fewer than k={params.k}")
-    features = None
-    if params.optimizer != "vb":
-        features = text_model.transform(corpus).cache()
-    return Vectorized(corpus, text_model, blocks, vocabulary, documents, tokens, features)
-
-
-def _add_pair(a: tuple[int, float], b: tuple[int, float]) -> tuple[int, float]:
-    return a[0] + b[0], a[1] + b[1]
 
 
 def fit_lda(vectorized: Vectorized, params: LdaParams, scratch: str | None = None, restarts: int = 1) -> FittedTopics:

@@ -110,47 +110,6 @@ def predictive_log_likelihood(batch: Batch, gamma: np.ndarray, beta: np.ndarray)
     return float(np.dot(batch.cts, np.log(p + 1e-300)))
 
 
-def blocks_from_arrow(batches: Iterator[Any], vocabulary: list[str], seed: int) -> Iterator[Batch]:
-    """Arrow batches with a ``terms`` list column -> shuffled CSR ``Batch`` blocks (runs in the executors).
-
-    Term lookup is Arrow's hash ``index_in``; documents are shuffled so every mini-batch slice is a random
-    sample even when the input is ordered by time or topic.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    value_set = pa.array(vocabulary, pa.string())
-    rng = np.random.default_rng(seed)
-    vocab = len(vocabulary)
-    for record_batch in batches:
-        terms = record_batch.column("terms")
-        if len(terms) == 0:
-            continue
-        lengths = pc.fill_null(pc.list_value_length(terms), 0).to_numpy(zero_copy_only=False)
-        flat = pc.list_flatten(terms)
-        index = pc.index_in(flat, value_set=value_set).to_numpy(zero_copy_only=False)
-        doc_of = np.repeat(np.arange(len(lengths)), lengths)
-        known = ~np.isnan(index) if index.dtype.kind == "f" else np.ones(len(index), bool)
-        keys = doc_of[known].astype(np.int64) * vocab + index[known].astype(np.int64)
-        unique, counts = np.unique(keys, return_counts=True)
-        docs, ids = unique // vocab, (unique % vocab).astype(np.int32)
-        present = np.unique(docs)
-        if not len(present):
-            continue
-        order = rng.permutation(len(present))
-        per_doc = np.bincount(np.searchsorted(present, docs), minlength=len(present))
-        indptr = np.concatenate([[0], np.cumsum(per_doc)])
-        block = Batch(indptr.astype(np.int64), ids, counts.astype(np.float32))
-        yield _permute(block, order)
-
-
-def _permute(block: Batch, order: np.ndarray) -> Batch:
-    lengths = np.diff(block.indptr)[order]
-    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    take = np.arange(indptr[-1]) - np.repeat(indptr[:-1], lengths) + np.repeat(block.indptr[order], lengths)
-    return Batch(indptr, block.ids[take], block.cts[take])
-
-
 def update_slice(blocks: list[Batch], update: int, updates: int) -> Batch:
     """This partition's share of mini-batch ``update`` of ``updates`` (one pass = every document once)."""
     parts = [b.rows(b.docs * update // updates, b.docs * (update + 1) // updates) for b in blocks]

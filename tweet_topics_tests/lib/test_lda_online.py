@@ -1,12 +1,15 @@
 """The online-VB kernels that run in the executors: digamma, CSR blocks, the E-step, NPMI counts (numpy only)."""
 
+import pickle
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tweet_topics.lib.evaluation import npmi_coherence, npmi_from_counts
+from tweet_topics.lib.lda_vectorize import local_blocks, renumber
 from tweet_topics.lib.online_lda import (
     Batch,
-    blocks_from_arrow,
     digamma,
     e_step,
     top_term_cooccurrence,
@@ -32,7 +35,16 @@ def test_blocks_count_terms_per_document_and_drop_unknown_and_empty():
     batch = pa.RecordBatch.from_pylist(
         [{"terms": ["mars", "mars", "rover", "zzz"]}, {"terms": ["zzz"]}, {"terms": []}, {"terms": ["moon"]}]
     )
-    (block,) = list(blocks_from_arrow(iter([batch]), vocabulary, seed=1))
+    packed = pa.Table.from_batches(list(local_blocks(iter([batch]), seed=1)))
+    stats = packed.filter(pc.is_null(packed["block"])).select(["term", "df", "tf"]).sort_by("term")
+    assert stats.to_pylist() == [
+        {"term": "mars", "df": 1, "tf": 2},
+        {"term": "moon", "df": 1, "tf": 1},
+        {"term": "rover", "df": 1, "tf": 1},
+        {"term": "zzz", "df": 2, "tf": 2},
+    ]
+    (payload,) = [b for b in packed["block"].to_pylist() if b is not None]
+    block = renumber(pickle.loads(payload), pa.array(vocabulary))
     assert block.docs == 2  # the documents without a vocabulary term are gone
     docs = sorted(
         tuple(sorted(zip(block.ids[a:b].tolist(), block.cts[a:b].tolist(), strict=True)))
