@@ -19,6 +19,7 @@ from tweet_topics.storage.s3 import AwsResource
 from tweet_topics.streamer.main import synthetic_command
 
 UNIT = "tweet-topics-streamer"
+SERVICE_UP_STATES = ("running", "degraded", "disk_full")  # heartbeat states of a live streamer process
 
 
 class StreamerHost(dg.ConfigurableResource):
@@ -237,15 +238,16 @@ class Ec2StreamerHost(StreamerHost):
         return f"systemctl restart on {instance_id}: {result['status']} (command {result['command_id']})"
 
     def status(self) -> dict[str, Any]:
-        """The service as its heartbeat reports it: running when the instance runs and the last heartbeat says
-        running and is younger than ``dead_after_s`` (stale but younger: running and unhealthy, so restarted)."""
+        """The service as its heartbeat reports it: running when the instance runs and the last heartbeat says the
+        process is up (running, degraded or disk_full) and is younger than ``dead_after_s`` (stale but younger:
+        running and unhealthy, so the supervisor restarts it)."""
         instance = self._instance()
         beat = self.state.heartbeat()
         service = beat["state"] if beat else None
         age = round(beat["age_s"], 1) if beat else None
         running = (
             instance["State"]["Name"] == "running"
-            and service == "running"
+            and service in SERVICE_UP_STATES
             and age is not None
             and age <= self.dead_after_s
         )

@@ -8,7 +8,7 @@ import dagster as dg
 
 from tweet_topics.defs.streaming.jobs import restart_streamer, start_streamer, stop_streamer
 from tweet_topics.defs.streaming.resources import StreamerHost, StreamerState
-from tweet_topics.lib.supervisor import DEGRADED_STATES, Observation, SupervisorCursor, decide
+from tweet_topics.lib.supervisor import Observation, SupervisorCursor, decide
 
 JOBS = {"start": start_streamer, "stop": stop_streamer, "restart": restart_streamer}
 
@@ -30,14 +30,6 @@ def _state_age_s(beat: dict[str, Any] | None) -> float | None:
     return max(0.0, (datetime.now(UTC) - since).total_seconds())
 
 
-def _host_running(status: dict[str, Any]) -> bool:
-    """The host's own answer; a host reporting a degraded/disk_full service still runs the streamer (a host
-    that only calls "running" running must not make the supervisor *start* one it should judge)."""
-    return bool(status["running"]) or (
-        status.get("instance_state", "running") == "running" and status.get("service_state") in DEGRADED_STATES
-    )
-
-
 @dg.sensor(jobs=list(JOBS.values()), minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def streamer_supervisor(
     context: dg.SensorEvaluationContext,
@@ -49,7 +41,7 @@ def streamer_supervisor(
     beat = streamer_state.heartbeat()
     obs = Observation(
         desired=streamer_state.desired(),
-        host_running=_host_running(streamer_host.status()),
+        host_running=bool(streamer_host.status()["running"]),
         heartbeat_age_s=beat["age_s"] if beat else None,
         heartbeat_state=beat["state"] if beat else None,
         raw_age_s=streamer_state.raw_age_s(),

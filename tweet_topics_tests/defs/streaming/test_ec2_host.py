@@ -127,6 +127,10 @@ def test_ec2_start_restart_status_and_stop_converge_through_jobs_and_supervisor(
     assert status["running"] and status["service_state"] == "running" and status["heartbeat_age_s"] < 30
     assert tick(ec2, first.cursor).run_requests == [], "running as desired"
 
+    # A degraded streamer (e.g. Firehose unreachable, spooling) is a live process: not "started" again.
+    ec2["agent"].beat("degraded")
+    assert host.status()["running"] and host.status()["service_state"] == "degraded"
+    assert tick(ec2, first.cursor).run_requests == [], "degraded but fresh: judged, not started twice"
     assert run_job(JOBS["restart"], ec2).success
     report = run_job(streamer_status, ec2).output_for_node("streamer_status_op")
     assert report["host"]["service_state"] == "running" and report["heartbeat_state"] == "running"
