@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME)
+	@$(PY) -c "from tweet_topics.local.environment import dagster_home; from tweet_topics.settings import get_settings; dagster_home(get_settings())"
 
 lint: install
 	ruff check .
