@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 GAMMA_SHAPE = 100.0  # Spark's and gensim's Gamma(100, 1/100) initial state
-INIT_SAMPLE = 4_000  # documents (at most) the initial state is clustered from, on the driver
+INIT_SAMPLE = 8_000  # documents (at most) the initial state is clustered from, on the driver ...
+INIT_ENTRIES = 100_000  # ... and (document, term) entries at most: long documents, fewer of them
 
 
 def digamma(x: np.ndarray) -> np.ndarray:
@@ -172,11 +173,15 @@ def _update_task(
     yield sstats, batch.docs, np.append(scores, float(batch.cts.sum()))
 
 
-def _head(blocks: Iterator[Batch], docs: int) -> Iterator[Batch]:
-    """The first ``docs`` (already shuffled) documents of this partition: a bounded sample for the initial state."""
-    taken = []
+def _head(blocks: Iterator[Batch], docs: int, entries: int) -> Iterator[Batch]:
+    """The first (already shuffled) documents of this partition, at most ``docs`` of them holding at most
+    ``entries`` CSR entries: a bounded sample for the initial state (its cost grows with entries)."""
+    taken: list[Batch] = []
     for block in blocks:
-        part = block.rows(0, min(block.docs, docs - sum(b.docs for b in taken)))
+        room = entries - sum(len(b.ids) for b in taken)
+        fits = int(np.searchsorted(block.indptr, room, side="right")) - 1
+        floor = 0 if taken else 1  # one document even if it alone is over the budget
+        part = block.rows(0, max(floor, min(block.docs, docs - sum(b.docs for b in taken), fits)))
         if part.docs:
             taken.append(part)
     if taken:
@@ -188,42 +193,68 @@ def _row_dots(batch: Batch, weights: np.ndarray, centers: np.ndarray) -> np.ndar
     return np.add.reduceat(weights[:, None] * centers[:, batch.ids].T, batch.indptr[:-1], axis=0)
 
 
-def kmeans_init(sample: Batch, k: int, vocab_size: int, tokens: float, seed: int, rounds: int = 10) -> np.ndarray:
-    """An initial lambda from spherical k-means (k-means++ seeding) on a bounded document sample.
+def kmeans_init(
+    sample: Batch, k: int, vocab_size: int, tokens: float, seed: int, rounds: int = 10, over: int = 3
+) -> np.ndarray:
+    """An initial lambda from spherical k-means on a bounded document sample: ``over * k`` clusters (greedy
+    k-means++ seeding, Lloyd rounds), merged down to ``k`` by the most similar centres, tiny clusters first.
 
-    Why: from a random state online LDA often merges two themes and splits another; seeding each topic
-    with a distinct cluster of documents starts it near a separated optimum, so one pass suffices.
+    Why: from a random state online LDA often merges two themes and splits another; seeding each topic with a
+    distinct cluster of documents starts it near a separated optimum, so one pass suffices. k-means with k
+    centres itself prefers splitting a big theme over separating two small ones (unbalanced corpora) and
+    merged themes of short documents; with 3k centres every theme gets its own clusters, and the halves of a
+    split theme share its words, so they are the most similar centres and are merged back first.
     """
     rng = np.random.default_rng(seed)
     doc_of = np.repeat(np.arange(sample.docs), np.diff(sample.indptr))
     norms = np.sqrt(np.bincount(doc_of, weights=sample.cts.astype(np.float64) ** 2, minlength=sample.docs))
     weights = sample.cts / norms[doc_of]
+    clusters = int(min(over * k, max(k, sample.docs // 20)))
+    trials = 2 + int(np.log(clusters))
 
     def center(mask: np.ndarray) -> np.ndarray:
         keep = mask[doc_of]
         c = np.bincount(sample.ids[keep], weights=weights[keep], minlength=vocab_size)
         return c / max(np.linalg.norm(c), 1e-12)
 
-    first = rng.integers(sample.docs)
-    centers = [center(np.arange(sample.docs) == first)]
-    for _ in range(1, k):
+    centers = [center(np.arange(sample.docs) == rng.integers(sample.docs))]
+    for _ in range(1, clusters):
         best = _row_dots(sample, weights, np.array(centers)).max(axis=1)
         p = np.clip(1 - best, 0, None) ** 2
-        pick = rng.choice(sample.docs, p=p / p.sum()) if p.sum() > 0 else rng.integers(sample.docs)
-        centers.append(center(np.arange(sample.docs) == pick))
+        if p.sum() <= 0:
+            centers.append(center(np.arange(sample.docs) == rng.integers(sample.docs)))
+            continue
+        picks = rng.choice(sample.docs, trials, p=p / p.sum())
+        candidates = np.array([center(np.arange(sample.docs) == c) for c in picks])
+        reach = np.maximum(best[:, None], _row_dots(sample, weights, candidates))
+        centers.append(candidates[int(np.argmin((np.clip(1 - reach, 0, None) ** 2).sum(axis=0)))])
     matrix = np.array(centers)
     for _ in range(rounds):
         labels = _row_dots(sample, weights, matrix).argmax(axis=1)
-        matrix = np.array([center(labels == j) if (labels == j).any() else matrix[j] for j in range(k)])
+        matrix = np.array([center(labels == j) if (labels == j).any() else matrix[j] for j in range(clusters)])
     labels = _row_dots(sample, weights, matrix).argmax(axis=1)
-    counts = np.stack(
-        [
-            np.bincount(
-                sample.ids[(labels == j)[doc_of]], weights=sample.cts[(labels == j)[doc_of]], minlength=vocab_size
-            )
-            for j in range(k)
-        ]
-    )
+    groups = [np.flatnonzero(labels == j) for j in range(clusters)]
+    groups, matrix = [g for g in groups if len(g)], np.array([m for g, m in zip(groups, matrix, strict=True) if len(g)])
+    tiny = sample.docs / (4 * over * k)
+    while len(groups) > k:
+        similarity = matrix @ matrix.T
+        np.fill_diagonal(similarity, -np.inf)
+        smallest = int(np.argmin([len(g) for g in groups]))
+        if len(groups[smallest]) < tiny:
+            i, j = smallest, int(np.argmax(similarity[smallest]))
+        else:
+            i, j = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
+        i, j = min(i, j), max(i, j)
+        groups[i] = np.concatenate([groups[i], groups.pop(j)])
+        mask = np.zeros(sample.docs, bool)
+        mask[groups[i]] = True
+        matrix = np.delete(matrix, j, axis=0)
+        matrix[i] = center(mask)
+    counts = np.zeros((k, vocab_size))
+    for j, members in enumerate(groups):
+        mask = np.zeros(sample.docs, bool)
+        mask[members] = True
+        counts[j] = np.bincount(sample.ids[mask[doc_of]], weights=sample.cts[mask[doc_of]], minlength=vocab_size)
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
     noise = rng.gamma(GAMMA_SHAPE, 1.0 / GAMMA_SHAPE, (k, vocab_size))
     return noise * (1.0 + tokens / k * share)
@@ -241,8 +272,9 @@ def fit_online(
 
     sc = blocks.context
     alphas = np.full(k, alpha)
-    per_partition = max(1, INIT_SAMPLE // max(blocks.getNumPartitions(), 1))
-    sample = Batch.concat(blocks.mapPartitions(lambda it: _head(it, per_partition)).collect())
+    parts = max(blocks.getNumPartitions(), 1)
+    per_docs, per_entries = max(1, INIT_SAMPLE // parts), max(1, INIT_ENTRIES // parts)
+    sample = Batch.concat(blocks.mapPartitions(lambda it: _head(it, per_docs, per_entries)).collect())
     tokens = float(sample.cts.sum()) * docs / max(sample.docs, 1)
     lambdas = np.stack([kmeans_init(sample, k, vocab_size, tokens, s) for s in seeds])
     table = [{"k": k, "seed": s, "screen_log_likelihood": float("nan"), "chosen": len(seeds) == 1} for s in seeds]

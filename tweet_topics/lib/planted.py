@@ -8,6 +8,7 @@ so no stop word list or token-length rule removes them by accident.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,32 +55,40 @@ def _zipf(n: int, s: float) -> np.ndarray:
 
 def planted_corpus(shape: PlantedShape = PlantedShape(), seed: int = 0) -> tuple[list[str], list[int]]:
     """(texts, theme label per text) for ``shape``; deterministic in ``seed``."""
+    texts, labels = next(planted_chunks(shape, seed, shape.docs))
+    return texts, labels
+
+
+def planted_chunks(shape: PlantedShape, seed: int, chunk_docs: int) -> Iterator[tuple[list[str], list[int]]]:
+    """``shape.docs`` documents over one vocabulary, ``chunk_docs`` at a time (a 1M corpus without 1M strings
+    in memory at once); the first chunk equals ``planted_corpus`` of that size."""
     rng = np.random.default_rng(seed)
     taken: set[str] = set()
-    themes = [_words(rng, shape.theme_words, 3, taken) for _ in range(shape.themes)]
-    background = _words(rng, shape.background_words, 3, taken)
-    noise = _words(rng, shape.noise_words, 4, taken)
+    themes = [np.array(_words(rng, shape.theme_words, 3, taken)) for _ in range(shape.themes)]
+    background = np.array(_words(rng, shape.background_words, 3, taken))
+    noise = np.array(_words(rng, shape.noise_words, 4, taken))
     weights = np.array(shape.theme_weights or [1.0] * shape.themes, dtype=float)
-    labels = rng.choice(shape.themes, size=shape.docs, p=weights / weights.sum())
-    lengths = rng.integers(shape.length[0], shape.length[1] + 1, size=shape.docs)
     theme_p, background_p = _zipf(shape.theme_words, shape.zipf), _zipf(shape.background_words, shape.zipf)
-    total = int(lengths.sum())
-    source = rng.choice(3, size=total, p=[1 - shape.background - shape.noise, shape.background, shape.noise])
-    theme_pick = rng.choice(shape.theme_words, size=total, p=theme_p)
-    background_pick = rng.choice(shape.background_words, size=total, p=background_p)
-    noise_pick = rng.integers(0, shape.noise_words, size=total)
-    theme_arrays = [np.array(words) for words in themes]
-    background_array, noise_array = np.array(background), np.array(noise)
-    texts: list[str] = []
-    start = 0
-    for label, length in zip(labels, lengths, strict=True):
-        end = start + int(length)
-        src = source[start:end]
-        tokens = np.where(
-            src == 0,
-            theme_arrays[label][theme_pick[start:end]],
-            np.where(src == 1, background_array[background_pick[start:end]], noise_array[noise_pick[start:end]]),
-        )
-        texts.append(" ".join(tokens.tolist()))
-        start = end
-    return texts, [int(x) for x in labels]
+    source_p = [1 - shape.background - shape.noise, shape.background, shape.noise]
+    for first in range(0, shape.docs, max(chunk_docs, 1)):
+        n = min(chunk_docs, shape.docs - first)
+        labels = rng.choice(shape.themes, size=n, p=weights / weights.sum())
+        lengths = rng.integers(shape.length[0], shape.length[1] + 1, size=n)
+        total = int(lengths.sum())
+        source = rng.choice(3, size=total, p=source_p)
+        theme_pick = rng.choice(shape.theme_words, size=total, p=theme_p)
+        background_pick = rng.choice(shape.background_words, size=total, p=background_p)
+        noise_pick = rng.integers(0, shape.noise_words, size=total)
+        texts: list[str] = []
+        start = 0
+        for label, length in zip(labels, lengths, strict=True):
+            end = start + int(length)
+            src = source[start:end]
+            tokens = np.where(
+                src == 0,
+                themes[label][theme_pick[start:end]],
+                np.where(src == 1, background[background_pick[start:end]], noise[noise_pick[start:end]]),
+            )
+            texts.append(" ".join(tokens.tolist()))
+            start = end
+        yield texts, [int(x) for x in labels]

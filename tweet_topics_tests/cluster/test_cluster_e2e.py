@@ -16,6 +16,7 @@ from tweet_topics.defs.topics.assignments import tweet_topic_assignments
 from tweet_topics.storage.catalog import PREDICTIONS_PARQUET
 from tweet_topics.storage.keys import parse_partition_key
 from tweet_topics_tests.cluster.conftest import SparkCluster
+from tweet_topics_tests.cluster.run_topics import TOPIC_RUN_CONFIG
 from tweet_topics_tests.helpers import materialize_range, seed
 
 HOURLY = [RAW_TWEETS, combined_tweets, filtered_tweets]
@@ -37,10 +38,12 @@ def test_topic_chain_on_a_standalone_cluster_matches_local(
     spark_cluster: SparkCluster, resources, bucket, spark, moto_endpoint, tmp_path
 ):
     storage = resources["storage"]
-    seeded = seed(resources, hours=12, tweets_per_hour=150, seed_value=31)
+    seeded = seed(resources, hours=6, tweets_per_hour=200, seed_value=31)
     keys = sorted(seeded.expected)
     assert materialize_range(HOURLY, resources, keys[0], keys[-1]).success
-    assert dg.materialize([*HOURLY, *TOPICS], selection=TOPICS, resources=resources).success
+    assert dg.materialize(
+        [*HOURLY, *TOPICS], selection=TOPICS, resources=resources, run_config=TOPIC_RUN_CONFIG
+    ).success
     assert materialize_range(EVERYTHING, resources, keys[0], keys[-1], selection=[tweet_topic_assignments]).success
     local_terms, local_dominant = _outputs(storage, keys)
     for prefix in (storage.corpus_prefix, storage.models_prefix, storage.predictions_prefix):

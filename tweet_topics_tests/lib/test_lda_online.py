@@ -80,3 +80,33 @@ def test_npmi_from_block_counts_equals_the_direct_computation():
     column = {int(t): i for i, t in enumerate(terms)}
     from_blocks = npmi_from_counts([[column[t] for t in topic] for topic in top], co, df, n)
     assert n == 200 and np.allclose(from_blocks, npmi_coherence(top, docs))
+
+
+def test_initial_state_separates_unbalanced_and_short_themes():
+    """k-means with 3k centres merged down to k: no theme merged or split on the shapes that broke plain k-means."""
+    from collections import Counter
+
+    from tweet_topics.lib.evaluation import recovery_accuracy
+    from tweet_topics.lib.online_lda import kmeans_init
+    from tweet_topics.lib.planted import PlantedShape, planted_corpus
+
+    for shape, seed in [
+        (PlantedShape(docs=5_000, theme_weights=(8, 4, 2, 1, 1, 1)), 1),
+        (PlantedShape(docs=6_000, length=(6, 14)), 1),
+    ]:
+        texts, labels = planted_corpus(shape, seed)
+        docs = [t.split() for t in texts]
+        df = Counter(w for d in docs for w in set(d))
+        index = {w: i for i, w in enumerate(sorted(w for w, c in df.items() if 5 <= c <= 0.3 * len(docs)))}
+        counts = [Counter(index[w] for w in d if w in index) for d in docs]
+        kept = [i for i, c in enumerate(counts) if c]
+        indptr = np.cumsum([0] + [len(counts[i]) for i in kept])
+        ids = np.array([t for i in kept for t in counts[i]], np.int32)
+        cts = np.array([n for i in kept for n in counts[i].values()], np.float32)
+        sample = Batch(indptr.astype(np.int64), ids, cts)
+        for init_seed in (88, 89):
+            lam = kmeans_init(sample, 6, len(index), float(cts.sum()), init_seed)
+            log_beta = np.log(lam / lam.sum(axis=1, keepdims=True))
+            scores = np.add.reduceat(cts[:, None] * log_beta[:, ids].T, indptr[:-1], axis=0)
+            accuracy, _ = recovery_accuracy([labels[i] for i in kept], scores.argmax(axis=1).tolist())
+            assert accuracy >= 0.97, (shape, init_seed, accuracy)

@@ -1,11 +1,14 @@
 """tweet_topic_assignments: each tweet's topic distribution, dominant topic and its probability, per hour."""
 
+from typing import Any
+
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
 from tweet_topics.defs.topics import spark_io
 from tweet_topics.lib.lda import dominant_topics
+from tweet_topics.lib.naming import topic_names
 from tweet_topics.lib.text import cleaned_text_column
 from tweet_topics.partitions import HOURLY
 from tweet_topics.storage.catalog import FILTERED_PARQUET, PREDICTIONS_PARQUET, Storage
@@ -37,7 +40,22 @@ ASSIGNMENT_COLUMNS = [
     "place_country",
     "place_country_code",
 ]
-SCORE_COLUMNS = ["topic_probabilities", "dominant_topic", "dominant_prob"]
+SCORE_COLUMNS = ["topic_probabilities", "dominant_topic", "dominant_prob", "topic_name"]
+
+
+def topic_name_column(storage: Storage, version: str) -> Any:
+    """The dominant topic's display name ("unassigned" for -1), as ``naming.with_topic_names`` gives it, computed
+    in the executors from a literal map: the names ``topic_terms`` stored for ``version``, else the top terms."""
+    from pyspark.sql import functions as F
+
+    stored = (
+        storage.models.read_json(version, "topic_names.json")
+        if storage.models.exists(version, "topic_names.json")
+        else {}
+    )
+    names = topic_names(storage.models.manifest(version)["topics"], stored)
+    by_topic = F.create_map(*[F.lit(x) for topic, name in sorted(names.items()) for x in (topic, name)])
+    return F.coalesce(F.try_element_at(by_topic, F.col("dominant_topic")), F.lit("unassigned"))
 
 
 class AssignmentConfig(dg.Config):
@@ -66,6 +84,7 @@ def tweet_topic_assignments(
     spark = pyspark.spark_session
     frame = spark_io.read_hours(spark, storage.filtered, storage, hours, FILTERED_PARQUET, ASSIGNMENT_COLUMNS)
     scored = dominant_topics(model.transform(frame.withColumn("processed_text", cleaned_text_column("clean_text"))))
+    scored = scored.withColumn("topic_name", topic_name_column(storage, version))
     result = scored.select(*ASSIGNMENT_COLUMNS, "partition", *SCORE_COLUMNS).withColumn("model_version", F.lit(version))
     per_hour = spark_io.write_hours(
         result,

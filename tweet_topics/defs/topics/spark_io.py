@@ -178,17 +178,62 @@ def shared_dir(storage: Storage, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *parts])
 
 
+def _hadoop_path(spark: Any, target: str) -> tuple[Any, Any]:
+    """(FileSystem, Path) of ``target`` through the JVM's Hadoop client: the same resolution Spark ML's save and
+    load use (a bare path is the cluster's default file system: HDFS on YARN), so hdfs://, EMRFS s3:// and
+    file:// all work wherever Spark itself can write them."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(target)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def _marker(spark: Any, target: str) -> tuple[Any, Any]:
+    """The file that says ``target`` holds a complete model (a crashed copy leaves no marker)."""
+    fs, _ = _hadoop_path(spark, target)
+    return fs, spark.sparkContext._jvm.org.apache.hadoop.fs.Path(target.rstrip("/") + ".complete")
+
+
 def save_pipeline_model(model: Any, storage: Storage, version: str) -> Path:
-    """Save through the shared dir (executors write their parts) and return the local directory to upload."""
+    """Save through the shared dir (executors write their parts) and return a driver-local directory holding
+    ``pipeline/`` to upload to the model store (copied back through Hadoop when the shared dir is a URI)."""
+    import shutil
+
+    from pyspark.sql import SparkSession
+
     target = shared_dir(storage, "models", version, "pipeline")
     model.write().overwrite().save(target)
-    if "://" in target:
-        raise NotImplementedError("uploading a model from a non-local shared dir: save to the bucket URI directly")
-    return Path(target).parent
+    spark = SparkSession.getActiveSession()
+    if get_settings().spark_shared_dir is None or spark is None:
+        return Path(target).parent
+    fs, marker = _marker(spark, target)
+    fs.create(marker, True).close()
+    local = storage.local_path("spark-upload", version)
+    shutil.rmtree(local, ignore_errors=True)
+    local.mkdir(parents=True)
+    jvm = spark.sparkContext._jvm
+    fs.copyToLocalFile(False, _hadoop_path(spark, target)[1], jvm.org.apache.hadoop.fs.Path(str(local)), True)
+    return local
 
 
 def load_pipeline_model(storage: Storage, version: str) -> Any:
-    """A fitted PipelineModel from the model store, copied once per version into the shared dir."""
-    from pyspark.ml import PipelineModel
+    """A fitted PipelineModel from the model store, loaded from where every Spark node reads it.
 
-    return PipelineModel.load(str(storage.models.local_copy(version, "pipeline")))
+    Without ``TWEET_TOPICS_SPARK_SHARED_DIR`` the model is copied once per version to the driver's disk (fine for
+    ``local[*]`` and one-host clusters); with it, the model is loaded from ``<shared dir>/models/<version>`` (put
+    there by ``topic_model`` on this cluster, or copied there once from the model store).
+    """
+    from pyspark.ml import PipelineModel
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.getActiveSession()
+    if get_settings().spark_shared_dir is None or spark is None:
+        return PipelineModel.load(str(storage.models.local_copy(version, "pipeline")))
+    target = shared_dir(storage, "models", version, "pipeline")
+    fs, marker = _marker(spark, target)
+    if not fs.exists(marker):
+        local = storage.models.local_copy(version, "pipeline")
+        fs, path = _hadoop_path(spark, target)
+        fs.delete(path, True)
+        fs.copyFromLocalFile(False, True, spark.sparkContext._jvm.org.apache.hadoop.fs.Path(str(local)), path)
+        fs.create(marker, True).close()
+    return PipelineModel.load(target)

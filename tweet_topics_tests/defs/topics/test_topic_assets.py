@@ -72,8 +72,13 @@ def test_manifest_metrics_are_finite_and_versioned(pipeline, resources):
     assert {"nasa", "mars", "moon", "webb"} & set(t for topic in manifest["topics"] for t in topic["terms"])
     terms_csv = store.get(models.key(version, "topic_terms.csv")).decode().splitlines()
     assert terms_csv[0] == '"topic","topic_name","rank","term","weight"' and len(terms_csv) == 1 + 6 * 10
-    for _, meta in predictions(resources, pipeline["keys"][:2]):
+    names = models.read_json(version, "topic_names.json")
+    for table, meta in predictions(resources, pipeline["keys"][:2]):
         assert meta["model_version"] == version
+        # Each prediction carries its dominant topic's display name, as topic_terms stored it.
+        pairs = set(zip(table["dominant_topic"].to_pylist(), table["topic_name"].to_pylist(), strict=True))
+        assert pairs and all(name == names.get(str(topic), "unassigned") for topic, name in pairs), pairs
+        assert all(name for _, name in pairs)
 
 
 def test_save_load_round_trip_gives_same_predictions(pipeline, resources, spark):
@@ -105,6 +110,48 @@ def test_save_load_round_trip_gives_same_predictions(pipeline, resources, spark)
         storage.models.resolve("doesnotexist")
     with pytest.raises(ValueError, match="not a version name"):
         storage.models.resolve("../..")
+
+
+def _layout(paths: list[str]) -> list[str]:
+    import re
+
+    return sorted(re.sub(r"-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "-<uuid>", p) for p in paths)
+
+
+def test_models_go_through_a_uri_shared_dir(pipeline, resources, spark, tmp_path, monkeypatch):
+    """With TWEET_TOPICS_SPARK_SHARED_DIR a URI, load copies the stored model there once; save copies it back."""
+    from pyspark.ml import PipelineModel
+
+    from tweet_topics.defs.topics.spark_io import save_pipeline_model
+    from tweet_topics.lib.lda import dominant_topics
+    from tweet_topics.settings import get_settings
+
+    storage = resources["storage"]
+    version = storage.models.latest()
+    stored = sorted(
+        o.key.removeprefix(storage.models.key(version))
+        for o in storage.s3.list(storage.models.key(version, "pipeline/"))
+    )
+    monkeypatch.setenv("TWEET_TOPICS_SPARK_SHARED_DIR", f"file://{tmp_path}/shared")
+    get_settings.cache_clear()
+    try:
+        model = load_pipeline_model(storage, version)
+        assert (tmp_path / "shared" / "models" / version / "pipeline.complete").exists()
+        assert (tmp_path / "shared" / "models" / version / "pipeline" / "metadata").is_dir()
+        local = save_pipeline_model(model, storage, "uri-round-trip")
+    finally:
+        get_settings.cache_clear()
+    copied = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file() and p.suffix != ".crc")
+    assert _layout(copied) == _layout(stored) and copied  # Spark names part files with a fresh UUID per save
+    rows = spark.createDataFrame(
+        [("1", "perseverance rover drilled a rock core on mars"), ("2", "webb telescope infrared galaxy image")],
+        ["id", "processed_text"],
+    )
+    topics = [
+        dominant_topics(m.transform(rows)).orderBy("id").select("dominant_topic").collect()
+        for m in (model, PipelineModel.load(str(local / "pipeline")))
+    ]
+    assert topics[0] == topics[1]
 
 
 def test_rescoring_an_hour_is_deterministic(pipeline, resources):
