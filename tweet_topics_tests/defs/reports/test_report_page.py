@@ -26,6 +26,7 @@ from tweet_topics.lib.synthetic import FaultSpec
 from tweet_topics.storage.catalog import FILTERED_PARQUET, PREDICTIONS_PARQUET
 from tweet_topics.storage.hourly import parquet_bytes
 from tweet_topics.storage.keys import parse_partition_key
+from tweet_topics_tests.conftest import empty_bucket
 from tweet_topics_tests.helpers import materialize_range, seed
 
 HOURS, PER_HOUR, VERSION = 30, 80, "report-test"
@@ -84,7 +85,7 @@ def scored(resources, tmp_path_factory):
 
     storage = resources["storage"]
     ensure_bucket(storage.s3.aws.client("s3"), storage.bucket, "us-east-1")
-    storage.s3.delete_keys([o.key for o in storage.s3.list("")])
+    empty_bucket(storage.s3)
     faults = FaultSpec(malformed_json=2, duplicates=3)
     seeded = seed(resources, hours=HOURS, tweets_per_hour=PER_HOUR, seed_value=5, faults=faults)
     keys = sorted(seeded.expected)
