@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from typing import Any
 
 from tweet_topics.lib.records import LIST_FIELDS, RecordError, normalize_time
 
 MAX_LINE_BYTES = 1000 * 1024  # Firehose's record limit; a longer line is no tweet
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-CANONICAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+CANONICAL_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+CANONICAL_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+ASCII_ID = re.compile(r"^[0-9]{1,19}\Z")
 TIME_FIELDS = ("created_at", "user_joined")
+FLOAT_FIELDS = ("coords_lon", "coords_lat")
+MAX_FLOAT = 1e300  # beyond this a float is no coordinate (and JSON integers that large lose their meaning)
 
 
 def _check_text(name: str, value: str) -> None:
@@ -27,16 +32,31 @@ def _check_text(name: str, value: str) -> None:
         raise RecordError(f"invalid_unicode:{name}", "lone surrogate") from None
 
 
+def _canonical_time(value: str) -> str:
+    """The time as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC), parsed - a well-shaped ``2026-02-30T…`` is no date."""
+    if CANONICAL_TIME.match(value):
+        datetime.strptime(value, CANONICAL_FORMAT)  # raises ValueError for impossible dates
+        return value
+    normalized = normalize_time(value)
+    if normalized is None or not CANONICAL_TIME.match(normalized):
+        raise ValueError(value)
+    return normalized
+
+
 def storable(record: dict[str, Any]) -> dict[str, Any]:
     """Return ``record`` with times normalized to UTC ``...Z``, or raise RecordError naming the field."""
+    if not isinstance(record.get("id"), str) or not ASCII_ID.match(record["id"]):
+        raise RecordError("bad_type:id", "not an ASCII numeric id of at most 19 digits")
     for name, value in record.items():
         if isinstance(value, bool) or value is None:
             continue
+        if name in FLOAT_FIELDS and isinstance(value, int):
+            value = record[name] = float(value)  # a JSON integer coordinate is a float column
         if isinstance(value, int):
             if not INT64_MIN <= value <= INT64_MAX:
                 raise RecordError(f"out_of_range:{name}", "outside int64")
         elif isinstance(value, float):
-            if not math.isfinite(value):
+            if not math.isfinite(value) or abs(value) > MAX_FLOAT:
                 raise RecordError(f"out_of_range:{name}", str(value))
         elif isinstance(value, str):
             _check_text(name, value)
@@ -47,9 +67,9 @@ def storable(record: dict[str, Any]) -> dict[str, Any]:
                 _check_text(name, element)
     for name in TIME_FIELDS:
         value = record.get(name)
-        if value is not None and not CANONICAL_TIME.match(value):
+        if value is not None:
             try:
-                record[name] = normalize_time(value)
+                record[name] = _canonical_time(value)
             except (RecordError, ValueError, OverflowError) as exc:
                 if name == "created_at":
                     raise RecordError("bad_created_at", value[:40]) from exc

@@ -32,6 +32,10 @@ POISON = {
     "integer above int64": ({"user_followers": 2**70}, "out_of_range:user_followers"),
     "lone surrogate": ({"text": "\ud800 rocket"}, "invalid_unicode:text"),
     "created_at not a date": ({"created_at": "not-a-date"}, "bad_created_at"),
+    "created_at well shaped but impossible": ({"created_at": "2026-02-30T05:10:00Z"}, "bad_created_at"),
+    "created_at with a trailing newline": ({"created_at": "2026-03-01T07:10:00Z\n"}, "bad_created_at"),
+    "null inside a list": ({"hashtags": ["a", None]}, "bad_type:hashtags"),
+    "non-ASCII digits as id": ({"id": "١٢٣"}, "bad_type:id"),
     "infinite coordinate": ({"coords_lat": float("inf")}, "out_of_range:coords_lat"),
     "text is a number": ({"text": 5}, "bad_type:text"),
 }
@@ -90,19 +94,24 @@ HOSTILE = [
 
 
 def test_fuzz_both_parse_paths_agree_and_every_output_reads_back():
-    """Every field of a record x a dozen hostile values, as objects of 20 lines: 0 exceptions; fast == line path;
-    written CSV reads back; the filter runs on what was read back."""
+    """Every field of a record x a dozen hostile values, one hostile value in each object of 5 records (so clean and
+    dirty objects alike reach the vectorized path): 0 exceptions; fast == line path; written CSV reads back; the
+    filter runs on what was read back."""
     rng = random.Random(5)
-    base = clean_lines(200, seed=9)
+    base = clean_lines(300, seed=9)
     fields = sorted(RECORD_FIELDS)
     objects = []
-    for index in range(60):
-        records = [dict(r) for r in rng.sample(base, 20)]
-        for record in rng.sample(records, 3):
-            record[rng.choice(fields)] = rng.choice(HOSTILE)
-        objects.append((f"raw/o{index:03d}", body_of(records)))
+    for index, (field, value) in enumerate((f, v) for f in fields for v in HOSTILE):
+        records = [dict(r) for r in rng.sample(base, 5)]
+        records[rng.randrange(5)][field] = value
+        objects.append((f"raw/o{index:04d}", body_of(records)))
+    clean = [(f"raw/c{index:04d}", body_of(rng.sample(base, 5))) for index in range(50)]
+    objects += clean
     fast = combine_objects(objects, hour=HOUR, fast=True)
     slow = combine_objects(objects, hour=HOUR, fast=False)
+    vectorized = len(objects) - fast.stats["objects_parsed_line_by_line"]
+    assert vectorized > len(clean) + 20, "hostile objects the fast path accepts are compared too"
+    assert slow.stats["objects_parsed_line_by_line"] == len(objects)
     assert fast.table.equals(slow.table)
     assert fast.quarantine == slow.quarantine
     ignore = {"objects_parsed_line_by_line"}
