@@ -127,6 +127,42 @@ class HourlyDataset:
             entries[name] = {"key": run_prefix + name, "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
         return self.commit_written(hour, entries, metadata, token, inputs)
 
+    def _put_commit(self, hour: datetime, commit: dict[str, Any], token: CommitToken) -> None:
+        """One conditional PutObject. A 412 is checked against what is there now: after a retried request whose
+        first attempt did land, the commit there is our own (success); otherwise another run's (StaleCommit, our
+        files deleted). A 409 (concurrent conditional write) is retried; on any other error the outcome is unknown,
+        so our files stay for the sweep."""
+        condition = {"IfMatch": token.etag} if token.etag else {"IfNoneMatch": "*"}
+        body = json.dumps(commit, indent=2, sort_keys=True).encode()
+        ours = sorted(e["key"] for e in commit["files"].values())
+        for attempt in range(3):
+            try:
+                self.store.aws.client("s3").put_object(
+                    Bucket=self.store.bucket,
+                    Key=self.commit_key(hour),
+                    Body=body,
+                    ContentType="application/json",
+                    **condition,
+                )
+                return
+            except ClientError as exc:
+                code = _code(exc)
+                if code in ("ConditionalRequestConflict", "409") and attempt < 2:
+                    continue
+                if code not in ("PreconditionFailed", "412", "NoSuchKey", "404", "ConditionalRequestConflict", "409"):
+                    raise
+                try:
+                    current = self.read_commit(hour)
+                except HourNotCommitted:
+                    current = None
+                if current is not None and sorted(e["key"] for e in current["files"].values()) == ours:
+                    return  # our own commit, landed by an earlier attempt of the same request
+                self.store.delete_keys(ours)
+                raise StaleCommit(
+                    f"{self.name} {partition_key(hour)}: another run committed this hour after this run began; "
+                    "its output was discarded and the newer commit kept"
+                ) from None
+
     def _clean(self, hour: datetime, commit: dict[str, Any], token: CommitToken) -> None:
         """Delete the replaced version's files and stale leftovers of runs that never committed."""
         live = {e["key"] for e in commit["files"].values()} | {self.commit_key(hour)}
@@ -161,12 +197,21 @@ class HourlyDataset:
             raise ValueError(f"{self.name} has no file {file!r} (files: {list(self.files)})")
         return (commit or self.read_commit(hour))["files"][file]["key"]
 
-    def read_bytes(self, hour: datetime, file: str) -> bytes:
-        """The committed bytes of ``file``, verified against the commit's sha256."""
+    def read_bytes(self, hour: datetime, file: str, commit: Mapping[str, Any] | None = None) -> bytes:
+        """The committed bytes of ``file`` (of ``commit`` if given), verified against the commit's sha256.
+
+        A newer commit may have replaced the version just resolved and deleted its files: then the hour is
+        resolved once more and the newer version read."""
         if file not in self.files:
             raise ValueError(f"{self.name} has no file {file!r} (files: {list(self.files)})")
-        entry = self.read_commit(hour)["files"][file]
-        body = self.store.get(entry["key"])
+        entry = (commit or self.read_commit(hour))["files"][file]
+        try:
+            body = self.store.get(entry["key"])
+        except ClientError as exc:
+            if _code(exc) not in ("NoSuchKey", "404") or commit is not None:
+                raise
+            entry = self.read_commit(hour)["files"][file]
+            body = self.store.get(entry["key"])
         if hashlib.sha256(body).hexdigest() != entry["sha256"]:
             raise CorruptHour(f"{self.name} {partition_key(hour)}: {file} does not match its commit's sha256")
         return body
@@ -224,22 +269,6 @@ class HourlyDataset:
             "metadata": dict(metadata),
             "inputs": dict(inputs or {}),
         }
-        condition = {"IfMatch": token.etag} if token.etag else {"IfNoneMatch": "*"}
-        try:
-            self.store.aws.client("s3").put_object(
-                Bucket=self.store.bucket,
-                Key=self.commit_key(hour),
-                Body=json.dumps(commit, indent=2, sort_keys=True).encode(),
-                ContentType="application/json",
-                **condition,
-            )
-        except ClientError as exc:
-            self.store.delete_keys([e["key"] for e in entries.values()])
-            if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                raise StaleCommit(
-                    f"{self.name} {partition_key(hour)}: another run committed this hour after this run began; "
-                    "its output was discarded and the newer commit kept"
-                ) from None
-            raise
+        self._put_commit(hour, commit, token)
         self._clean(hour, commit, token)
         return commit

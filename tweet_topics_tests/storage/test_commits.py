@@ -48,6 +48,17 @@ def test_two_first_commits_race_and_one_wins(resources, bucket):
     assert combined.read_metadata(HOUR) == {"v": 1}
 
 
+def test_a_retried_commit_whose_first_attempt_landed_is_ours_not_stale(resources, bucket):
+    """boto3 retries a PutObject whose response was lost; the retry meets 412 from our own commit: success."""
+    from tweet_topics.storage.hourly import CommitToken
+
+    combined = resources["storage"].combined
+    first = combined.write_hour(HOUR, version(1), {"v": 1}, token=CommitToken(None, None))
+    again = combined.commit_written(HOUR, first["files"], {"v": 1}, token=CommitToken(None, None))
+    assert again["files"] == first["files"]
+    assert combined.read_bytes(HOUR, "tweets.csv") == b"id\n1\n", "our files were not deleted as 'stale'"
+
+
 def test_readers_verify_the_commit_sha256(resources, bucket):
     combined = resources["storage"].combined
     commit = combined.write_hour(HOUR, version(1), {"v": 1})

@@ -70,7 +70,7 @@ def filter_hour(
     """Filter one combined hour into the modeling corpus; returns per-reason counts."""
     token = storage.filtered.begin(hour)
     combined_commit = storage.combined.read_commit(hour)
-    combined = csv_to_table(storage.combined.read_bytes(hour, COMBINED_CSV))
+    combined = csv_to_table(storage.combined.read_bytes(hour, COMBINED_CSV, commit=combined_commit))
     result = filter_tweets(combined, blocklist, min_words=min_words, languages=languages)
     stats = dict(
         result.counts,
