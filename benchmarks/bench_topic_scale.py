@@ -6,6 +6,7 @@ vocabulary, cached CSR blocks), fit (online VB, 3 screened restarts: the default
 perplexity of the winner), score (Spark ``transform`` of every document + dominant topic, written to a no-op
 sink, as ``tweet_topic_assignments`` does). Peak RSS is sampled every 0.2 s over this process tree: the driver
 Python, the driver JVM and the Python workers. Time should grow no worse than linearly with documents.
+A 5k-document fit first warms the JVM (not reported).
 Usage: python benchmarks/bench_topic_scale.py [--docs 50000 200000 1000000] [--driver-memory 2g]
 """
 
@@ -142,6 +143,9 @@ def main() -> None:
     args = parser.parse_args()
     spark = _common.spark_session(args.driver_memory)
     print(f"cores: {os.cpu_count()}, driver memory {args.driver_memory}, load at start: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory(prefix="bench-scale-warm-") as folder:  # JIT and workers warm, not reported
+        write_corpus(5_000, Path(folder), seed=99)
+        run(spark, 5_000, Path(folder))
     rows = []
     for docs in args.docs:
         with tempfile.TemporaryDirectory(prefix="bench-scale-corpus-") as folder:

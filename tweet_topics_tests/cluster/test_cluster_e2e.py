@@ -69,6 +69,9 @@ def test_topic_chain_on_a_standalone_cluster_matches_local(
     assert run.returncode == 0 and lines, run.stderr[-4000:]
     evidence = json.loads(lines[-1].removeprefix("EVIDENCE "))
     print(f"cluster run: {elapsed:.1f} s")
+    for line in run.stderr.splitlines():  # where the cluster run's time goes (pytest -s shows it)
+        if " - STEP_START - " in line or " - STEP_SUCCESS - " in line or "RUN_START" in line:
+            print(line[:160])
 
     assert evidence["master"] == spark_cluster.master_url and evidence["block_managers"] == 3
     cluster_terms, cluster_dominant = _outputs(storage, keys)
