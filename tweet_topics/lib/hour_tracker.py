@@ -80,7 +80,10 @@ def plan(
         requested, asked_against, done = seen.get(key, [None, None, False])
         if requested != summary.fingerprint:
             due.append(Request(summary, f"{key}:{summary.fingerprint}"))
-            seen[key] = [summary.fingerprint, None, False]
+            # The commit there now is what the requested run starts from: only a *newer* commit that read
+            # older objects calls for another request.
+            current = committed(hour)
+            seen[key] = [summary.fingerprint, current[0] if current else None, False]
             continue
         if done:
             continue
@@ -102,3 +105,8 @@ def listing_start(raw_prefix: str, now: datetime, lookback: timedelta) -> str:
     """``StartAfter`` for list_objects_v2: skip hour folders older than the lookback (keys sort by time)."""
     oldest = now - lookback
     return f"{raw_prefix}{oldest:%Y/%m/%d/%H}/" if oldest.year > 2000 else raw_prefix
+
+
+def within_partitions(due: list[Request], first: datetime) -> tuple[list[Request], list[Request]]:
+    """(requests inside the partition range, requests for hours before its first partition - skipped, not fatal)."""
+    return [r for r in due if r.summary.hour >= first], [r for r in due if r.summary.hour < first]

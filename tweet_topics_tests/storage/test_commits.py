@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
-from tweet_topics.defs.hourly.hours import combine_hour
+from tweet_topics.defs.hourly.hours import combine_hour, commit_combined, read_raw_hour
 from tweet_topics.defs.ingest.sensors import raw_tweets_sensor
 from tweet_topics.storage.hourly import CorruptHour, StaleCommit
 from tweet_topics.storage.keys import partition_key
@@ -120,28 +120,66 @@ def _raw_line(tweet_id: int) -> bytes:
 
 
 def test_an_hour_committed_from_older_raw_objects_is_requested_again(resources, bucket):
-    """Run 1 lists 2 objects, run 2 starts before run 1 commits and sees a late 3rd; run 1 commits first, so
-    run 2 is refused as stale. The sensor sees the commit read older objects and requests the hour again."""
+    """Run 1 reads 2 objects; a late 3rd lands; the sensor requests run 2, which begins before run 1 commits.
+    Run 1 commits first, so run 2 is refused as stale. The sensor sees the commit read older objects than are
+    there and requests the hour again; that run commits all 300 records, and then the hour is settled."""
     storage = resources["storage"]
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
     for n in (1, 2):
         storage.s3.put(f"{storage.raw_hour(hour)}stream-{n}", b"".join(_raw_line(n * 100 + i) for i in range(100)))
     tick = _evaluate(resources, None)
     assert [r.partition_key for r in tick.run_requests] == [partition_key(hour)]
-    run1_token = storage.combined.begin(hour)
-    run2_token = storage.combined.begin(hour)
-    combine_hour(storage, hour, token=run1_token)  # run 1 read 200 records and commits first
+    run1 = read_raw_hour(storage, hour)  # run 1 lists and reads 200 records
     storage.s3.put(f"{storage.raw_hour(hour)}stream-3-late", b"".join(_raw_line(300 + i) for i in range(100)))
     tick = _evaluate(resources, tick.cursor)
     assert [r.partition_key for r in tick.run_requests] == [partition_key(hour)]  # the late object changed it
+    run2 = read_raw_hour(storage, hour)  # run 2 reads all 300, beginning before run 1's commit
+    commit_combined(storage, run1)
     with pytest.raises(StaleCommit):
-        combine_hour(storage, hour, token=run2_token)  # run 2 (all 300) began before run 1's commit
+        commit_combined(storage, run2)
     assert storage.combined.read_metadata(hour)["kept"] == 200
     again = _evaluate(resources, tick.cursor)
     assert [r.partition_key for r in again.run_requests] == [partition_key(hour)], "commit read older objects"
     assert again.run_requests[0].run_key != tick.run_requests[0].run_key
+    assert _evaluate(resources, again.cursor).run_requests == [], "requested once per newer commit, not every tick"
     combine_hour(storage, hour)
     assert storage.combined.read_metadata(hour)["kept"] == 300
     settled = _evaluate(resources, again.cursor)
     assert settled.run_requests == []
     assert _evaluate(resources, settled.cursor).run_requests == []
+
+
+def test_a_late_object_is_requested_once_while_its_run_is_pending(resources, bucket):
+    """A settled hour gets a late object: one request; ticks before that run commits request nothing more."""
+    storage = resources["storage"]
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    storage.s3.put(f"{storage.raw_hour(hour)}stream-1", b"".join(_raw_line(i) for i in range(10)))
+    tick = _evaluate(resources, None)
+    combine_hour(storage, hour)
+    tick = _evaluate(resources, tick.cursor)
+    assert tick.run_requests == []
+    storage.s3.put(f"{storage.raw_hour(hour)}stream-2-late", b"".join(_raw_line(50 + i) for i in range(10)))
+    tick = _evaluate(resources, tick.cursor)
+    assert len(tick.run_requests) == 1
+    assert _evaluate(resources, tick.cursor).run_requests == [], "no redundant second run before the first commits"
+
+
+def test_raw_hours_before_the_first_partition_are_skipped_not_fatal():
+    """The sensor's split (``lib.hour_tracker.within_partitions``) on a real plan: the old hour is skipped and named,
+    the valid one is requested; nothing raises."""
+    from tweet_topics.lib.hour_tracker import plan, summarize, within_partitions
+
+    now = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    listing = [("raw/2026/03/02/05/a", 10, "e1"), ("raw/2026/03/02/09/b", 10, "e2")]
+    due, _ = plan(
+        summarize(listing, "raw/"),
+        None,
+        now,
+        timedelta(seconds=60),
+        timedelta(minutes=5),
+        timedelta(hours=72),
+        committed=lambda hour: None,
+    )
+    kept, skipped = within_partitions(due, first=datetime(2026, 3, 2, 8, tzinfo=UTC))
+    assert [partition_key(r.summary.hour) for r in kept] == ["2026-03-02-09:00"]
+    assert [partition_key(r.summary.hour) for r in skipped] == ["2026-03-02-05:00"]

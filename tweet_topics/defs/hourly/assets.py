@@ -90,7 +90,10 @@ def _check(storage: Storage, keys: list[str], name: str, fn: CheckFn, warn: bool
     """Run one stored-data check for every hour; fails naming the hours (with details) that did not pass."""
     failing: dict[str, Any] = {}
     for key in keys:
-        passed, details = fn(storage, parse_partition_key(key))
+        try:
+            passed, details = fn(storage, parse_partition_key(key))
+        except Exception as exc:  # a check that cannot read the hour fails for that hour; the run goes on
+            passed, details = False, {"error": f"{type(exc).__name__}: {exc}"}
         if not passed:
             failing[key] = details
     return dg.AssetCheckResult(

@@ -19,7 +19,7 @@ LATE_TOLERANCE = timedelta(minutes=15)
 def raw_line_count(storage: Storage, hour: datetime) -> int:
     """Non-blank lines of the hour's raw objects, counted apart from the combine's parser."""
     keys = [o.key for o in storage.s3.list(storage.raw_hour(hour))]
-    return sum(sum(1 for line in body.splitlines() if line.strip()) for _, body in storage.s3.get_many(keys))
+    return sum(sum(1 for line in body.split(b"\n") if line.strip()) for _, body in storage.s3.get_many(keys))
 
 
 def combined_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:

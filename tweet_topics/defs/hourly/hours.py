@@ -5,6 +5,7 @@ Kept apart from the asset functions so a backfill can loop over hours and benchm
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,44 +25,75 @@ from tweet_topics.lib.ledger import delivery_ranges
 from tweet_topics.storage.catalog import COMBINED_CSV, FILTERED_PARQUET, QUARANTINE, REJECTED_PARQUET, Storage
 from tweet_topics.storage.hourly import CommitToken, parquet_bytes
 from tweet_topics.storage.keys import partition_key
+from tweet_topics.storage.s3 import ObjectInfo
 
 
-def combine_hour(storage: Storage, hour: datetime, token: CommitToken | None = None) -> dict[str, Any]:
-    """Combine the raw objects of ``hour`` and commit its combined outputs; returns the stats.
+class RawHourGone(RuntimeError):
+    """The raw objects of an hour that was combined before are gone: keep the committed output."""
 
-    The commit records the fingerprint of the raw objects actually read, and is refused (StaleCommit) if another
-    run committed the hour after this one began.
-    """
+
+@dataclass(frozen=True)
+class RawHour:
+    """What one run read of a raw hour: the listing (keys, ETags) and the objects' bytes."""
+
+    hour: datetime
+    token: CommitToken
+    listing: list[ObjectInfo]
+    objects: list[tuple[str, bytes]]
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint((o.key, o.etag) for o in self.listing)
+
+
+def read_raw_hour(storage: Storage, hour: datetime, token: CommitToken | None = None) -> RawHour:
+    """Begin the hour's commit (``token``), then list and fetch its raw objects."""
     token = token or storage.combined.begin(hour)
     listing = list(storage.s3.list(storage.raw_hour(hour)))
-    objects = storage.s3.get_many([o.key for o in listing])
-    result = combine_objects(objects, hour=hour)
-    drop_known_ids(result, neighbour_ids(storage, hour))
-    raw_fingerprint = fingerprint((o.key, o.etag) for o in listing)
+    if not listing and token.previous and token.previous.get("metadata", {}).get("records_read"):
+        raise RawHourGone(
+            f"{partition_key(hour)} has no raw objects any more (expired?) but its committed combined output holds "
+            f"{token.previous['metadata']['records_read']} records: not replacing it with an empty hour"
+        )
+    return RawHour(hour, token, listing, storage.s3.get_many([o.key for o in listing]))
+
+
+def commit_combined(storage: Storage, raw: RawHour) -> dict[str, Any]:
+    """Combine what was read and commit it; refused (StaleCommit) if another run committed since ``raw.token``.
+
+    The commit records the fingerprint of the raw objects actually read."""
+    result = combine_objects(raw.objects, hour=raw.hour)
+    drop_known_ids(result, previous_hour_ids(storage, raw.hour))
     stats = dict(
         result.stats,
-        partition=partition_key(hour),
-        raw_fingerprint=raw_fingerprint,
-        delivery_ranges=delivery_ranges(body for _, body in objects),
+        partition=partition_key(raw.hour),
+        raw_fingerprint=raw.fingerprint,
+        delivery_ranges=delivery_ranges(body for _, body in raw.objects),
     )
     storage.combined.write_hour(
-        hour,
+        raw.hour,
         {COMBINED_CSV: table_to_csv(result.table), QUARANTINE: quarantine_to_ndjson(result.quarantine)},
         stats,
-        token=token,
-        inputs={"raw_fingerprint": raw_fingerprint, "raw_objects": len(listing)},
+        token=raw.token,
+        inputs={"raw_fingerprint": raw.fingerprint, "raw_objects": len(raw.listing)},
     )
     return stats
 
 
-def neighbour_ids(storage: Storage, hour: datetime) -> pa.Array:
-    """Ids committed by the previous and next hour: a tweet stays in whichever hour committed it first."""
-    ids = [
-        csv_ids(storage.combined.read_bytes(h, COMBINED_CSV))
-        for h in (hour - timedelta(hours=1), hour + timedelta(hours=1))
-        if storage.combined.is_committed(h)
-    ]
-    return pa.concat_arrays(ids) if ids else pa.array([], pa.string())
+def combine_hour(storage: Storage, hour: datetime, token: CommitToken | None = None) -> dict[str, Any]:
+    """Combine the raw objects of ``hour`` and commit its combined outputs; returns the stats."""
+    return commit_combined(storage, read_raw_hour(storage, hour, token))
+
+
+def previous_hour_ids(storage: Storage, hour: datetime) -> pa.Array:
+    """Ids the previous hour committed: a tweet delivered into two adjacent hours stays in the earlier one.
+
+    Only the previous hour is consulted, so the decision is the same whatever order (or concurrency) the hours
+    run in once the previous hour is committed; an hour never drops an id because of a later hour."""
+    previous = hour - timedelta(hours=1)
+    if not storage.combined.is_committed(previous):
+        return pa.array([], pa.string())
+    return csv_ids(storage.combined.read_bytes(previous, COMBINED_CSV))
 
 
 def filter_hour(

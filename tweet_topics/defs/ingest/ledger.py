@@ -44,7 +44,11 @@ def delivery_ledger(context: dg.AssetExecutionContext, config: LedgerConfig, sto
     now = datetime.now(UTC)
     hours = storage.combined.committed_hours()[-config.window_hours :]
     found = {partition_key(h): storage.combined.read_metadata(h).get("delivery_ranges", {}) for h in hours}
-    entries = [json.loads(storage.s3.get(o.key)) for o in storage.s3.list(storage.streamer_key("ledger/"))]
+    # Only ledger objects written since the oldest hour searched (less an hour of Firehose buffering and spool
+    # drain): older records were found in hours outside the window and must not count as missing.
+    since = (hours[0] - timedelta(hours=1)) if hours else now
+    listed = [o.key for o in storage.s3.list(storage.streamer_key("ledger/")) if o.last_modified >= since]
+    entries = [json.loads(body) for _, body in storage.s3.get_many(listed)]
     runs = reconcile(found, entries, now, timedelta(minutes=config.grace_minutes))
     lost = {r.run: r.missing for r in runs if r.missing}
     table = markdown_table(

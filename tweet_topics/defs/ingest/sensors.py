@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from tweet_topics.lib.hour_tracker import listing_start, plan, summarize
+from tweet_topics.lib.hour_tracker import listing_start, plan, summarize, within_partitions
 from tweet_topics.partitions import HOURLY
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.hourly import HourNotCommitted
@@ -50,13 +50,12 @@ def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> 
     due, cursor = plan(hours, context.cursor, now, FIREHOSE_BUFFER, GRACE, LOOKBACK, committed=_committed(storage))
     # A raw hour outside the partition range (e.g. before TWEET_TOPICS_PARTITIONS_START) is skipped, not fatal.
     first = HOURLY.start
-    outside = [r for r in due if r.summary.hour < first]
+    due, outside = within_partitions(due, first)
     if outside:
         context.log.warning(
             f"skipping {len(outside)} raw hour(s) before the first partition {partition_key(first)}: "
             + ", ".join(partition_key(r.summary.hour) for r in outside[:5])
         )
-    due = [r for r in due if r.summary.hour >= first]
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(

@@ -140,3 +140,28 @@ def test_a_retry_across_an_hour_boundary_is_kept_once(resources, bucket):
     assert (meta["kept"], meta["duplicates"], meta["cross_hour_duplicates"]) == (1, 1, 1)
     assert csv_to_table(storage.combined.read_bytes(second, "tweets.csv"))["id"].to_pylist() == ["503"]
     assert storage.combined.read_metadata(first)["kept"] == 2
+    # Re-running in the other order (or together) gives the same: only the previous hour is consulted.
+    for key in ("2026-03-01-11:00", "2026-03-01-10:00"):
+        assert dg.materialize(ASSETS, resources=resources, partition_key=key, selection=[combined_tweets]).success
+    assert storage.combined.read_metadata(first)["kept"] == 2
+    assert storage.combined.read_metadata(second)["cross_hour_duplicates"] == 1
+
+
+def test_an_hour_whose_raw_objects_are_gone_keeps_its_committed_output(resources, bucket):
+    """Raw data expired by a lifecycle rule: a re-run fails naming the hour instead of committing an empty hour."""
+    keys = sorted(seed(resources, hours=1).expected)
+    storage, hour = resources["storage"], parse_partition_key(keys[0])
+    assert dg.materialize(ASSETS, resources=resources, partition_key=keys[0], selection=[combined_tweets]).success
+    kept = storage.combined.read_metadata(hour)["kept"]
+    s3 = storage.s3.aws.client("s3")
+    for info in list(storage.s3.list(storage.raw_hour(hour))):
+        s3.delete_object(Bucket=storage.bucket, Key=info.key)
+    result = dg.materialize(
+        ASSETS, resources=resources, partition_key=keys[0], selection=[combined_tweets], raise_on_error=False
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert keys[0] in str(failure.event_specific_data.error) and "no raw objects" in str(
+        failure.event_specific_data.error
+    )
+    assert storage.combined.read_metadata(hour)["kept"] == kept > 0
