@@ -65,6 +65,9 @@ _SPARK_MASTER = re.compile(
 PARTITION_FORMAT = "%Y-%m-%d-%H:%M"
 
 
+RESERVED_PREFIXES = ("_staging/",)  # scratch space of S3Store.replace_prefix; a lifecycle rule expires it
+
+
 class SettingsError(ValueError):
     """Raised with one line per bad variable, e.g. ``TWEET_TOPICS_BUCKET: not a valid S3 bucket name``."""
 
@@ -165,6 +168,14 @@ class Settings(BaseModel):
         """Dataset prefixes may not be equal or nested: a run replacing its hour would delete the other's objects
         (``TWEET_TOPICS_COMBINED_PREFIX=raw/tweets/`` once deleted the raw Firehose data)."""
         names = [n for n in type(self).model_fields if n.endswith("_prefix")]
+        for name in names:
+            if getattr(self, name).startswith(RESERVED_PREFIXES) or any(
+                r.startswith(getattr(self, name)) for r in RESERVED_PREFIXES
+            ):
+                raise ValueError(
+                    f"{env_name(name)}={getattr(self, name)!r} overlaps {RESERVED_PREFIXES}, which the project "
+                    "reserves (leftovers there expire after a day)"
+                )
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
                 pa, pb = getattr(self, a), getattr(self, b)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,12 +96,17 @@ class VersionedStore:
     def local_copy(self, version: str, sub: str) -> Path:
         """Download ``<version>/<sub>/`` once into the cache directory and return the local path."""
         target = self.cache_dir / check_version(version)
-        marker = target / f".{sub}.complete"
-        if not marker.exists():
-            shutil.rmtree(target / sub, ignore_errors=True)
-            self.store.download_prefix(self.key(version, sub + "/"), target / sub)
-            marker.touch()
-        return target / sub
+        final = target / sub
+        if not final.exists():
+            # Download beside it and rename into place: concurrent runs on one host never see a half copy.
+            target.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{sub}-", dir=target))
+            self.store.download_prefix(self.key(version, sub + "/"), staging)
+            try:
+                staging.rename(final)
+            except OSError:  # another run put it there first
+                shutil.rmtree(staging, ignore_errors=True)
+        return final
 
     def commit(self, version: str, manifest: dict[str, Any]) -> str:
         """Commit files that Spark tasks already put under ``<version>/``: manifest last, then ``latest.json``."""

@@ -11,6 +11,7 @@ from tweet_topics.settings import SettingsError, load_settings
         ("TWEET_TOPICS_COMBINED_PREFIX", "raw/tweets/", "TWEET_TOPICS_RAW_PREFIX"),
         ("TWEET_TOPICS_FILTERED_PREFIX", "raw/", "TWEET_TOPICS_RAW_PREFIX"),
         ("TWEET_TOPICS_MODELS_PREFIX", "corpus/models/", "TWEET_TOPICS_CORPUS_PREFIX"),
+        ("TWEET_TOPICS_MODELS_PREFIX", "_staging/models/", "_staging/"),
     ],
 )
 def test_equal_or_nested_dataset_prefixes_fail_naming_both_variables(variable, value, other):
