@@ -22,6 +22,7 @@ QUARANTINE = "quarantine.ndjson"
 FILTERED_PARQUET = "tweets.parquet"
 REJECTED_PARQUET = "rejected.parquet"
 PREDICTIONS_PARQUET = "part.parquet"
+TRENDS_JSON = "trends.json"
 CORPUS_MANIFEST = "manifest.json"
 MODEL_MANIFEST = "model.json"
 
@@ -69,6 +70,11 @@ class Storage(dg.ConfigurableResource):
     @property
     def predictions(self) -> HourlyDataset:
         return HourlyDataset("tweet_topic_assignments", self.predictions_prefix, (PREDICTIONS_PARQUET,), self.s3)
+
+    @property
+    def trends(self) -> HourlyDataset:
+        """topic_trends: one trends.json per hour, beside the reports."""
+        return HourlyDataset("topic_trends", self.reports_prefix + "trends/", (TRENDS_JSON,), self.s3)
 
     @property
     def corpus(self) -> VersionedStore:

@@ -16,12 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field
 
-from tweet_topics.defs.reports.trends import TRENDS_FILE, trends_dataset
 from tweet_topics.lib import cost, delivery, report
 from tweet_topics.lib.aggregates import COLUMNS, ReportAggregates
 from tweet_topics.lib.ledger import LEDGER_SUMMARY
 from tweet_topics.lib.naming import topic_names
-from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, Storage
+from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, TRENDS_JSON, Storage
 from tweet_topics.storage.hourly import HourlyDataset
 from tweet_topics.storage.keys import parse_partition_key
 
@@ -77,8 +76,8 @@ def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storag
     agg = ReportAggregates()
     for batch in prediction_batches(storage, hours):
         agg.add(batch)
-    trend_store = trends_dataset(storage)
-    trend_records = [json.loads(trend_store.read_bytes(h, TRENDS_FILE)) for h in hours if trend_store.is_committed(h)]
+    trend_store = storage.trends
+    trend_records = [json.loads(trend_store.read_bytes(h, TRENDS_JSON)) for h in hours if trend_store.is_committed(h)]
     combined = _metadata(storage.combined, hours)
     flow = delivery.delivery_frame(combined, _metadata(storage.filtered, hours), _sent(storage))
     prices = cost.load_prices(Path(config.prices_file))

@@ -18,11 +18,9 @@ from tweet_topics.lib import trends
 from tweet_topics.lib.filtering import read_term_file
 from tweet_topics.lib.naming import markdown_table, topic_names
 from tweet_topics.partitions import HOURLY
-from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, Storage
-from tweet_topics.storage.hourly import HourlyDataset
+from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, TRENDS_JSON, Storage
 from tweet_topics.storage.keys import parse_partition_key, partition_key
 
-TRENDS_FILE = "trends.json"
 TREND_COLUMNS = ["dominant_topic", "dominant_prob", "clean_text"]
 BATCH_ROWS = 65_536
 # Function words the topic model's stop list (Spark's English list) also drops; the config list adds the rest.
@@ -40,11 +38,6 @@ DRIFT_DESCRIPTION = (
     "warns when a topic's hourly share moves beyond the z threshold against its trailing baseline, or when the "
     "share of unassigned / low-probability tweets rises: the model is going stale, consider a refit of topic_model"
 )
-
-
-def trends_dataset(storage: Storage) -> HourlyDataset:
-    """Where topic_trends keeps its hours: beside the reports, one ``trends.json`` per hour."""
-    return HourlyDataset("topic_trends", storage.reports_prefix + "trends/", (TRENDS_FILE,), storage.s3)
 
 
 class TrendsConfig(dg.Config):
@@ -101,8 +94,9 @@ def topic_trends(context: dg.AssetExecutionContext, config: TrendsConfig, storag
             cache[hour] = read_hour_counts(storage, hour, config, stop)
         return cache[hour]
 
-    dataset, alerts, last = trends_dataset(storage), {}, None
+    dataset, alerts, last = storage.trends, {}, None
     for hour in hours:
+        token = dataset.begin(hour)  # before reading: a newer commit of this hour is never overwritten
         current = counts(hour)
         window = [hour - timedelta(hours=i) for i in range(config.baseline_hours, 0, -1)]
         trailing = [counts(h) for h in window if h in committed]
@@ -112,7 +106,9 @@ def topic_trends(context: dg.AssetExecutionContext, config: TrendsConfig, storag
             current.terms, trends.merged_terms(trailing), config.min_term_count, config.min_g2
         )
         last = trends.trend_record(partition_key(hour), current, shifts, stale, terms, len(trailing))
-        dataset.write_hour(hour, {TRENDS_FILE: _json(last)}, {"partition": last["hour"], "alerts": last["alerts"]})
+        dataset.write_hour(
+            hour, {TRENDS_JSON: _json(last)}, {"partition": last["hour"], "alerts": last["alerts"]}, token=token
+        )
         if last["alerts"]:
             alerts[last["hour"]] = last["alerts"]
     emerging = markdown_table(

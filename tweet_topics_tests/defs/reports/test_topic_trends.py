@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pyarrow as pa
 
-from tweet_topics.defs.reports.trends import TRENDS_FILE, topic_trends, trends_dataset
+from tweet_topics.defs.reports.trends import topic_trends
 from tweet_topics.storage.catalog import PREDICTIONS_PARQUET
 from tweet_topics.storage.hourly import parquet_bytes
 from tweet_topics.storage.keys import partition_key
@@ -44,7 +44,7 @@ def run(resources, key: str) -> tuple[dg.AssetCheckEvaluation, dict]:
     result = dg.materialize([topic_trends], resources=resources, partition_key=key)
     assert result.success
     check = result.get_asset_check_evaluations()[0]
-    stored = json.loads(trends_dataset(resources["storage"]).read_bytes(START + timedelta(hours=24), TRENDS_FILE))
+    stored = json.loads(resources["storage"].trends.read_bytes(START + timedelta(hours=24), "trends.json"))
     return check, stored
 
 
