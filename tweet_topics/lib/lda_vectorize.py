@@ -172,7 +172,10 @@ def vectorize(corpus: Any, params: Any, stop_words: list[str]) -> Vectorized:
 
         return local_blocks(batches, seed + TaskContext.get().partitionId())
 
-    packed = terms.coalesce(sc.defaultParallelism).mapInArrow(pack, PACKED_SCHEMA)
+    # One partition per core: every update is one task per partition (fewer input files than cores: spread).
+    parts = sc.defaultParallelism
+    spread = terms.coalesce(parts) if terms.rdd.getNumPartitions() >= parts else terms.repartition(parts)
+    packed = spread.mapInArrow(pack, PACKED_SCHEMA)
     packed = packed.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         stats = packed.where(F.col("block").isNull())

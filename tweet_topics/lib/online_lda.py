@@ -56,7 +56,10 @@ class Batch:
 
     @staticmethod
     def concat(batches: list[Batch]) -> Batch:
+        """One batch of all rows; an empty list (a partition without documents) gives an empty batch."""
         batches = [b for b in batches if b.docs] or batches[:1]
+        if not batches:
+            return Batch(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
         offsets = np.cumsum([0] + [len(b.ids) for b in batches[:-1]])
         indptr = np.concatenate(
             [batches[0].indptr[:1]] + [b.indptr[1:] + o for b, o in zip(batches, offsets, strict=True)]

@@ -57,6 +57,7 @@ def test_update_slices_cover_each_document_once_per_pass():
     block = Batch(np.arange(11, dtype=np.int64), np.arange(10, dtype=np.int32), np.ones(10, np.float32))
     seen = np.concatenate([update_slice([block], u, 3).ids for u in range(3)])
     assert sorted(seen.tolist()) == list(range(10))
+    assert update_slice([], 0, 3).docs == 0  # a partition without documents takes part in every update
 
 
 def test_e_step_separates_two_planted_topics():
