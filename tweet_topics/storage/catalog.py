@@ -40,6 +40,11 @@ class Storage(dg.ConfigurableResource):
     reports_prefix: str
     streamer_prefix: str
     local_dir: str
+    # How Spark reaches these datasets (defs/topics/spark_io.py): the project's Python data source, or the
+    # cluster's S3 connector through <spark_uri_scheme>://bucket/key; and the dir every Spark node shares.
+    spark_io: str
+    spark_uri_scheme: str
+    spark_shared_dir: str | None
 
     @classmethod
     def from_settings(cls, settings: Settings, aws: AwsResource | None = None) -> Storage:
@@ -48,6 +53,9 @@ class Storage(dg.ConfigurableResource):
         return cls(
             s3=S3Store(aws=aws, bucket=settings.bucket, protected_prefix=settings.raw_prefix),
             local_dir=str(settings.local_dir),
+            spark_io=settings.spark_io,
+            spark_uri_scheme=settings.spark_uri_scheme,
+            spark_shared_dir=settings.spark_shared_dir,
             **prefixes,
         )
 

@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tweet_topics.settings import get_settings
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.hourly import CommitToken, HourlyDataset, parquet_bytes
 from tweet_topics.storage.keys import partition_key
@@ -66,8 +65,8 @@ def read_objects(
         raise ValueError("no objects to read")
     schema = object_schema(storage, objects[0][0], columns)
     with_partition = objects[0][1] is not None
-    if get_settings().spark_io == "uri":
-        uris = [f"{get_settings().spark_uri_scheme}://{storage.bucket}/{key}" for key, _, _ in objects]
+    if storage.spark_io == "uri":
+        uris = [f"{storage.spark_uri_scheme}://{storage.bucket}/{key}" for key, _, _ in objects]
         frame = spark.read.schema(schema).parquet(*uris)
         if with_partition:
             by_key = F.create_map(*[F.lit(x) for key, value, _ in objects for x in (key, value)])
@@ -172,7 +171,7 @@ def write_hours(
 
 def shared_dir(storage: Storage, *parts: str) -> str:
     """A fresh directory every Spark node can read and write (``TWEET_TOPICS_SPARK_SHARED_DIR``)."""
-    base = get_settings().spark_shared_dir
+    base = storage.spark_shared_dir
     if base is None:
         return str(storage.local_path("spark-shared", *parts))
     return "/".join([base.rstrip("/"), *parts])
@@ -203,7 +202,7 @@ def save_pipeline_model(model: Any, storage: Storage, version: str) -> Path:
     target = shared_dir(storage, "models", version, "pipeline")
     model.write().overwrite().save(target)
     spark = SparkSession.getActiveSession()
-    if get_settings().spark_shared_dir is None or spark is None:
+    if storage.spark_shared_dir is None or spark is None:
         return Path(target).parent
     fs, marker = _marker(spark, target)
     fs.create(marker, True).close()
@@ -226,7 +225,7 @@ def load_pipeline_model(storage: Storage, version: str) -> Any:
     from pyspark.sql import SparkSession
 
     spark = SparkSession.getActiveSession()
-    if get_settings().spark_shared_dir is None or spark is None:
+    if storage.spark_shared_dir is None or spark is None:
         return PipelineModel.load(str(storage.models.local_copy(version, "pipeline")))
     target = shared_dir(storage, "models", version, "pipeline")
     fs, marker = _marker(spark, target)
