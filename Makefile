@@ -37,7 +37,7 @@ system-deps:
 	  else echo "missing system packages: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; fi
 
 test: lint validate system-deps
-	pytest -q tweet_topics_tests
+	pytest -q --durations=15 tweet_topics_tests
 
 test-fast: install
 	pytest -q -m "not e2e" tweet_topics_tests

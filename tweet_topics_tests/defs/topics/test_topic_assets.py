@@ -118,29 +118,23 @@ def _layout(paths: list[str]) -> list[str]:
     return sorted(re.sub(r"-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "-<uuid>", p) for p in paths)
 
 
-def test_models_go_through_a_uri_shared_dir(pipeline, resources, spark, tmp_path, monkeypatch):
+def test_models_go_through_a_uri_shared_dir(pipeline, resources, spark, tmp_path):
     """With TWEET_TOPICS_SPARK_SHARED_DIR a URI, load copies the stored model there once; save copies it back."""
     from pyspark.ml import PipelineModel
 
     from tweet_topics.defs.topics.spark_io import save_pipeline_model
     from tweet_topics.lib.lda import dominant_topics
-    from tweet_topics.settings import get_settings
 
-    storage = resources["storage"]
+    storage = resources["storage"].model_copy(update={"spark_shared_dir": f"file://{tmp_path}/shared"})
     version = storage.models.latest()
     stored = sorted(
         o.key.removeprefix(storage.models.key(version))
         for o in storage.s3.list(storage.models.key(version, "pipeline/"))
     )
-    monkeypatch.setenv("TWEET_TOPICS_SPARK_SHARED_DIR", f"file://{tmp_path}/shared")
-    get_settings.cache_clear()
-    try:
-        model = load_pipeline_model(storage, version)
-        assert (tmp_path / "shared" / "models" / version / "pipeline.complete").exists()
-        assert (tmp_path / "shared" / "models" / version / "pipeline" / "metadata").is_dir()
-        local = save_pipeline_model(model, storage, "uri-round-trip")
-    finally:
-        get_settings.cache_clear()
+    model = load_pipeline_model(storage, version)
+    assert (tmp_path / "shared" / "models" / version / "pipeline.complete").exists()
+    assert (tmp_path / "shared" / "models" / version / "pipeline" / "metadata").is_dir()
+    local = save_pipeline_model(model, storage, "uri-round-trip")
     copied = sorted(p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file() and p.suffix != ".crc")
     assert _layout(copied) == _layout(stored) and copied  # Spark names part files with a fresh UUID per save
     rows = spark.createDataFrame(
