@@ -151,7 +151,6 @@ def test_ui_backfill_of_six_hours_through_webserver_and_daemon(resources, bucket
             for path in (["combined_tweets"], ["filtered_tweets"]):
                 stats = graphql(web_port, PARTITIONS, {"path": path})["assetNodeOrError"]["partitionStats"]
                 assert stats == {"numMaterialized": HOURS, "numFailed": 0}, (path, stats)
-            first = {}
             for key in keys:
                 hour = parse_partition_key(key)
                 meta = layout.combined.read_metadata(hour)
@@ -162,12 +161,8 @@ def test_ui_backfill_of_six_hours_through_webserver_and_daemon(resources, bucket
                     expected["duplicates"],
                 )
                 assert layout.filtered.read_parquet(hour, "tweets.parquet").num_rows > 0
-                first[key] = layout.combined.read_bytes(hour, "tweets.csv")
-
-            run_backfill(web_port, keys, procs)  # the same backfill again replaces outputs with identical ones
-            for key in keys:
-                assert layout.combined.read_bytes(parse_partition_key(key), "tweets.csv") == first[key]
-            assert list(store.list("dagster/compute-logs/")), "compute logs were uploaded to S3"
+            # (Byte-identical reruns are tested in-process: tweet_topics_tests/defs/hourly/test_hourly_assets.py.)
+            wait_until(lambda: any(True for _ in store.list("dagster/compute-logs/")), "compute logs in S3", timeout=60)
             print(f"first backfill took {first_duration:.1f}s")
         finally:
             procs.stop_all()
