@@ -13,9 +13,10 @@ topics_job = dg.define_asset_job(
 
 assignments_job = dg.define_asset_job(
     "assignments_job",
-    selection=dg.AssetSelection.assets("tweet_topic_assignments"),
+    selection=dg.AssetSelection.assets("tweet_topic_assignments", "topic_trends"),
     partitions_def=HOURLY,
-    description="Score hours with the latest (or a pinned) model version; backfill a range to re-score it.",
+    description="Score hours with the latest (or a pinned) model version, then their topic trends; backfill a range "
+    "to re-score it.",
     tags={"tweet_topics/spark": "true"},
 )
 
