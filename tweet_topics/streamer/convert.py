@@ -9,15 +9,14 @@ would refuse (over 1,000 KiB) is a reject too - never an exception that stops th
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
-from tweet_topics.lib.records import LIST_FIELDS, RecordError, dumps_record, record_from_payload, validate_record
+from tweet_topics.lib.records import RecordError, dumps_record, record_from_payload, validate_record
+from tweet_topics.lib.storable import storable
 
 MAX_RECORD_BYTES = 1000 * 1024  # Firehose's per-record limit
 MAX_LINE_BYTES = 8 * 1024 * 1024  # a source line longer than this is not parsed at all
 RAW_KEPT = 64 * 1024  # how much of a rejected input the rejects file keeps
-INT64 = 2**63
 
 
 class Reject(Exception):
@@ -56,10 +55,10 @@ def to_record(payload: Any, run: str, seq: int) -> tuple[bytes, str]:
     except Exception as exc:  # hostile shapes: AttributeError, TypeError, IndexError, …
         raise Reject(f"unreadable_payload:{type(exc).__name__}", str(exc)) from None
     try:
-        record = validate_record(record)
+        # The same gate the combine applies: a record the CSV could not hold is a reject here, with its reason.
+        record = storable(validate_record(record))
     except RecordError as exc:
         raise Reject(exc.reason, exc.detail) from None
-    _check_values(record)
     record["delivery"] = {"run": run, "seq": seq}  # last, in this key order: lib.ledger.DELIVERY_PATTERN
     try:
         line = dumps_record(record)
@@ -68,29 +67,6 @@ def to_record(payload: Any, run: str, seq: int) -> tuple[bytes, str]:
     if len(line) > MAX_RECORD_BYTES:
         raise Reject("oversize_record", f"{len(line)} bytes > {MAX_RECORD_BYTES}")
     return line, record["created_at"]
-
-
-def _check_values(record: dict[str, Any]) -> None:
-    """What ``validate_record`` leaves to the reader: list elements, int64 range, finite floats, valid UTF-8."""
-    for name, value in record.items():
-        if name in LIST_FIELDS:
-            if not all(isinstance(v, str) for v in value):
-                raise Reject(f"bad_type:{name}", "list element is not a string")
-            values = value
-        else:
-            values = [value]
-        for v in values:
-            if isinstance(v, bool) or v is None:
-                continue
-            if isinstance(v, int) and not -INT64 <= v < INT64:
-                raise Reject(f"out_of_range:{name}")
-            if isinstance(v, float) and not math.isfinite(v):
-                raise Reject(f"out_of_range:{name}")
-            if isinstance(v, str):
-                try:
-                    v.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise Reject(f"invalid_unicode:{name}") from None
 
 
 def raw_text(value: Any) -> str:
