@@ -86,22 +86,27 @@ def _sum_counts(per_hour: dict[str, dict], names: tuple[str, ...]) -> dict[str, 
     return dict(total)
 
 
-def _check(storage: Storage, keys: list[str], name: str, fn: CheckFn, warn: bool = False) -> dg.AssetCheckResult:
-    """Run one stored-data check for every hour; fails naming the hours (with details) that did not pass."""
-    failing: dict[str, Any] = {}
+def _checks(storage: Storage, keys: list[str], specs: list[tuple[str, CheckFn, bool]]) -> list[dg.AssetCheckResult]:
+    """Run stored-data checks, hour by hour (so each hour's stored files are read once for all of them); each check
+    fails naming the hours (with details) that did not pass."""
+    failing: dict[str, dict[str, Any]] = {name: {} for name, _, _ in specs}
     for key in keys:
-        try:
-            passed, details = fn(storage, parse_partition_key(key))
-        except Exception as exc:  # a check that cannot read the hour fails for that hour; the run goes on
-            passed, details = False, {"error": f"{type(exc).__name__}: {exc}"}
-        if not passed:
-            failing[key] = details
-    return dg.AssetCheckResult(
-        check_name=name,
-        passed=not failing,
-        severity=dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR,
-        metadata={"hours_checked": len(keys), "failing_hours": dg.MetadataValue.json(failing)},
-    )
+        for name, fn, _ in specs:
+            try:
+                passed, details = fn(storage, parse_partition_key(key))
+            except Exception as exc:  # a check that cannot read the hour fails for that hour; the run goes on
+                passed, details = False, {"error": f"{type(exc).__name__}: {exc}"}
+            if not passed:
+                failing[name][key] = details
+    return [
+        dg.AssetCheckResult(
+            check_name=name,
+            passed=not failing[name],
+            severity=dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR,
+            metadata={"hours_checked": len(keys), "failing_hours": dg.MetadataValue.json(failing[name])},
+        )
+        for name, _, warn in specs
+    ]
 
 
 COMBINED_CHECKS = {
@@ -157,10 +162,14 @@ def combined_tweets(context: dg.AssetExecutionContext, storage: Storage) -> dg.M
             "dagster/row_count": sum(s["kept"] for s in per_hour.values()),
             "path": dg.MetadataValue.path(storage.combined.uri(parse_partition_key(keys[0]))),
         },
-        check_results=[
-            *(_check(storage, keys, name, fn) for name, (_, fn) in COMBINED_CHECKS.items()),
-            _check(storage, keys, "created_at_in_hour", checks.combined_created_at_in_hour, warn=True),
-        ],
+        check_results=_checks(
+            storage,
+            keys,
+            [
+                *((name, fn, False) for name, (_, fn) in COMBINED_CHECKS.items()),
+                ("created_at_in_hour", checks.combined_created_at_in_hour, True),
+            ],
+        ),
     )
 
 
@@ -198,5 +207,7 @@ def filtered_tweets(context: dg.AssetExecutionContext, config: FilterConfig, sto
             "dagster/row_count": totals["kept"],
             "blocklist_terms": len(blocklist.terms),
         },
-        check_results=[_check(storage, list(per_hour), "filter_counts_reconcile", checks.filtered_counts_reconcile)],
+        check_results=_checks(
+            storage, list(per_hour), [("filter_counts_reconcile", checks.filtered_counts_reconcile, False)]
+        ),
     )

@@ -3,9 +3,11 @@ and compares it with the hour's metadata ledger or with an independent count of 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from tweet_topics.lib.combine import COMBINED_COLUMNS, csv_to_table
@@ -14,6 +16,22 @@ from tweet_topics.storage.catalog import COMBINED_CSV, FILTERED_PARQUET, QUARANT
 
 CheckOutcome = tuple[bool, dict[str, Any]]
 LATE_TOLERANCE = timedelta(minutes=15)
+
+
+_STORED: OrderedDict[str, pa.Table] = OrderedDict()  # sha256 of a committed CSV -> its table (content-addressed)
+
+
+def stored_combined(storage: Storage, hour: datetime) -> pa.Table:
+    """The hour's committed combined CSV as a table, read and parsed once for all the checks of that hour.
+
+    Keyed by the sha256 its commit records, so a newer commit is never answered from an older read."""
+    commit = storage.combined.read_commit(hour)
+    sha = commit["files"][COMBINED_CSV]["sha256"]
+    if sha not in _STORED:
+        _STORED[sha] = csv_to_table(storage.combined.read_bytes(hour, COMBINED_CSV, commit=commit))
+        while len(_STORED) > 4:
+            _STORED.popitem(last=False)
+    return _STORED[sha]
 
 
 def raw_line_count(storage: Storage, hour: datetime) -> int:
@@ -25,7 +43,7 @@ def raw_line_count(storage: Storage, hour: datetime) -> int:
 def combined_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:
     """Ledger: raw lines == records_read == kept + malformed + duplicates, and the stored files hold kept/malformed."""
     meta = storage.combined.read_metadata(hour)
-    stored_rows = csv_to_table(storage.combined.read_bytes(hour, COMBINED_CSV)).num_rows
+    stored_rows = stored_combined(storage, hour).num_rows
     quarantined = len(storage.combined.read_bytes(hour, QUARANTINE).splitlines())
     raw_lines = raw_line_count(storage, hour)
     details = {
@@ -46,7 +64,7 @@ def combined_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:
 
 
 def combined_unique_ids(storage: Storage, hour: datetime) -> CheckOutcome:
-    ids = csv_to_table(storage.combined.read_bytes(hour, COMBINED_CSV))["id"]
+    ids = stored_combined(storage, hour)["id"]
     repeated = len(ids) - pc.count_distinct(ids).as_py()
     return repeated == 0, {"repeated_ids": repeated}
 
@@ -62,7 +80,7 @@ def combined_schema(storage: Storage, hour: datetime) -> CheckOutcome:
 
 def combined_created_at_in_hour(storage: Storage, hour: datetime) -> CheckOutcome:
     """Late arrivals (created outside the hour, minus a tolerance) are flagged, never dropped."""
-    created = csv_to_table(storage.combined.read_bytes(hour, COMBINED_CSV))["created_at"]
+    created = stored_combined(storage, hour)["created_at"]
     low = (hour - LATE_TOLERANCE).strftime("%Y-%m-%dT%H:%M:%SZ")
     high = (hour + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     inside = int(pc.sum(pc.and_(pc.greater_equal(created, low), pc.less(created, high))).as_py() or 0)
@@ -72,7 +90,7 @@ def combined_created_at_in_hour(storage: Storage, hour: datetime) -> CheckOutcom
 def filtered_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:
     """input == stored combined rows == kept + each reason, and the stored files hold those rows."""
     meta = storage.filtered.read_metadata(hour)
-    combined_rows = csv_to_table(storage.combined.read_bytes(hour, COMBINED_CSV)).num_rows
+    combined_rows = stored_combined(storage, hour).num_rows
     kept = storage.filtered.read_parquet(hour, FILTERED_PARQUET, columns=["id"]).num_rows
     rejected = storage.filtered.read_parquet(hour, REJECTED_PARQUET)
     by_reason = {r: int(pc.sum(pc.equal(rejected["reason"], r)).as_py() or 0) for r in FILTER_REASONS}
