@@ -264,9 +264,7 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=168)
     parser.add_argument("--per-hour-runs", type=int, default=168)
     parser.add_argument("--tweets-per-hour", type=int, default=500)
-    parser.add_argument(
-        "--process-runs", type=int, default=12, help="per-hour runs as separate processes, 4 at a time"
-    )
+    parser.add_argument("--process-runs", type=int, default=12, help="per-hour runs as separate processes, 4 at a time")
     args = parser.parse_args()
     bench_hour(args.records, args.repeats)
     if args.hours:

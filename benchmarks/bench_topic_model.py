@@ -1,6 +1,6 @@
 """Topic model time and planted-topic recovery at 50k documents: the project default vs one fit vs gensim.
 
-The corpus is ``lib/planted.py`` (issue 14's shape: 6 themes, 20-40 tokens, Zipf theme words, 30 % background,
+The corpus is ``lib/topics/planted.py`` (issue 14's shape: 6 themes, 20-40 tokens, Zipf theme words, 30 % background,
 5 % noise tail). Times start from texts already in a cached DataFrame (Spark session started) or, for gensim,
 from the token lists: vectorizing / dictionary building is included everywhere. Accuracy is Spark's own
 ``transform`` of every document (what ``tweet_topic_assignments`` does), best one-to-one topic mapping.
@@ -15,9 +15,10 @@ import time
 
 import _common
 
-from tweet_topics.lib.evaluation import recovery_accuracy
-from tweet_topics.lib.lda import LdaParams, dominant_topics, fit_best
-from tweet_topics.lib.planted import PlantedShape, planted_corpus
+from tweet_topics.lib.topics.evaluation import recovery_accuracy
+from tweet_topics.lib.topics.lda import dominant_topics, fit_best
+from tweet_topics.lib.topics.pipeline import LdaParams
+from tweet_topics.lib.topics.planted import PlantedShape, planted_corpus
 
 SHAPES = {
     "default": (PlantedShape(), 6),

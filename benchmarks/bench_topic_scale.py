@@ -1,6 +1,6 @@
 """Topic model at scale (issue 14 item 5): 50k -> 200k -> 1M planted documents on local[*], driver memory 2 GiB.
 
-The corpus (``lib/planted.py``, the issue's shape) is written as Parquet files first (not timed), then read by
+The corpus (``lib/topics/planted.py``, the issue's shape) is written as Parquet files first (not timed), then read by
 Spark's executors like a topic corpus. Stages, each timed and reported as docs/s: vectorize (tokenize, count,
 vocabulary, cached CSR blocks), fit (online VB, 3 screened restarts: the default), metrics (NPMI + bounded
 perplexity of the winner), score (Spark ``transform`` of every document + dominant topic, as
@@ -20,8 +20,9 @@ from pathlib import Path
 
 import _common
 
-from tweet_topics.lib.lda import LdaParams, dominant_topics, fit_best
-from tweet_topics.lib.planted import PlantedShape, planted_chunks
+from tweet_topics.lib.topics.lda import dominant_topics, fit_best
+from tweet_topics.lib.topics.pipeline import LdaParams
+from tweet_topics.lib.topics.planted import PlantedShape, planted_chunks
 
 
 class PeakRss:

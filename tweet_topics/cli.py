@@ -58,7 +58,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_stream(args: argparse.Namespace) -> int:
     """The streamer in the foreground (the EC2 systemd unit and the local host run exactly this)."""
-    from tweet_topics.streamer.main import StreamOptions, run_stream
+    from tweet_topics.streamer.app import run_stream
+    from tweet_topics.streamer.options import StreamOptions
 
     values = {k: getattr(args, k) for k in StreamOptions.__dataclass_fields__}
     try:
@@ -74,14 +75,14 @@ def cmd_stream(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tweet_topics.local.demo import DemoOptions, run_demo
+    from tweet_topics.demo import DemoOptions, run_demo
 
     run_demo(DemoOptions(args.start, args.hours, args.tweets_per_hour, args.seed, args.stream_tweets))
     return 0
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from tweet_topics.local.demo import run_dev
+    from tweet_topics.demo import run_dev
 
     return run_dev(args.port)
 

@@ -33,7 +33,14 @@ from tweet_topics.lib.records import (
     record_from_legacy_line,
     validate_record,
 )
-from tweet_topics.lib.storable import ASCII_ID, CANONICAL_FORMAT, MAX_FLOAT, MAX_LINE_BYTES, TIME_FIELDS, storable
+from tweet_topics.lib.records.storable import (
+    ASCII_ID,
+    CANONICAL_FORMAT,
+    MAX_FLOAT,
+    MAX_LINE_BYTES,
+    TIME_FIELDS,
+    storable,
+)
 
 LIST_SEPARATOR = "|"
 _ARROW_TYPES: dict[str, pa.DataType] = {}

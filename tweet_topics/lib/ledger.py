@@ -70,9 +70,6 @@ def delivery_ranges(bodies: Iterable[bytes]) -> dict[str, Ranges]:
     return {run: merge(seqs) for run, seqs in sorted(found.items())}
 
 
-LEDGER_SUMMARY = "ledger-summary.json"  # under the streamer prefix, written by the delivery_ledger asset
-
-
 def sent_by_hour(ledger_entries: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """Records handed to Firehose per UTC hour the ledger object was written (partition keys)."""
     out: dict[str, int] = {}
@@ -83,8 +80,32 @@ def sent_by_hour(ledger_entries: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def ledger_key(streamer_prefix: str, run: str, first: int, last: int) -> str:
-    return f"{streamer_prefix}ledger/{run}/{first:012d}-{last:012d}.json"
+@dataclass(frozen=True)
+class StreamerKeys:
+    """Every object under the streamer prefix, spelled once: the streamer process, the Dagster resources and
+    the ledger asset all build their keys here (``Storage.streamer`` hands one out)."""
+
+    prefix: str
+
+    @property
+    def heartbeat(self) -> str:
+        return f"{self.prefix}heartbeat.json"
+
+    @property
+    def desired(self) -> str:
+        return f"{self.prefix}desired.json"
+
+    @property
+    def ledger_prefix(self) -> str:
+        return f"{self.prefix}ledger/"
+
+    def ledger(self, run: str, first: int, last: int) -> str:
+        return f"{self.ledger_prefix}{run}/{first:012d}-{last:012d}.json"
+
+    @property
+    def summary(self) -> str:
+        """Written by the delivery_ledger asset, read by the report."""
+        return f"{self.prefix}ledger-summary.json"
 
 
 @dataclass

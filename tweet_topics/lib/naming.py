@@ -31,15 +31,3 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str
     lines = ["| " + " | ".join(map(cell, headers)) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def with_topic_names(table: Any, names: Mapping[int, str], column: str = "topic_name") -> Any:
-    """``table`` (pyarrow) plus the dominant topic's display name ("unassigned" for -1), for the assignment asset.
-
-    Kept here so predictions can carry the named topic without a re-join: call with ``topic_names(manifest
-    topics, stored names)`` before writing an hour.
-    """
-    import pyarrow as pa
-
-    ids = table["dominant_topic"].to_pylist()
-    return table.append_column(column, pa.array([names.get(t, "unassigned") if t is not None else None for t in ids]))

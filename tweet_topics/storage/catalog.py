@@ -5,18 +5,21 @@ Assets, sensors and checks take ``storage: Storage`` and use its datasets; none 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
 
+from tweet_topics.lib.ledger import StreamerKeys
+from tweet_topics.lib.naming import topic_names
 from tweet_topics.settings import Settings
 from tweet_topics.storage.hourly import HourlyDataset
 from tweet_topics.storage.keys import hour_prefix
 from tweet_topics.storage.s3 import AwsResource, S3Store
 from tweet_topics.storage.versions import VersionedStore
 
-# The files of each hourly dataset (besides metadata.json, the commit marker).
+# The files of each hourly dataset (besides _commit.json, the commit marker).
 COMBINED_CSV = "tweets.csv"
 QUARANTINE = "quarantine.ndjson"
 FILTERED_PARQUET = "tweets.parquet"
@@ -25,6 +28,7 @@ PREDICTIONS_PARQUET = "part.parquet"
 TRENDS_JSON = "trends.json"
 CORPUS_MANIFEST = "manifest.json"
 MODEL_MANIFEST = "model.json"
+TOPIC_NAMES_JSON = "topic_names.json"  # beside a model version, written by topic_terms
 
 
 class Storage(dg.ConfigurableResource):
@@ -96,8 +100,20 @@ class Storage(dg.ConfigurableResource):
             "topic model", self.models_prefix, MODEL_MANIFEST, self.s3, self.local_path("cache", "models")
         )
 
-    def streamer_key(self, name: str) -> str:
-        return self.streamer_prefix + name
+    def topic_names(self, version: str) -> dict[int, str]:
+        """Display names of ``version``'s topics: the names ``topic_terms`` stored, else the top terms."""
+        stored = (
+            self.models.read_json(version, TOPIC_NAMES_JSON) if self.models.exists(version, TOPIC_NAMES_JSON) else {}
+        )
+        return topic_names(self.models.manifest(version)["topics"], stored)
+
+    def put_topic_names(self, version: str, names: dict[int, str]) -> None:
+        self.models.put(version, TOPIC_NAMES_JSON, json.dumps({str(t): n for t, n in names.items()}).encode())
+
+    @property
+    def streamer(self) -> StreamerKeys:
+        """The streamer's objects: heartbeat, desired state, ledger objects, ledger summary."""
+        return StreamerKeys(self.streamer_prefix)
 
     def local_path(self, *parts: str) -> Path:
         """A directory under the local dir (Spark staging, caches, report copies)."""

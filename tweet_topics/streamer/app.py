@@ -17,25 +17,24 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from tweet_topics.lib.ledger import StreamerKeys
 from tweet_topics.settings import Settings
 from tweet_topics.storage.clients import resolve_endpoint
 from tweet_topics.streamer import secrets, sources
 from tweet_topics.streamer.counters import Counters
 from tweet_topics.streamer.journal import Journal
+from tweet_topics.streamer.options import UNBOUNDED, StreamOptions
 from tweet_topics.streamer.producer import CallTimeout, Sender, bounded_call, seqs_of
 from tweet_topics.streamer.rejects import RejectLog
 from tweet_topics.streamer.reporting import LedgerWriter, Reporter
 from tweet_topics.streamer.runner import Checkpoint, Loop, Progress, run
 from tweet_topics.streamer.spool import Spool
 from tweet_topics.streamer.status import FileOutput, Health
-
-if TYPE_CHECKING:
-    from tweet_topics.streamer.main import StreamOptions
 
 log = logging.getLogger("tweet_topics.streamer")
 
@@ -131,7 +130,7 @@ def run_stream(options: StreamOptions, settings: Settings) -> Counters:
         reporter = Reporter(
             s3,
             settings.bucket,
-            f"{settings.streamer_prefix}heartbeat.json",
+            StreamerKeys(settings.streamer_prefix).heartbeat,
             health.status,
             options.heartbeat_interval,
             ledger,
@@ -223,8 +222,6 @@ def _recover(state_dir: Path, counters: Counters, rejects: RejectLog) -> tuple[S
 def _source(
     options: StreamOptions, settings: Settings, state_dir: Path, stop: threading.Event
 ) -> tuple[Any, Checkpoint | None]:
-    from tweet_topics.streamer.main import UNBOUNDED
-
     if options.source == "synthetic":
         path = state_dir / "checkpoint.json"
         saved = Checkpoint.load(path) if options.resume else None

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from tweet_topics.lib.records import RecordError, dumps_record, record_from_payload, validate_record
-from tweet_topics.lib.storable import storable
+from tweet_topics.lib.records.storable import storable
 
 MAX_RECORD_BYTES = 1000 * 1024  # Firehose's per-record limit
 MAX_LINE_BYTES = 8 * 1024 * 1024  # a source line longer than this is not parsed at all

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from tweet_topics.lib.ledger import ledger_key, merge
+from tweet_topics.lib.ledger import StreamerKeys, merge
 from tweet_topics.streamer.producer import bounded_call, seqs_of
 
 VERSION = "2"
@@ -65,7 +65,7 @@ class LedgerWriter:
         ok = True
         for run, (handed, rejected, reasons) in taken.items():
             seqs = handed + rejected
-            key = ledger_key(self.prefix, run, min(seqs), max(seqs))
+            key = StreamerKeys(self.prefix).ledger(run, min(seqs), max(seqs))
             previous = self._written.get(key, {})
             body = {
                 "run": run,

@@ -3,8 +3,9 @@
 import pandas as pd
 import pyarrow as pa
 
-from tweet_topics.lib import charts, report
-from tweet_topics.lib.aggregates import aggregate
+from tweet_topics.lib.report import charts
+from tweet_topics.lib.report import sections as report
+from tweet_topics.lib.report.aggregates import aggregate
 
 NAMES = {0: "Launches", 1: "Mars", 2: "an extraordinarily long topic name that goes on"}
 

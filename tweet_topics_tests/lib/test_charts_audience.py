@@ -4,8 +4,9 @@ trends, delivery health and the cost table."""
 import pandas as pd
 import pyarrow as pa
 
-from tweet_topics.lib import charts, charts_audience, charts_ops, cost, delivery, report
-from tweet_topics.lib.aggregates import aggregate
+from tweet_topics.lib.report import charts, charts_audience, charts_ops, cost, delivery
+from tweet_topics.lib.report import sections as report
+from tweet_topics.lib.report.aggregates import aggregate
 from tweet_topics_tests.lib.test_charts import NAMES, predictions
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import yaml
 
-from tweet_topics.lib.entities import (
+from tweet_topics.lib.records.entities import (
     clean_text,
     escape_x_text,
     extract_hashtags,

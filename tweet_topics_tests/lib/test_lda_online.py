@@ -6,15 +6,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweet_topics.lib.evaluation import npmi_coherence, npmi_from_counts
-from tweet_topics.lib.lda_vectorize import local_blocks, renumber
-from tweet_topics.lib.online_lda import (
+from tweet_topics.lib.topics.evaluation import npmi_coherence, npmi_from_counts
+from tweet_topics.lib.topics.online_vb import (
     Batch,
     digamma,
     e_step,
     top_term_cooccurrence,
     update_slice,
 )
+from tweet_topics.lib.topics.vectorize import local_blocks, renumber
 
 
 def test_digamma_matches_known_values():
@@ -87,9 +87,9 @@ def test_initial_state_separates_unbalanced_and_short_themes():
     """k-means with 3k centres merged down to k: no theme merged or split on the shapes that broke plain k-means."""
     from collections import Counter
 
-    from tweet_topics.lib.evaluation import recovery_accuracy
-    from tweet_topics.lib.online_lda import kmeans_init
-    from tweet_topics.lib.planted import PlantedShape, planted_corpus
+    from tweet_topics.lib.topics.evaluation import recovery_accuracy
+    from tweet_topics.lib.topics.online_vb import kmeans_init
+    from tweet_topics.lib.topics.planted import PlantedShape, planted_corpus
 
     for shape, seed in [
         (PlantedShape(docs=5_000, theme_weights=(8, 4, 2, 1, 1, 1)), 1),

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tweet_topics.lib import locations
+from tweet_topics.lib.report import locations
 from tweet_topics_tests.conftest import REAL_TWEETS
 
 KNOWN = [

@@ -5,7 +5,7 @@ import random
 import pyarrow as pa
 import pytest
 
-from tweet_topics.lib import trends
+from tweet_topics.lib.report import trends
 
 NAMES = {0: "launches", 1: "mars", 2: "webb"}
 FLAT_WORDS = ["rocket", "orbit", "crater", "rover", "galaxy", "infrared", "booster", "launchpad", "telescope"]

@@ -31,7 +31,8 @@ filter_known_warnings()
 import numpy as np
 from pyspark.sql import SparkSession, functions as F
 from tweet_topics.defs.resources import spark_config
-from tweet_topics.lib.lda import LdaParams, build_pipeline, dominant_topics
+from tweet_topics.lib.topics.lda import dominant_topics
+from tweet_topics.lib.topics.pipeline import LdaParams, build_pipeline
 from tweet_topics.settings import get_settings
 
 builder = SparkSession.builder

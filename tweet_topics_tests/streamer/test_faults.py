@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from tweet_topics.lib.ledger import reconcile
 from tweet_topics.settings import get_settings
-from tweet_topics.streamer.main import StreamOptions
+from tweet_topics.streamer.options import StreamOptions
 from tweet_topics_tests.streamer.conftest import (
     delivered_ids,
     found_ranges,

@@ -15,7 +15,7 @@ from typing import Any
 from tweet_topics.lib.ledger import DELIVERY_PATTERN
 from tweet_topics.lib.synthetic import TweetGenerator
 from tweet_topics.streamer.counters import Counters
-from tweet_topics.streamer.main import StreamOptions
+from tweet_topics.streamer.options import StreamOptions
 from tweet_topics.streamer.producer import Batch
 from tweet_topics.streamer.rejects import RejectLog
 from tweet_topics.streamer.runner import Loop

@@ -12,7 +12,7 @@ import pytest
 
 from tweet_topics.cli import build_parser
 from tweet_topics.settings import PROJECT_ROOT
-from tweet_topics.streamer.main import StreamOptions, synthetic_command
+from tweet_topics.streamer.options import StreamOptions, synthetic_command
 from tweet_topics_tests.conftest import REAL_TWEETS
 
 

@@ -13,7 +13,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from tweet_topics.settings import get_settings
 from tweet_topics.streamer.counters import Counters
-from tweet_topics.streamer.main import synthetic_command
+from tweet_topics.streamer.options import synthetic_command
 from tweet_topics.streamer.producer import MAX_RECORDS, Sender
 from tweet_topics.streamer.rejects import RejectLog
 from tweet_topics.streamer.reporting import Reporter

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from pydantic import Field
 
-from tweet_topics.lib.ledger import LEDGER_SUMMARY, count, reconcile, sent_by_hour
+from tweet_topics.lib.ledger import count, reconcile, sent_by_hour
 from tweet_topics.lib.naming import markdown_table
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.keys import partition_key
@@ -47,7 +47,7 @@ def delivery_ledger(context: dg.AssetExecutionContext, config: LedgerConfig, sto
     # Only ledger objects written since the oldest hour searched (less an hour of Firehose buffering and spool
     # drain): older records were found in hours outside the window and must not count as missing.
     since = (hours[0] - timedelta(hours=1)) if hours else now
-    listed = [o.key for o in storage.s3.list(storage.streamer_key("ledger/")) if o.last_modified >= since]
+    listed = [o.key for o in storage.s3.list(storage.streamer.ledger_prefix) if o.last_modified >= since]
     entries = [json.loads(body) for _, body in storage.s3.get_many(listed)]
     runs = reconcile(found, entries, now, timedelta(minutes=config.grace_minutes))
     lost = {r.run: r.missing for r in runs if r.missing}
@@ -59,7 +59,7 @@ def delivery_ledger(context: dg.AssetExecutionContext, config: LedgerConfig, sto
         ],
     )
     summary = {"written_at": now.isoformat(), "sent_by_hour": sent_by_hour(entries), "lost": lost}
-    storage.s3.put(storage.streamer_key(LEDGER_SUMMARY), json.dumps(summary).encode(), "application/json")
+    storage.s3.put(storage.streamer.summary, json.dumps(summary).encode(), "application/json")
     for run, missing in lost.items():
         context.log.warning(
             f"streamer run {run}: {count(missing)} records handed to Firehose are missing: {_spans(missing)}"

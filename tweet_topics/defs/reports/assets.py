@@ -2,7 +2,7 @@
 
 A recipe: it folds the scored hours into ``ReportAggregates`` batch by batch (never every row at once), reads the
 hourly metadata (delivery health, measured volumes) and the stored ``topic_trends`` hours, and writes what
-``lib/report.py`` assembles.
+``lib/report/sections.py`` assembles.
 """
 
 import io
@@ -16,10 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field
 
-from tweet_topics.lib import cost, delivery, report
-from tweet_topics.lib.aggregates import COLUMNS, ReportAggregates
-from tweet_topics.lib.ledger import LEDGER_SUMMARY
-from tweet_topics.lib.naming import topic_names
+from tweet_topics.lib.report import cost, delivery
+from tweet_topics.lib.report import sections as report
+from tweet_topics.lib.report.aggregates import COLUMNS, ReportAggregates
 from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, TRENDS_JSON, Storage
 from tweet_topics.storage.hourly import HourlyDataset
 from tweet_topics.storage.keys import parse_partition_key
@@ -49,7 +48,7 @@ def _metadata(dataset: HourlyDataset, hours: list[datetime]) -> dict[datetime, d
 
 def _sent(storage: Storage) -> dict[datetime, int] | None:
     """Records the streamer handed to Firehose per hour, from the delivery_ledger asset's summary (if any)."""
-    key = storage.streamer_key(LEDGER_SUMMARY)
+    key = storage.streamer.summary
     if not storage.s3.exists(key):
         return None
     sent = json.loads(storage.s3.get(key)).get("sent_by_hour", {})
@@ -57,18 +56,15 @@ def _sent(storage: Storage) -> dict[datetime, int] | None:
 
 
 @dg.asset(
-    deps=["tweet_topic_assignments", "topic_terms", "topic_trends"], group_name="reports", kinds={"plotly", "html"}
+    deps=["tweet_topic_assignments", "topic_terms", "topic_trends", "delivery_ledger"],
+    group_name="reports",
+    kinds={"plotly", "html"},
 )
 def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storage: Storage) -> dg.MaterializeResult:
     """Every reference analysis plus trends, emerging terms, delivery health and a cost estimate, in one page."""
     version = storage.models.resolve(config.model_version)
     manifest = storage.models.manifest(version)
-    stored_names = (
-        storage.models.read_json(version, "topic_names.json")
-        if storage.models.exists(version, "topic_names.json")
-        else {}
-    )
-    names = topic_names(manifest["topics"], stored_names)
+    names = storage.topic_names(version)
     predictions = storage.predictions
     hours = [h for h in predictions.committed_hours() if predictions.read_metadata(h).get("model_version") == version]
     if config.window_hours:

@@ -1,6 +1,6 @@
 """topic_trends: per hour, each topic's share against its trailing baseline and the terms that jumped.
 
-A recipe over ``lib/trends.py``: it reads the scored hours (three columns, batch by batch) through the storage
+A recipe over ``lib/report/trends.py``: it reads the scored hours (three columns, batch by batch) through the storage
 layer and stores one ``trends.json`` per hour, which its drift check and the report read back.
 """
 
@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from tweet_topics.config import STOPWORDS_FILE
-from tweet_topics.lib import trends
 from tweet_topics.lib.filtering import read_term_file
-from tweet_topics.lib.naming import markdown_table, topic_names
+from tweet_topics.lib.naming import markdown_table
+from tweet_topics.lib.report import trends
 from tweet_topics.partitions import HOURLY
 from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, TRENDS_JSON, Storage
 from tweet_topics.storage.keys import parse_partition_key, partition_key
@@ -64,12 +64,7 @@ def _names(storage: Storage, hours: list[datetime]) -> dict[int, str]:
     version = storage.predictions.read_metadata(hours[-1]).get("model_version")
     if not version or not storage.models.exists(version, "model.json"):
         return {}
-    configured = (
-        storage.models.read_json(version, "topic_names.json")
-        if storage.models.exists(version, "topic_names.json")
-        else {}
-    )
-    return topic_names(storage.models.manifest(version)["topics"], configured)
+    return storage.topic_names(version)
 
 
 @dg.asset(

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import time
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,27 +17,27 @@ from botocore.exceptions import ClientError
 from tweet_topics.local.processes import process_alive, terminate
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.s3 import AwsResource
-from tweet_topics.streamer.main import synthetic_command
+from tweet_topics.streamer.options import synthetic_command
 
 UNIT = "tweet-topics-streamer"
 SERVICE_UP_STATES = ("running", "degraded", "disk_full")  # heartbeat states of a live streamer process
 
 
-class StreamerHost(dg.ConfigurableResource):
-    """start / stop / restart / status of the streamer, wherever it runs."""
+class StreamerHost(dg.ConfigurableResource, ABC):
+    """start / stop / restart / status of the streamer, wherever it runs (local process or EC2 unit)."""
 
-    def start(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def start(self) -> str: ...
 
-    def stop(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def stop(self) -> str: ...
 
-    def restart(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def restart(self) -> str: ...
 
+    @abstractmethod
     def status(self) -> dict[str, Any]:
         """At least ``{"running": bool}``."""
-        raise NotImplementedError
 
 
 class LocalStreamerHost(StreamerHost):
@@ -109,22 +110,19 @@ class StreamerState(dg.ConfigurableResource):
 
     storage: Storage
 
-    def _key(self, name: str) -> str:
-        return self.storage.streamer_key(name)
-
     def desired(self) -> str:
-        if not self.storage.s3.exists(self._key("desired.json")):
+        if not self.storage.s3.exists(self.storage.streamer.desired):
             return "stopped"
-        return json.loads(self.storage.s3.get(self._key("desired.json")))["state"]
+        return json.loads(self.storage.s3.get(self.storage.streamer.desired))["state"]
 
     def set_desired(self, state: str, by: str) -> None:
         body = {"state": state, "updated_at": datetime.now(UTC).isoformat(), "by": by}
-        self.storage.s3.put(self._key("desired.json"), json.dumps(body).encode(), "application/json")
+        self.storage.s3.put(self.storage.streamer.desired, json.dumps(body).encode(), "application/json")
 
     def heartbeat(self) -> dict[str, Any] | None:
-        if not self.storage.s3.exists(self._key("heartbeat.json")):
+        if not self.storage.s3.exists(self.storage.streamer.heartbeat):
             return None
-        beat = json.loads(self.storage.s3.get(self._key("heartbeat.json")))
+        beat = json.loads(self.storage.s3.get(self.storage.streamer.heartbeat))
         updated = datetime.fromisoformat(beat["updated_at"])
         beat["age_s"] = (datetime.now(UTC) - updated).total_seconds()
         return beat

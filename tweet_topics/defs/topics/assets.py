@@ -1,10 +1,10 @@
 """Topic assets: topic_corpus -> topic_model (versioned) -> topic_terms, and hourly tweet_topic_assignments.
 
-Recipes only: the corpus and LDA algorithms live in ``lib/corpus.py`` and ``lib/lda.py``; where data lives is
+Recipes only: the corpus and LDA algorithms live in ``lib/topics/`` (``corpus.py``, ``lda.py``); where data lives is
 the storage layer's; how Spark reads and writes it is ``spark_io.py``.
 """
 
-import json
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -17,10 +17,11 @@ from pydantic import Field
 from tweet_topics.config import STOPWORDS_FILE
 from tweet_topics.defs.topics import spark_io
 from tweet_topics.lib.combine import table_to_csv
-from tweet_topics.lib.corpus import CORPUS_INPUT_COLUMNS, build_corpus, content_digest, fingerprint
 from tweet_topics.lib.filtering import read_term_file
-from tweet_topics.lib.lda import LdaParams, TopicModelError, fit_best
 from tweet_topics.lib.naming import markdown_table, topic_names, window_label
+from tweet_topics.lib.topics.corpus import CORPUS_INPUT_COLUMNS, build_corpus, content_digest, fingerprint
+from tweet_topics.lib.topics.lda import fit_best
+from tweet_topics.lib.topics.pipeline import REFERENCE_PRESET, LdaParams, TopicModelError
 from tweet_topics.storage.catalog import FILTERED_PARQUET, Storage
 from tweet_topics.storage.keys import parse_partition_key, partition_key
 
@@ -34,8 +35,10 @@ class CorpusConfig(dg.Config):
 
 
 class TopicModelConfig(dg.Config):
-    """LDA settings; defaults are the tuned project values, `reference` preset in README."""
+    """LDA settings; defaults are the tuned project values. ``preset: reference`` starts from the reference
+    notebook's settings instead (fields set explicitly still win)."""
 
+    preset: Literal["project", "reference"] = Field("project", description="project: tuned; reference: the notebook's")
     k: int = Field(_DEFAULTS.k, ge=2)
     k_values: list[int] = Field([], description="optional sweep; the most coherent k wins")
     restarts: int = Field(
@@ -63,7 +66,10 @@ class TopicModelConfig(dg.Config):
     stopwords_file: str = str(STOPWORDS_FILE)
 
     def params(self) -> LdaParams:
-        return LdaParams(**self.model_dump(exclude={"k_values", "restarts", "stopwords_file"}))
+        fields = self.model_dump(exclude={"preset", "k_values", "restarts", "stopwords_file"})
+        if self.preset == "project":
+            return LdaParams(**fields)
+        return dataclasses.replace(REFERENCE_PRESET, **{f: fields[f] for f in self.model_fields_set if f in fields})
 
 
 class TopicTermsConfig(dg.Config):
@@ -196,7 +202,7 @@ def topic_terms(config: TopicTermsConfig, storage: Storage) -> dg.MaterializeRes
         for rank, (term, weight) in enumerate(zip(t["terms"], t["weights"], strict=True), start=1)
     ]
     uri = storage.models.put(version, "topic_terms.csv", table_to_csv(pa.Table.from_pylist(rows)), "text/csv")
-    storage.models.put(version, "topic_names.json", json.dumps({str(t): n for t, n in names.items()}).encode())
+    storage.put_topic_names(version, names)
     return dg.MaterializeResult(
         metadata={
             "model_version": version,

@@ -7,9 +7,8 @@ from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
 from tweet_topics.defs.topics import spark_io
-from tweet_topics.lib.lda import dominant_topics
-from tweet_topics.lib.naming import topic_names
-from tweet_topics.lib.text import cleaned_text_column
+from tweet_topics.lib.topics.lda import dominant_topics
+from tweet_topics.lib.topics.text import cleaned_text_column
 from tweet_topics.partitions import HOURLY
 from tweet_topics.storage.catalog import FILTERED_PARQUET, PREDICTIONS_PARQUET, Storage
 from tweet_topics.storage.keys import parse_partition_key
@@ -44,16 +43,11 @@ SCORE_COLUMNS = ["topic_probabilities", "dominant_topic", "dominant_prob", "topi
 
 
 def topic_name_column(storage: Storage, version: str) -> Any:
-    """The dominant topic's display name ("unassigned" for -1), as ``naming.with_topic_names`` gives it, computed
-    in the executors from a literal map: the names ``topic_terms`` stored for ``version``, else the top terms."""
+    """The dominant topic's display name ("unassigned" for -1), computed in the executors from a literal map:
+    the names ``topic_terms`` stored for ``version``, else the top terms."""
     from pyspark.sql import functions as F
 
-    stored = (
-        storage.models.read_json(version, "topic_names.json")
-        if storage.models.exists(version, "topic_names.json")
-        else {}
-    )
-    names = topic_names(storage.models.manifest(version)["topics"], stored)
+    names = storage.topic_names(version)
     by_topic = F.create_map(*[F.lit(x) for topic, name in sorted(names.items()) for x in (topic, name)])
     return F.coalesce(F.try_element_at(by_topic, F.col("dominant_topic")), F.lit("unassigned"))
 

@@ -7,7 +7,7 @@ import dagster as dg
 
 from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets
 from tweet_topics.defs.ingest.ledger import delivery_ledger
-from tweet_topics.lib.ledger import LEDGER_SUMMARY, ledger_key
+from tweet_topics.lib.ledger import StreamerKeys
 
 HOUR = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
@@ -27,7 +27,7 @@ def _record(seq: int) -> bytes:
 def _run(resources, handed_at: datetime) -> tuple[bool, dict]:
     storage = resources["storage"]
     ledger = {"run": "run-a", "handed": [[1, 50]], "rejected": [], "written_at": handed_at.isoformat()}
-    storage.s3.put(ledger_key(storage.streamer_prefix, "run-a", 1, 50), json.dumps(ledger).encode())
+    storage.s3.put(StreamerKeys(storage.streamer_prefix).ledger("run-a", 1, 50), json.dumps(ledger).encode())
     result = dg.materialize(
         [RAW_TWEETS, combined_tweets, delivery_ledger],
         resources=resources,
@@ -57,5 +57,5 @@ def test_complete_delivery_passes(resources, bucket):
     assert dg.materialize([RAW_TWEETS, combined_tweets], resources=resources, partition_key="2026-03-01-09:00").success
     passed, meta = _run(resources, datetime.now(UTC) - timedelta(hours=2))
     assert passed and meta["found"] == 50
-    summary = json.loads(storage.s3.get(storage.streamer_key(LEDGER_SUMMARY)))
+    summary = json.loads(storage.s3.get(storage.streamer.summary))
     assert sum(summary["sent_by_hour"].values()) == 50 and summary["lost"] == {}

@@ -80,9 +80,7 @@ def ec2(resources: dict, bucket: str) -> Iterator[dict]:
         document_name=d.control_document,
         poll_interval_s=0.1,
     )
-    agent = InstanceAgent(
-        resources["aws"], bucket, resources["storage"].streamer_key("heartbeat.json"), d.control_document
-    )
+    agent = InstanceAgent(resources["aws"], bucket, resources["storage"].streamer.heartbeat, d.control_document)
     agent.start()
     own = {
         **resources,

@@ -7,8 +7,8 @@ from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtere
 from tweet_topics.defs.topics.assets import topic_corpus, topic_model, topic_terms
 from tweet_topics.defs.topics.assignments import tweet_topic_assignments
 from tweet_topics.defs.topics.spark_io import load_pipeline_model
-from tweet_topics.lib.evaluation import recovery_accuracy
-from tweet_topics.lib.lda import TopicModelError
+from tweet_topics.lib.topics.evaluation import recovery_accuracy
+from tweet_topics.lib.topics.pipeline import TopicModelError
 from tweet_topics.storage.keys import parse_partition_key
 from tweet_topics.storage.versions import VersionNotFound
 from tweet_topics_tests.conftest import empty_bucket
@@ -85,7 +85,7 @@ def test_save_load_round_trip_gives_same_predictions(pipeline, resources, spark)
     storage = resources["storage"]
     version = storage.models.latest()
     model = load_pipeline_model(storage, version)
-    from tweet_topics.lib.lda import dominant_topics
+    from tweet_topics.lib.topics.lda import dominant_topics
 
     rows = spark.createDataFrame(
         [
@@ -99,7 +99,7 @@ def test_save_load_round_trip_gives_same_predictions(pipeline, resources, spark)
     assert first[2] == -1  # no known term: unassigned, not a random topic
     assert first[0] != first[1]
     # The reloaded model reproduces the stored predictions of an hour exactly.
-    from tweet_topics.lib.text import cleaned_text_column
+    from tweet_topics.lib.topics.text import cleaned_text_column
 
     stored, _ = next(predictions(resources, pipeline["keys"][:1]))
     frame = spark.createDataFrame(stored.select(["id", "clean_text"]).to_pylist())
@@ -123,7 +123,7 @@ def test_models_go_through_a_uri_shared_dir(pipeline, resources, spark, tmp_path
     from pyspark.ml import PipelineModel
 
     from tweet_topics.defs.topics.spark_io import save_pipeline_model
-    from tweet_topics.lib.lda import dominant_topics
+    from tweet_topics.lib.topics.lda import dominant_topics
 
     storage = resources["storage"].model_copy(update={"spark_shared_dir": f"file://{tmp_path}/shared"})
     version = storage.models.latest()
@@ -162,7 +162,8 @@ def test_rescoring_an_hour_is_deterministic(pipeline, resources):
 
 
 def test_tiny_corpus_fails_with_a_clear_message(resources, spark):
-    from tweet_topics.lib.lda import LdaParams, fit_topics
+    from tweet_topics.lib.topics.lda import fit_topics
+    from tweet_topics.lib.topics.pipeline import LdaParams
 
     tiny = spark.createDataFrame([("1", "mars rover"), ("2", "moon landing")], ["id", "processed_text"])
     with pytest.raises(TopicModelError, match="fewer than k=6"):

@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from tweet_topics.lib import charts, charts_audience, charts_ops
-from tweet_topics.lib.aggregates import ReportAggregates
-from tweet_topics.lib.cost import CostLine
-from tweet_topics.lib.locations import country_name, country_of, is_placeholder
 from tweet_topics.lib.naming import markdown_table, window_label
-from tweet_topics.lib.report_page import PLOTLY_JS, plotly_js, render_page
+from tweet_topics.lib.report import charts, charts_audience, charts_ops
+from tweet_topics.lib.report.aggregates import ReportAggregates
+from tweet_topics.lib.report.cost import CostLine
+from tweet_topics.lib.report.locations import country_name, country_of, is_placeholder
+from tweet_topics.lib.report.page import PLOTLY_JS, plotly_js, render_page
 
 REPORT_FILE = "index.html"
 

@@ -18,14 +18,3 @@ def cleaned_text_column(column: str) -> Any:
     text = F.lower(F.regexp_replace(text, "#", " "))
     text = F.regexp_replace(text, r"[^a-z]+", " ")
     return F.trim(F.regexp_replace(text, r"\s+", " "))
-
-
-def clean_text_python(text: str | None) -> str:
-    """The same cleaning in plain Python, for tests and single records."""
-    import re
-
-    text = text or ""
-    text = re.sub(r"(https?://\S+|www\.\S+)", " ", text)
-    text = re.sub(r"@\w+", " ", text)
-    text = re.sub(r"[^a-z]+", " ", text.replace("#", " ").lower())
-    return re.sub(r"\s+", " ", text).strip()

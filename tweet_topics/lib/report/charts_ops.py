@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from tweet_topics.lib.charts import empty, short, table
-from tweet_topics.lib.cost import CostLine
+from tweet_topics.lib.report.charts import empty, short, table
+from tweet_topics.lib.report.cost import CostLine
 
 FLOW = [  # (column, label, colour): stacked from the bottom, the segments add up to the sent/raw count
     ("in_corpus", "in the corpus (filtered kept)", "#2ca02c"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tweet_topics.lib.entities import (
+from tweet_topics.lib.records.entities import (
     clean_text,
     extract_hashtags,
     extract_mentions,
@@ -17,7 +17,7 @@ from tweet_topics.lib.entities import (
     strip_retweet_prefix,
     unescape_x_text,
 )
-from tweet_topics.lib.record_schema import RECORD_FIELDS, SCHEMA_VERSION, RecordError, normalize_time
+from tweet_topics.lib.records.schema import RECORD_FIELDS, SCHEMA_VERSION, RecordError, normalize_time
 
 
 def _entities_or_text(entities: Mapping[str, Any] | None, text: str) -> tuple[list[str], list[str], list[str]]:

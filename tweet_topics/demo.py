@@ -21,7 +21,7 @@ from typing import Any
 from tweet_topics.local import environment, stack
 from tweet_topics.local.seed_data import seed_bucket, yesterday
 from tweet_topics.settings import PARTITION_FORMAT, PROJECT_ROOT, get_settings
-from tweet_topics.streamer.main import synthetic_command
+from tweet_topics.streamer.options import synthetic_command
 
 DEV_SUPERSEDED = "ignore:Function `dev_command` is superseded"
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the full log is in the UI

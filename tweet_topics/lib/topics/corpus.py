@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from tweet_topics.lib.text import cleaned_text_column
+from tweet_topics.lib.topics.text import cleaned_text_column
 
 CORPUS_INPUT_COLUMNS = ["id", "created_at", "clean_text"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tweet_topics.lib.synthetic_vocab import (
+from tweet_topics.lib.synthetic.vocab import (
     ACCOUNTS,
     BACKGROUND,
     BLOCKLISTED,

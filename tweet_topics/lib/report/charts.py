@@ -1,6 +1,6 @@
 """Plotly chart builders for the topic report: plain functions from small aggregate frames to a Figure.
 
-Inputs are counts (see ``lib/aggregates.py``), never prediction rows. Every builder accepts an empty frame (it
+Inputs are counts (see ``lib/report/aggregates.py``), never prediction rows. Every builder accepts an empty frame (it
 returns a figure that says so), keeps one colour per topic across charts, and shortens long labels (the full
 text stays in the hover). Audience charts live in ``charts_audience``, operations charts in ``charts_ops``.
 """

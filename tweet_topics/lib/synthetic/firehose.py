@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tweet_topics.lib.records import dumps_record, legacy_line_from_record, record_from_v2
-from tweet_topics.lib.synthetic_generator import SyntheticTweet
+from tweet_topics.lib.synthetic.generator import SyntheticTweet
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Audience charts: account flags, place/location coverage, top locations, countries, clients, sample tweets.
 
-The reference's analyses 2 and 6-11 (seed-reference.md section 4), from the counts in ``lib/aggregates.py``.
+The reference's analyses 2 and 6-11 (seed-reference.md section 4), from the counts in ``lib/report/aggregates.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from tweet_topics.lib.charts import SOURCE_UNAVAILABLE, annotated_heatmap, empty, short, table, topic_pivot
+from tweet_topics.lib.report.charts import SOURCE_UNAVAILABLE, annotated_heatmap, empty, short, table, topic_pivot
 
 
 def _bars(title: str, labels: Sequence[str], values: Sequence[int], colors: Sequence[str], height: int = 320) -> Any:
@@ -57,7 +57,7 @@ def location_coverage(coverage: Mapping[str, int]) -> Any:
 
 def top_locations_table(locations: pd.Series, unique: int, n: int = 50) -> Any:
     """The ``n`` most frequent profile locations (placeholders already removed) and their country."""
-    from tweet_topics.lib.locations import country_name, country_of
+    from tweet_topics.lib.report.locations import country_name, country_of
 
     top = locations.sort_values(ascending=False, kind="stable").head(n)
     title = f"Top {len(top)} user locations ({unique:,} unique, placeholders such as Earth/Worldwide excluded)"

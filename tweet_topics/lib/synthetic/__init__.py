@@ -9,9 +9,9 @@ This module is the one import for all of it; the parts live in ``synthetic_vocab
 
 from __future__ import annotations
 
-from tweet_topics.lib.synthetic_firehose import FaultSpec, RenderedHour, firehose_key, render_hour
-from tweet_topics.lib.synthetic_generator import TWITTER_EPOCH_MS, SyntheticTweet, TweetGenerator, snowflake
-from tweet_topics.lib.synthetic_vocab import (
+from tweet_topics.lib.synthetic.firehose import FaultSpec, RenderedHour, firehose_key, render_hour
+from tweet_topics.lib.synthetic.generator import TWITTER_EPOCH_MS, SyntheticTweet, TweetGenerator, snowflake
+from tweet_topics.lib.synthetic.vocab import (
     ACCOUNTS,
     BACKGROUND,
     BLOCKLISTED,

@@ -18,13 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from tweet_topics.lib.online_lda import Batch
+from tweet_topics.lib.topics.online_vb import Batch
+from tweet_topics.lib.topics.pipeline import TopicModelError, build_pipeline
 
 PACKED_SCHEMA = "term string, df long, tf long, block binary"
-
-
-class TopicModelError(ValueError):
-    """Input that cannot give a model (too few documents, empty vocabulary); the message names the cause."""
 
 
 @dataclass
@@ -154,8 +151,6 @@ def vectorize(corpus: Any, params: Any, stop_words: list[str]) -> Vectorized:
     from pyspark.ml import PipelineModel
     from pyspark.ml.feature import IDF, CountVectorizerModel
     from pyspark.sql import functions as F
-
-    from tweet_topics.lib.lda import build_pipeline
 
     docs = corpus.count()
     if docs < max(params.k, 2):

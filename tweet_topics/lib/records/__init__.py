@@ -8,9 +8,9 @@ This module is the one import for all of it; the parts live in ``record_schema``
 
 from __future__ import annotations
 
-from tweet_topics.lib.record_legacy import LEGACY_FIELDS, legacy_line_from_record, record_from_legacy_line
-from tweet_topics.lib.record_payloads import record_from_payload, record_from_v1, record_from_v2
-from tweet_topics.lib.record_schema import (
+from tweet_topics.lib.records.legacy import LEGACY_FIELDS, legacy_line_from_record, record_from_legacy_line
+from tweet_topics.lib.records.payloads import record_from_payload, record_from_v1, record_from_v2
+from tweet_topics.lib.records.schema import (
     LIST_FIELDS,
     RECORD_FIELDS,
     REQUIRED_FIELDS,

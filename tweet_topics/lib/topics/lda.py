@@ -8,62 +8,14 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from tweet_topics.lib.evaluation import npmi_from_counts, topic_diversity
-from tweet_topics.lib.lda_vectorize import TopicModelError, Vectorized, vectorize
-
-TEXT_COLUMN = "processed_text"
-
-
-@dataclass(frozen=True)
-class LdaParams:
-    """Hyper-parameters. Defaults are the project's tuned values (see README, "Topic model tuning")."""
-
-    k: int = 6
-    optimizer: str = "vb"  # vb: online variational Bayes on the executors (online_lda); online|em: Spark ML's
-    max_iter: int = 30  # Spark optimizers only
-    learning_offset: float = 1.0
-    learning_decay: float = 0.51
-    subsampling_rate: float = 0.1
-    optimize_doc_concentration: bool = True
-    doc_concentration: float | None = None  # None: Spark's default (1/k)
-    topic_concentration: float | None = None
-    min_token_length: int = 3  # the reference's 5 dropped nasa, mars, moon and webb
-    min_df: float = 5.0
-    max_df: float = 0.3
-    vocab_size: int = 20_000
-    use_idf: bool = False  # LDA wants counts; TF-IDF with EM gives NaN perplexity
-    seed: int = 88
-    top_n: int = 10
-    batch_docs: int = 2_000  # vb: documents per update (gensim's chunksize) ...
-    max_updates: int = 48  # ... but at most this many updates (Spark jobs) per pass; larger corpora, larger batches
-    min_visits: int = 20_000  # vb: small corpora get passes until this many document visits
-    metric_sample: int = 2_000  # documents for the log-likelihood bound of the chosen model
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# The reference's settings (4_data_processing.ipynb), kept as a documented preset.
-REFERENCE_PRESET = LdaParams(
-    k=4,
-    optimizer="em",
-    max_iter=85,
-    learning_offset=1024.0,
-    learning_decay=0.51,
-    subsampling_rate=0.05,
-    optimize_doc_concentration=True,
-    min_token_length=5,
-    min_df=5.0,
-    max_df=0.75,
-    vocab_size=262_144,
-    use_idf=True,
-    seed=88,
-)
+from tweet_topics.lib.topics.evaluation import npmi_from_counts, topic_diversity
+from tweet_topics.lib.topics.pipeline import LdaParams, TopicModelError, build_pipeline
+from tweet_topics.lib.topics.vectorize import Vectorized, vectorize
 
 
 @dataclass
@@ -72,52 +24,6 @@ class FittedTopics:
     vocabulary: list[str]
     topics: list[dict[str, Any]]  # [{"topic": i, "terms": [...], "weights": [...]}]
     metrics: dict[str, Any] = field(default_factory=dict)
-
-
-def build_pipeline(params: LdaParams, stop_words: list[str]) -> Any:
-    from pyspark.ml import Pipeline
-    from pyspark.ml.clustering import LDA
-    from pyspark.ml.feature import IDF, CountVectorizer, RegexTokenizer, StopWordsRemover
-
-    stages: list[Any] = [
-        RegexTokenizer(
-            inputCol=TEXT_COLUMN,
-            outputCol="tokens",
-            pattern=r"\s+",
-            minTokenLength=params.min_token_length,
-            toLowercase=True,
-        ),
-        StopWordsRemover(
-            inputCol="tokens",
-            outputCol="terms",
-            stopWords=sorted(set(StopWordsRemover.loadDefaultStopWords("english")) | set(stop_words)),
-        ),
-        CountVectorizer(
-            inputCol="terms", outputCol="counts", minDF=params.min_df, maxDF=params.max_df, vocabSize=params.vocab_size
-        ),
-    ]
-    features = "counts"
-    if params.use_idf:
-        stages.append(IDF(inputCol="counts", outputCol="tfidf"))
-        features = "tfidf"
-    lda = LDA(
-        featuresCol=features,
-        topicDistributionCol="topic_distribution",
-        k=params.k,
-        optimizer=params.optimizer,
-        maxIter=params.max_iter,
-        seed=params.seed,
-        learningOffset=params.learning_offset,
-        learningDecay=params.learning_decay,
-        subsamplingRate=params.subsampling_rate,
-        optimizeDocConcentration=params.optimize_doc_concentration,
-    )
-    if params.doc_concentration is not None:
-        lda.setDocConcentration([params.doc_concentration] * params.k)
-    if params.topic_concentration is not None:
-        lda.setTopicConcentration(params.topic_concentration)
-    stages.append(lda)
-    return Pipeline(stages=stages)
 
 
 def fit_lda(vectorized: Vectorized, params: LdaParams, scratch: str | None = None, restarts: int = 1) -> FittedTopics:
@@ -133,7 +39,7 @@ def fit_lda(vectorized: Vectorized, params: LdaParams, scratch: str | None = Non
     seeds = [params.seed + attempt for attempt in range(max(restarts, 1))]
     started = time.perf_counter()
     if params.optimizer == "vb":
-        from tweet_topics.lib.online_lda import Schedule, fit_online, spark_lda_model
+        from tweet_topics.lib.topics.online_vb import Schedule, fit_online, spark_lda_model
 
         schedule = Schedule.for_corpus(
             vectorized.documents,
@@ -187,7 +93,7 @@ def _fit_spark_lda(vectorized: Vectorized, params: LdaParams, seeds: list[int]) 
 
 def npmi_from_blocks(blocks: Any, top_terms: list[list[int]]) -> list[float]:
     """NPMI per topic from co-document counts of the top terms, aggregated in Spark (top-term pairs only)."""
-    from tweet_topics.lib.online_lda import top_term_cooccurrence
+    from tweet_topics.lib.topics.online_vb import top_term_cooccurrence
 
     terms = np.array(sorted({t for topic in top_terms for t in topic}), dtype=np.int64)
     co, df, docs = blocks.mapPartitions(lambda it: [top_term_cooccurrence(list(it), terms)]).reduce(

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tweet_topics.lib.entities import clean_text, escape_x_text, unescape_x_text
-from tweet_topics.lib.record_schema import SCHEMA_VERSION, V1_TIME, RecordError, normalize_time
+from tweet_topics.lib.records.entities import clean_text, escape_x_text, unescape_x_text
+from tweet_topics.lib.records.schema import SCHEMA_VERSION, V1_TIME, RecordError, normalize_time
 
 LEGACY_FIELDS = [
     "id",
