@@ -55,6 +55,24 @@ class ObjectInfo:
     etag: str = ""
 
 
+class UnsafeKey(ValueError):
+    """An object key that would address a local path outside the directory it is downloaded into."""
+
+
+def local_target(root: Path, relative: str) -> Path:
+    """``root / relative`` for a key's relative part, refusing ``..``, absolute paths and empty segments."""
+    parts = relative.split("/")
+    if not relative or relative.startswith("/") or "\\" in relative or any(p in ("", ".", "..") for p in parts):
+        raise UnsafeKey(
+            f"refusing to download {relative!r}: '..', '.', absolute paths and empty segments are not allowed"
+        )
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if not target.is_relative_to(base) or target == base:
+        raise UnsafeKey(f"refusing to download {relative!r}: it resolves outside {base}")
+    return root / relative
+
+
 class S3Store(dg.ConfigurableResource):
     """The project's bucket: listing, reading and atomically replacing groups of objects."""
 
@@ -109,14 +127,16 @@ class S3Store(dg.ConfigurableResource):
         self._s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def download_prefix(self, prefix: str, local: Path) -> int:
+        """Download every object under ``prefix`` into ``local``; a key that would land outside it is refused.
+
+        Keys are data (anyone who can write the bucket chooses them), so each is checked before anything is written.
+        """
         s3 = self._s3()
-        count = 0
-        for info in self.list(prefix):
-            target = local / info.key[len(prefix) :]
+        targets = [(info.key, local_target(local, info.key[len(prefix) :])) for info in self.list(prefix)]
+        for key, target in targets:
             target.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(self.bucket, info.key, str(target))
-            count += 1
-        return count
+            s3.download_file(self.bucket, key, str(target))
+        return len(targets)
 
     def replace_prefix(self, prefix: str, objects: Mapping[str, tuple[bytes, str]], commit_last: str) -> None:
         """Make ``prefix`` hold exactly ``objects`` (name -> (bytes, content type)).

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tweet_topics.storage.s3 import S3Store
+from tweet_topics.storage.s3 import S3Store, local_target
 
 LATEST = "latest.json"
 VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,63}$")
@@ -96,12 +96,16 @@ class VersionedStore:
     def local_copy(self, version: str, sub: str) -> Path:
         """Download ``<version>/<sub>/`` once into the cache directory and return the local path."""
         target = self.cache_dir / check_version(version)
-        final = target / sub
+        final = local_target(target, sub)
         if not final.exists():
             # Download beside it and rename into place: concurrent runs on one host never see a half copy.
             target.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{sub}-", dir=target))
-            self.store.download_prefix(self.key(version, sub + "/"), staging)
+            try:
+                self.store.download_prefix(self.key(version, sub + "/"), staging)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
             try:
                 staging.rename(final)
             except OSError:  # another run put it there first

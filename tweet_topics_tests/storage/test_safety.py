@@ -38,3 +38,24 @@ def test_model_versions_that_leave_the_store_are_refused(resources, bucket, vers
         models.key(version or "/")
     with pytest.raises(ValueError, match="not a version name"):
         models.local_copy(version or "/", "pipeline")
+
+
+@pytest.mark.parametrize(
+    "name", ["../../escaped.txt", "a/../../../escaped.txt", "{tmp}/escaped.txt", "a//b.txt", "./c"]
+)
+def test_model_download_refuses_keys_that_leave_the_cache(resources, bucket, tmp_path, name):
+    """A key under ``models/<v>/pipeline/`` is data: ``..``, absolute or empty segments must not pick the path."""
+    import dataclasses
+
+    from tweet_topics.storage.s3 import UnsafeKey
+
+    models = dataclasses.replace(resources["storage"].models, cache_dir=tmp_path / "cache" / "models")
+    models.store.put(models.key("v1", "pipeline/metadata/part-0"), b"fine")
+    name = name.format(tmp=tmp_path)  # an absolute key part aims at a directory the test can inspect
+    models.store.put(models.key("v1", "pipeline/" + name), b"evil")
+    assert any(o.key.endswith(name) for o in models.store.list(models.key("v1")))  # the key arrived as written
+    with pytest.raises(UnsafeKey, match="refusing to download"):
+        models.local_copy("v1", "pipeline")
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written == [], f"files written by a refused download: {written}"
+    assert not (tmp_path / "cache" / "models" / "v1" / "pipeline").exists()
