@@ -18,7 +18,7 @@ from typing import Any
 from tweet_topics.storage.s3 import S3Store, local_target
 
 LATEST = "latest.json"
-VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,63}$")
+VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,63}")
 
 
 class VersionNotFound(LookupError):
@@ -26,7 +26,8 @@ class VersionNotFound(LookupError):
 
 
 def check_version(version: str) -> str:
-    if not VERSION_PATTERN.match(version) or ".." in version:
+    # fullmatch, not match with "$": "$" also matches before a final newline.
+    if not isinstance(version, str) or not VERSION_PATTERN.fullmatch(version) or ".." in version:
         raise ValueError(f"{version!r} is not a version name (letters, digits, '_', '.', '-'; no '..')")
     return version
 

@@ -31,7 +31,9 @@ def test_the_store_never_deletes_or_replaces_raw_data(resources, bucket):
     assert storage.s3.get(key) == b'{"x": 1}\n'
 
 
-@pytest.mark.parametrize("version", ["../..", "..", "a/../../b", "/etc", ".hidden", "x" * 65, ""])
+@pytest.mark.parametrize(
+    "version", ["../..", "..", "a/../../b", "/etc", ".hidden", "x" * 65, "", "v1\n", "v1\r", "v1 "]
+)
 def test_model_versions_that_leave_the_store_are_refused(resources, bucket, version):
     models = resources["storage"].models
     with pytest.raises(ValueError, match="not a version name"):

@@ -82,7 +82,7 @@ class InfraResource(dg.ConfigurableResource):
     @field_validator("sse_kms_key_arn")
     @classmethod
     def _key(cls, v: str | None) -> str | None:
-        if v and not _KMS_KEY_ARN.match(v):
+        if v and not _KMS_KEY_ARN.fullmatch(v):
             raise ValueError(
                 "sse_kms_key_arn must be a key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias"
             )
@@ -91,7 +91,7 @@ class InfraResource(dg.ConfigurableResource):
     @field_validator("permissions_boundary_arn")
     @classmethod
     def _boundary(cls, v: str | None) -> str | None:
-        if v and not _POLICY_ARN.match(v):
+        if v and not _POLICY_ARN.fullmatch(v):
             raise ValueError("permissions_boundary_arn must be an IAM policy ARN")
         return v
 

@@ -43,10 +43,10 @@ def parse_artifact_url(spec: str) -> tuple[str, str, str] | None:
     if parts.scheme not in ("https", "s3") or not parts.netloc:
         raise UnsafePackageSpec(f"streamer_package URL must be https:// or s3://, got scheme {parts.scheme!r}")
     name = parts.path.rsplit("/", 1)[-1]
-    if not _ARTIFACT.match(name) or parts.query:
+    if not _ARTIFACT.fullmatch(name) or parts.query:
         raise UnsafePackageSpec(f"streamer_package URL must name a .whl or .tar.gz file, got {name!r}")
     sha = parts.fragment.removeprefix("sha256=") if parts.fragment.startswith("sha256=") else ""
-    if not _SHA256.match(sha):
+    if not _SHA256.fullmatch(sha):
         raise UnsafePackageSpec("streamer_package URL must end in #sha256=<64 lowercase hex digits>")
     return spec.split("#", 1)[0], name, sha
 
@@ -99,7 +99,7 @@ def environment(d: Deployment) -> dict[str, str]:
         **{f"TWEET_TOPICS_{name.upper()}": value for name, value in sorted(d.prefixes.items())},
         "TWEET_TOPICS_X_BEARER_PARAMETER": d.bearer_parameter,
     }
-    bad = [k for k, v in env.items() if not _ENV_VALUE.match(v)]
+    bad = [k for k, v in env.items() if not _ENV_VALUE.fullmatch(v)]
     if bad:
         raise ValueError(f"unsafe characters in the instance environment: {bad}")
     return env

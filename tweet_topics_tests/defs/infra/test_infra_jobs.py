@@ -122,6 +122,8 @@ def test_run_config_knobs_reach_the_ops_and_keep_the_deployment(infra_resources)
         ("log_retention_days", 2),
         ("sse_kms_key_arn", "arn:aws:kms:us-east-1:123456789012:alias/aws/s3"),
         ("permissions_boundary_arn", "boundary"),
+        ("sse_kms_key_arn", "arn:aws:kms:us-east-1:123456789012:key/abc\n"),  # "$" would match before "\n"
+        ("permissions_boundary_arn", "arn:aws:iam::123456789012:policy/boundary\n"),
     ],
 )
 def test_bad_infra_config_is_rejected_naming_the_field(resources, field, value):
