@@ -77,3 +77,25 @@ def test_coverage_on_real_tweets():
     print(f"\nlocation coverage on {REAL_TWEETS.name}: {stats}")
     assert stats["locations"] == 291 and stats["places"] > 150
     assert stats["coverage"] >= 0.85
+
+
+KIB = 1024
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("Paris," + " " * 1000 * KIB + "France", "FR"),  # a long blank run: the old split rescanned it per start
+        ("Paris, France" + " \t" * 500 * KIB + "x", "FR"),
+        ("x," * 500 * KIB, None),
+        ("Ohio " + "word " * 200 * KIB, "US"),
+        ("🇫🇷" + "-" * 1000 * KIB, "FR"),
+    ],
+)
+def test_a_1000_kib_location_resolves_from_its_first_characters(location, expected):
+    """Linear (and bounded) work for any length: these finish; the old regex needed hours for the first one.
+
+    Timing is in benchmarks, not here: this only has to finish and give the answer the leading text gives.
+    """
+    assert locations.country_of(location) == expected
+    assert locations.is_placeholder(location) is locations.is_placeholder(location[: locations.MAX_LOCATION_CHARS])

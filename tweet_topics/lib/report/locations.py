@@ -154,7 +154,12 @@ WORDLIKE_STATE_CODES = frozenset(
     ["in", "me", "or", "hi", "ok", "oh", "al", "id", "de", "la", "pa", "ma", "co", "mo", "ne"]
 )
 TRANSLATIONS = ("es", "pt", "fr", "de", "it")
-_SPLIT = re.compile(r"\s*(?:[,/|;+&·•()\[\]]|\s-\s|\n)\s*")
+# Separators only, no surrounding "\s*": a leading "\s*" rescans a long blank run from every start (quadratic);
+# the parts are stripped instead.
+_SPLIT = re.compile(r"[,/|;+&·•()\[\]\n]|\s-\s")
+# X caps a profile location at 30 characters; longer text is not a place name, and bounding it bounds the work
+# (every step below is linear in what is left, and a location is looked up up to 3 times per report).
+MAX_LOCATION_CHARS = 200
 _FLAG = re.compile("[\U0001f1e6-\U0001f1ff]{2}")
 W_COUNTRY, W_STATE, W_CITY, W_OTHER_CITY = 3.0, 2.0, 1.0, 0.5
 
@@ -172,7 +177,10 @@ def _has_letters(text: str) -> bool:
 
 def is_placeholder(location: str | None) -> bool:
     """Empty, "None", emoji- or punctuation-only, pronouns, or a non-place such as "Earth" or "Worldwide"."""
-    if location is None or not _has_letters(location):
+    if location is None:
+        return True
+    location = location[:MAX_LOCATION_CHARS]
+    if not _has_letters(location):
         return True
     folded = fold(location)
     words = folded.split()
@@ -271,18 +279,22 @@ def flag_countries(text: str) -> list[str]:
     return ["".join(chr(ord(c) - 0x1F1E6 + ord("A")) for c in flag) for flag in _FLAG.findall(text)]
 
 
-@lru_cache(maxsize=200_000)
 def country_of(location: str | None) -> str | None:
     """The ISO 3166 alpha-2 code a free-text location names, or None (placeholder or not resolvable)."""
     if location is None:
         return None
+    return _country_of(location[:MAX_LOCATION_CHARS])  # the cache keys on the bounded text, never on 1 MB
+
+
+@lru_cache(maxsize=200_000)
+def _country_of(location: str) -> str | None:
     totals: dict[str, float] = defaultdict(float)
     for code in flag_countries(location):
         totals[code] += W_COUNTRY
     if not totals and is_placeholder(location):
         return None
     g = gazetteer()
-    for index, part in enumerate(_SPLIT.split(location)):
+    for index, part in enumerate(p.strip() for p in _SPLIT.split(location)):
         if _has_letters(part) and not is_placeholder(part):
             for country, weight in g.part_votes(part).items():
                 totals[country] += weight * (1 + 0.01 * index)  # ties go to the later part ("…, NY")
