@@ -112,8 +112,44 @@ def test_every_builder_survives_an_empty_frame():
         assert fig.layout.annotations[0].text == charts.NO_DATA
 
 
-def test_topic_names_column_for_predictions():
-    from tweet_topics.lib.naming import with_topic_names
+EVIL = '<a href="https://evil.example/x">click</a><b>bold</b><br>&#60;i&#62;'
 
-    named = with_topic_names(pa.table({"dominant_topic": [0, -1, 1, None]}), NAMES)
-    assert named["topic_name"].to_pylist() == ["Launches", "unassigned", "Mars", None]
+
+def hostile_sections():
+    """Every report section built from data whose every free-text field is markup."""
+    table = predictions()
+    for column in ("source", "user_screen_name", "in_reply_to_screen_name", "mentions", "hashtags", "text"):
+        table = table.set_column(table.column_names.index(column), column, pa.array([EVIL] * table.num_rows))
+    table = table.append_column("user_location", pa.array([EVIL + ", France"] * table.num_rows))
+    agg = aggregate([table])
+    names = {0: EVIL, 1: "Mars " + EVIL, 2: "x"}
+    topics = [{"topic": t, "terms": [EVIL, "b"], "weights": [0.2, 0.1]} for t in names]
+    shift = {"name": EVIL, "share": 0.5, "baseline": 0.2, "z": 4.0, "alert": True}
+    term = {"term": EVIL, "count": 9, "baseline_count": 0, "g2": 50.0, "ratio": 9.0}
+    records = [{"hour": "2026-03-02-10:00", "topics": [shift], "low_confidence": shift, "emerging_terms": [term]}]
+    return report.sections(agg, topics, names, [("model", EVIL)], records)
+
+
+def plotted_strings(value):
+    """Every string in a figure's JSON (data and layout): what plotly renders as labels, legends and hovers."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from plotted_strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from plotted_strings(v)
+
+
+def test_data_strings_never_become_markup_in_any_chart():
+    """Plotly renders <a href>, <b>, <br> and &#..; in ticks, legends, hovers and cells: data must arrive escaped."""
+    import json
+
+    seen_escaped = 0
+    for heading, section in hostile_sections():
+        for text in plotted_strings(json.loads(section.to_json())):
+            markup = text.replace("<extra>", "").replace("</extra>", "")
+            assert "<" not in markup and "&#60;" not in markup, (heading, text)
+            seen_escaped += "&lt;a href" in text
+    assert seen_escaped > 10  # the hostile values are drawn (escaped), not dropped

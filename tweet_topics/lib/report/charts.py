@@ -3,10 +3,15 @@
 Inputs are counts (see ``lib/report/aggregates.py``), never prediction rows. Every builder accepts an empty frame (it
 returns a figure that says so), keeps one colour per topic across charts, and shortens long labels (the full
 text stays in the hover). Audience charts live in ``charts_audience``, operations charts in ``charts_ops``.
+
+Every string that comes from data (terms, topic names, users, clients, hashtags, locations) reaches plotly through
+``esc`` (``short`` calls it): plotly renders a subset of HTML (``<a href>``, ``<b>``, ``<br>``) and character
+entities in tick labels, legends, hover text, annotations and cell text, so unescaped data becomes live markup.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,9 +26,15 @@ def topic_colors(names: Mapping[int, str]) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in sorted(names.items())}
 
 
+def esc(value: Any) -> str:
+    """Data text that plotly shows literally (it decodes &amp; &lt; &gt; and numeric entities back to text)."""
+    return html.escape(str(value), quote=False)
+
+
 def short(label: Any, limit: int = LABEL_MAX) -> str:
+    """A label cut to ``limit`` characters (then escaped, so no entity is cut in half)."""
     text = str(label)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return esc(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 NO_DATA = "no data for this window"
@@ -57,12 +68,12 @@ def top_terms_bars(topics: Sequence[Mapping[str, Any]], names: Mapping[int, str]
         fig.add_trace(
             go.Bar(
                 x=weights,
-                y=terms,
+                y=[esc(t) for t in terms],
                 orientation="h",
-                name=name,
+                name=esc(name),
                 marker_color=colors[name],
                 showlegend=False,
-                hovertemplate="%{y}: %{x:.4f}<extra>" + name + "</extra>",
+                hovertemplate="%{y}: %{x:.4f}<extra>%{fullData.name}</extra>",
             ),
             row=1,
             col=col,
@@ -86,7 +97,12 @@ def prevalence_over_time(hourly: pd.DataFrame, names: Mapping[int, str]) -> Any:
         y = counts[topic] if topic in counts else pd.Series(0, index=counts.index)
         fig.add_trace(
             go.Scatter(
-                x=list(counts.index), y=list(y), name=name, stackgroup="one", mode="lines", line={"color": colors[name]}
+                x=list(counts.index),
+                y=list(y),
+                name=esc(name),
+                stackgroup="one",
+                mode="lines",
+                line={"color": colors[name]},
             )
         )
     fig.update_layout(title=title, xaxis_title="hour (UTC)", yaxis_title="tweets", height=420)
@@ -99,7 +115,7 @@ def annotated_heatmap(pivot: pd.DataFrame, title: str, x_title: str, y_title: st
     import plotly.graph_objects as go
 
     z = np.log1p(pivot.to_numpy(dtype=float))
-    text = [[f"{int(v):,}" for v in row] for row in pivot.to_numpy()]
+    text = [[f"{int(v):,}" for v in row] for row in pivot.to_numpy()]  # numbers; the labels below are data
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -226,7 +242,7 @@ def top_users(counts: pd.Series, title: str, n: int = 10) -> Any:
             x=counts.to_numpy()[::-1],
             y=[short("@" + u) for u in counts.index[::-1]],
             orientation="h",
-            customdata=list(counts.index[::-1]),
+            customdata=[esc(u) for u in counts.index[::-1]],
             hovertemplate="@%{customdata}: %{x}<extra></extra>",
             marker_color="#4c78a8",
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from tweet_topics.lib.report.charts import SOURCE_UNAVAILABLE, annotated_heatmap, empty, short, table, topic_pivot
+from tweet_topics.lib.report.charts import SOURCE_UNAVAILABLE, annotated_heatmap, empty, esc, short, table, topic_pivot
 
 
 def _bars(title: str, labels: Sequence[str], values: Sequence[int], colors: Sequence[str], height: int = 320) -> Any:
@@ -19,7 +19,7 @@ def _bars(title: str, labels: Sequence[str], values: Sequence[int], colors: Sequ
     fig = go.Figure(
         go.Bar(
             x=list(values),
-            y=list(labels),
+            y=[esc(label) for label in labels],
             orientation="h",
             marker_color=list(colors),
             text=[f"{v:,}" for v in values],
