@@ -27,6 +27,12 @@ KNOWN: list[tuple[type[Warning], str, str]] = [
         "raised inside Dagster when it copies a sensor (our sensors set no owners)",
     ),
     (
+        dg.PreviewWarning,
+        r"Specifying a partitions_def on an AssetCheckSpec is currently in preview",
+        "hourly checks record one result per hour (AssetCheckEvaluation(partition=...)), so a failed hour is found "
+        "from its partition page (issue 24)",
+    ),
+    (
         FutureWarning,
         r"PySpark does not yet fully support pandas >= 3\.0\.0",
         "PySpark probes pandas when it loads its helpers; our Spark code exchanges data through Arrow and Parquet, "

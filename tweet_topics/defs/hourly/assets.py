@@ -1,12 +1,13 @@
 """Hourly assets: combined_tweets (raw -> CSV + quarantine + metadata) and filtered_tweets (the corpus).
 
 A backfill of many hours runs as one run (``BackfillPolicy.single_run``) that loops over its hours; each hour is
-written and committed as its own objects and reports its own counts. An hour that fails does not hide the
-others: the hours that succeeded are recorded as materialized, then the run fails naming the ones that did not.
+written and committed as its own objects, and its materialization and check results carry that hour's own numbers
+(``results.py``). An hour that fails does not hide the others: the hours that succeeded are recorded as
+materialized, then the run fails naming the ones that did not. An hour whose blocking checks fail is committed with
+them recorded, and filtered_tweets holds it back (commits it empty, saying why).
 """
 
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from pydantic import Field
 from tweet_topics.config import BLOCKLIST_FILE
 from tweet_topics.defs.hourly import checks
 from tweet_topics.defs.hourly.hours import combine_hour, filter_hour
+from tweet_topics.defs.hourly.results import HourCheck, evaluate, failing_hours, range_note, record_hours, results
 from tweet_topics.lib.filtering import FILTER_REASONS, Blocklist
 from tweet_topics.partitions import HOURLY
 from tweet_topics.storage.catalog import Storage
@@ -40,7 +42,46 @@ COMBINED_COUNTS = (
     "bytes_read",
     "outside_hour",
 )
-CheckFn = Callable[[Storage, datetime], checks.CheckOutcome]
+COMBINED_CHECKS = [
+    HourCheck(
+        "counts_reconcile",
+        "raw lines == records_read == kept + malformed + duplicates; files hold them (blocking: a wrong hour is "
+        "not fed to filtered_tweets)",
+        checks.combined_counts_reconcile,
+        blocking=True,
+    ),
+    HourCheck("unique_ids", "no tweet id appears twice in a stored hour", checks.combined_unique_ids),
+    HourCheck(
+        "schema",
+        "the stored CSV has exactly the documented columns (blocking)",
+        checks.combined_schema,
+        blocking=True,
+    ),
+    HourCheck(
+        "created_at_in_hour",
+        "tweets created outside their hour (late arrivals) are flagged, not dropped",
+        checks.combined_created_at_in_hour,
+        warn=True,
+    ),
+    HourCheck(
+        "no_data_while_streaming",
+        "an hour without raw objects fails when the delivery ledger says the streamer handed records in it",
+        checks.no_data_while_streaming,
+    ),
+]
+FILTERED_CHECKS = [
+    HourCheck(
+        "filter_counts_reconcile",
+        "stored combined rows == kept + each filter reason; stored files hold them",
+        checks.filtered_counts_reconcile,
+    ),
+    HourCheck(
+        "built_from_current_combined",
+        "the corpus hour was filtered from the combined commit that is current (not one a racing run read)",
+        checks.filtered_from_current_combined,
+        warn=True,
+    ),
+]
 
 
 class FilterConfig(dg.Config):
@@ -49,11 +90,15 @@ class FilterConfig(dg.Config):
     blocklist_file: str = Field(str(BLOCKLIST_FILE), description="one term per line, word-boundary matched")
 
 
-def _each_hour(context: dg.AssetExecutionContext, work: Callable[[datetime], dict]) -> dict[str, dict]:
+def _each_hour(
+    context: dg.AssetExecutionContext,
+    work: Callable[[datetime], dict],
+    describe: Callable[[str, dict], dict[str, Any]],
+) -> dict[str, dict]:
     """Run ``work`` for every hour of the run, concurrently; returns the successful hours' stats in key order.
 
-    If any hour failed, the successful ones are recorded as materialized first, then the run fails naming
-    the failed hours with their errors.
+    If any hour failed, the successful ones are recorded as materialized (with their own metadata) first, then
+    the run fails naming the failed hours with their errors.
     """
     keys = list(context.partition_keys)
 
@@ -68,8 +113,10 @@ def _each_hour(context: dg.AssetExecutionContext, work: Callable[[datetime], dic
     done = {key: stats for key, stats, error in outcomes if stats is not None}
     failed = {key: error for key, _, error in outcomes if error is not None}
     if failed:
-        for key in done:
-            context.log_event(dg.AssetMaterialization(asset_key=context.asset_key, partition=key))
+        for key, stats in done.items():
+            context.log_event(
+                dg.AssetMaterialization(asset_key=context.asset_key, partition=key, metadata=describe(key, stats))
+            )
         raise dg.Failure(
             description=f"{len(failed)} of {len(keys)} hours failed; {len(done)} committed: "
             + "; ".join(f"{k}: {e}" for k, e in sorted(failed.items())),
@@ -78,136 +125,111 @@ def _each_hour(context: dg.AssetExecutionContext, work: Callable[[datetime], dic
     return done
 
 
-def _sum_counts(per_hour: dict[str, dict], names: tuple[str, ...]) -> dict[str, int]:
-    total: Counter[str] = Counter()
-    for stats in per_hour.values():
-        for name in names:
-            total[name] += int(stats.get(name) or 0)
-    return dict(total)
+def _combined_metadata(storage: Storage, key: str, stats: dict) -> dict[str, Any]:
+    """One hour's own materialization metadata: its counts, path, commit, row count and gate."""
+    return {
+        **{name: stats[name] for name in COMBINED_COUNTS},
+        "dagster/row_count": stats["kept"],
+        "malformed_by_reason": dg.MetadataValue.json(stats["malformed_by_reason"]),
+        "path": dg.MetadataValue.path(storage.combined.uri(parse_partition_key(key))),
+        "commit": stats["commit"],
+        "raw_objects": stats["raw_objects"],
+        "blocking_checks_failed": dg.MetadataValue.json(sorted(stats.get("failed_checks") or {})),
+    }
 
 
-def _checks(storage: Storage, keys: list[str], specs: list[tuple[str, CheckFn, bool]]) -> list[dg.AssetCheckResult]:
-    """Run stored-data checks, hour by hour (so each hour's stored files are read once for all of them); each check
-    fails naming the hours (with details) that did not pass."""
-    failing: dict[str, dict[str, Any]] = {name: {} for name, _, _ in specs}
-    for key in keys:
-        for name, fn, _ in specs:
-            try:
-                passed, details = fn(storage, parse_partition_key(key))
-            except Exception as exc:  # a check that cannot read the hour fails for that hour; the run goes on
-                passed, details = False, {"error": f"{type(exc).__name__}: {exc}"}
-            if not passed:
-                failing[name][key] = details
-    return [
-        dg.AssetCheckResult(
-            check_name=name,
-            passed=not failing[name],
-            severity=dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR,
-            metadata={"hours_checked": len(keys), "failing_hours": dg.MetadataValue.json(failing[name])},
+def _filtered_metadata(storage: Storage, key: str, stats: dict) -> dict[str, Any]:
+    held = (
+        f"held back: combined_tweets failed {', '.join(stats['blocked_by'])} ({stats['held_back']} rows not fed)"
+        if stats.get("blocked_by")
+        else "fed to the corpus"
+    )
+    return {
+        **{name: stats[name] for name in ("input", "kept", *FILTER_REASONS)},
+        "dagster/row_count": stats["kept"],
+        "path": dg.MetadataValue.path(storage.filtered.uri(parse_partition_key(key))),
+        "commit": stats["commit"],
+        "blocklist_terms": stats["blocklist_terms"],
+        "corpus": held,
+    }
+
+
+def _log_failing(context: dg.AssetExecutionContext, outcomes: dict) -> None:
+    for key, names in failing_hours(outcomes).items():
+        context.log.warning(f"{key}: checks failed: {', '.join(names)}")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "combined_tweets",
+            deps=[RAW_TWEETS],
+            partitions_def=HOURLY,
+            group_name="hourly",
+            kinds={"s3", "csv"},
+            description="One deduplicated CSV per hour, with a quarantine of malformed lines and a metadata ledger.",
         )
-        for name, _, warn in specs
-    ]
-
-
-COMBINED_CHECKS = {
-    "counts_reconcile": (
-        "raw lines == records_read == kept + malformed + duplicates; files hold them",
-        checks.combined_counts_reconcile,
-    ),
-    "unique_ids": ("no tweet id appears twice in a stored hour", checks.combined_unique_ids),
-    "schema": ("the stored CSV has exactly the documented columns", checks.combined_schema),
-}
-
-
-@dg.asset(
-    deps=[RAW_TWEETS],
+    ],
+    # can_subset makes the check outputs optional: a range run records its checks per hour as evaluations.
+    can_subset=True,
     partitions_def=HOURLY,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="hourly",
-    check_specs=[
-        *(dg.AssetCheckSpec(n, asset="combined_tweets", description=d) for n, (d, _) in COMBINED_CHECKS.items()),
-        dg.AssetCheckSpec(
-            "created_at_in_hour",
-            asset="combined_tweets",
-            description="tweets created outside their hour (late arrivals) are flagged, not dropped",
-            blocking=False,
-        ),
-    ],
-    kinds={"s3", "csv"},
+    check_specs=[c.spec("combined_tweets") for c in COMBINED_CHECKS],
 )
-def combined_tweets(context: dg.AssetExecutionContext, storage: Storage) -> dg.MaterializeResult:
+def combined_tweets(
+    context: dg.AssetExecutionContext, storage: Storage
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation]:
     """One deduplicated CSV per hour, with a quarantine of malformed lines and a metadata ledger."""
-    per_hour = _each_hour(context, lambda hour: combine_hour(storage, hour))
+    per_hour = _each_hour(
+        context, lambda hour: combine_hour(storage, hour), lambda k, s: _combined_metadata(storage, k, s)
+    )
+    record_hours(context, {key: _combined_metadata(storage, key, stats) for key, stats in per_hour.items()})
     for key, stats in per_hour.items():
-        context.log_event(
-            dg.AssetObservation(
-                asset_key="combined_tweets",
-                partition=key,
-                metadata={name: stats[name] for name in COMBINED_COUNTS}
-                | {
-                    "malformed_by_reason": dg.MetadataValue.json(stats["malformed_by_reason"]),
-                    "path": dg.MetadataValue.path(storage.combined.uri(parse_partition_key(key))),
-                },
-            )
-        )
         context.log.info(
             f"{key}: read {stats['records_read']} kept {stats['kept']} malformed "
             f"{stats['malformed']} duplicates {stats['duplicates']}"
         )
-    keys = list(per_hour)
-    return dg.MaterializeResult(
-        metadata={
-            **_sum_counts(per_hour, COMBINED_COUNTS),
-            "hours": len(per_hour),
-            "dagster/row_count": sum(s["kept"] for s in per_hour.values()),
-            "path": dg.MetadataValue.path(storage.combined.uri(parse_partition_key(keys[0]))),
-        },
-        check_results=_checks(
-            storage,
-            keys,
-            [
-                *((name, fn, False) for name, (_, fn) in COMBINED_CHECKS.items()),
-                ("created_at_in_hour", checks.combined_created_at_in_hour, True),
-            ],
-        ),
-    )
+    range_note(context, per_hour, COMBINED_COUNTS)
+    outcomes = evaluate(storage, list(per_hour), COMBINED_CHECKS)
+    _log_failing(context, outcomes)
+    yield from results("combined_tweets", list(per_hour), outcomes, COMBINED_CHECKS)
 
 
-@dg.asset(
-    deps=[combined_tweets],
-    partitions_def=HOURLY,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="hourly",
-    check_specs=[
-        dg.AssetCheckSpec(
-            "filter_counts_reconcile",
-            asset="filtered_tweets",
-            description="stored combined rows == kept + each filter reason; stored files hold them",
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "filtered_tweets",
+            deps=[combined_tweets],
+            partitions_def=HOURLY,
+            group_name="hourly",
+            kinds={"s3", "parquet"},
+            description="The modeling corpus per hour: no retweets, other languages, blocklisted or too-short tweets.",
         )
     ],
-    kinds={"s3", "parquet"},
+    can_subset=True,
+    partitions_def=HOURLY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=[c.spec("filtered_tweets") for c in FILTERED_CHECKS],
 )
-def filtered_tweets(context: dg.AssetExecutionContext, config: FilterConfig, storage: Storage) -> dg.MaterializeResult:
-    """The modeling corpus per hour: no retweets, other languages, blocklisted or too-short tweets."""
+def filtered_tweets(
+    context: dg.AssetExecutionContext, config: FilterConfig, storage: Storage
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation]:
+    """The modeling corpus per hour: no retweets, other languages, blocklisted or too-short tweets. An hour whose
+    combined commit failed a blocking check is held back (committed empty, saying why)."""
     blocklist = Blocklist.from_file(Path(config.blocklist_file))
     languages = tuple(config.languages)
-    per_hour = _each_hour(context, lambda hour: filter_hour(storage, hour, blocklist, config.min_words, languages))
-    names = ("input", "kept", *FILTER_REASONS)
-    for key, stats in per_hour.items():
-        context.log_event(
-            dg.AssetObservation(
-                asset_key="filtered_tweets", partition=key, metadata={name: stats[name] for name in names}
-            )
-        )
-    totals = _sum_counts(per_hour, names)
-    return dg.MaterializeResult(
-        metadata={
-            **totals,
-            "hours": len(per_hour),
-            "dagster/row_count": totals["kept"],
-            "blocklist_terms": len(blocklist.terms),
-        },
-        check_results=_checks(
-            storage, list(per_hour), [("filter_counts_reconcile", checks.filtered_counts_reconcile, False)]
-        ),
+    per_hour = _each_hour(
+        context,
+        lambda hour: filter_hour(storage, hour, blocklist, config.min_words, languages),
+        lambda k, s: _filtered_metadata(storage, k, s),
     )
+    record_hours(context, {key: _filtered_metadata(storage, key, stats) for key, stats in per_hour.items()})
+    for key, stats in per_hour.items():
+        if stats.get("blocked_by"):
+            context.log.warning(
+                f"{key}: not fed to the corpus: combined_tweets failed {', '.join(stats['blocked_by'])}"
+            )
+    range_note(context, per_hour, ("input", "kept", *FILTER_REASONS))
+    outcomes = evaluate(storage, list(per_hour), FILTERED_CHECKS)
+    _log_failing(context, outcomes)
+    yield from results("filtered_tweets", list(per_hour), outcomes, FILTERED_CHECKS)

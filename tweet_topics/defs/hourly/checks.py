@@ -4,12 +4,14 @@ and compares it with the hour's metadata ledger or with an independent count of 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tweet_topics.defs.ingest.handed import handed_in_hour
 from tweet_topics.lib.combine import COMBINED_COLUMNS, csv_to_table
 from tweet_topics.lib.filtering import FILTER_REASONS
 from tweet_topics.storage.catalog import COMBINED_CSV, FILTERED_PARQUET, QUARANTINE, REJECTED_PARQUET, Storage
@@ -34,18 +36,19 @@ def stored_combined(storage: Storage, hour: datetime) -> pa.Table:
     return _STORED[sha]
 
 
+def count_lines(bodies: Iterable[bytes]) -> int:
+    """Non-blank lines, split on \\n like the combine, counted apart from its parser."""
+    return sum(sum(1 for line in body.split(b"\n") if line.strip()) for body in bodies)
+
+
 def raw_line_count(storage: Storage, hour: datetime) -> int:
     """Non-blank lines of the hour's raw objects, counted apart from the combine's parser."""
     keys = [o.key for o in storage.s3.list(storage.raw_hour(hour))]
-    return sum(sum(1 for line in body.split(b"\n") if line.strip()) for _, body in storage.s3.get_many(keys))
+    return count_lines(body for _, body in storage.s3.get_many(keys))
 
 
-def combined_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:
-    """Ledger: raw lines == records_read == kept + malformed + duplicates, and the stored files hold kept/malformed."""
-    meta = storage.combined.read_metadata(hour)
-    stored_rows = stored_combined(storage, hour).num_rows
-    quarantined = len(storage.combined.read_bytes(hour, QUARANTINE).splitlines())
-    raw_lines = raw_line_count(storage, hour)
+def counts_outcome(raw_lines: int, meta: dict[str, Any], stored_rows: int, quarantined: int) -> CheckOutcome:
+    """raw lines == records_read == kept + malformed + duplicates, and the files hold kept rows / malformed lines."""
     details = {
         "raw_lines": raw_lines,
         "records_read": meta["records_read"],
@@ -63,6 +66,33 @@ def combined_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:
     return passed, details
 
 
+def schema_outcome(csv: bytes) -> CheckOutcome:
+    header = csv.split(b"\n", 1)[0].decode("utf-8", "replace")
+    columns = [c.strip('"') for c in header.split(",")]
+    return columns == COMBINED_COLUMNS, {
+        "missing": sorted(set(COMBINED_COLUMNS) - set(columns)),
+        "extra": sorted(set(columns) - set(COMBINED_COLUMNS)),
+    }
+
+
+def gate_failures(raw_lines: int, meta: dict[str, Any], rows: int, csv: bytes, quarantine: bytes) -> dict[str, Any]:
+    """The blocking checks on what a run is about to commit: {check: details} for each that fails. The commit
+    records them, so filtered_tweets (and through it the corpus) skip the hour whatever run or job reads it."""
+    outcomes = {
+        "counts_reconcile": counts_outcome(raw_lines, meta, rows, len(quarantine.splitlines())),
+        "schema": schema_outcome(csv),
+    }
+    return {name: details for name, (passed, details) in outcomes.items() if not passed}
+
+
+def combined_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:
+    """Ledger: raw lines == records_read == kept + malformed + duplicates, and the stored files hold kept/malformed."""
+    meta = storage.combined.read_metadata(hour)
+    stored_rows = stored_combined(storage, hour).num_rows
+    quarantined = len(storage.combined.read_bytes(hour, QUARANTINE).splitlines())
+    return counts_outcome(raw_line_count(storage, hour), meta, stored_rows, quarantined)
+
+
 def combined_unique_ids(storage: Storage, hour: datetime) -> CheckOutcome:
     ids = stored_combined(storage, hour)["id"]
     repeated = len(ids) - pc.count_distinct(ids).as_py()
@@ -70,12 +100,7 @@ def combined_unique_ids(storage: Storage, hour: datetime) -> CheckOutcome:
 
 
 def combined_schema(storage: Storage, hour: datetime) -> CheckOutcome:
-    header = storage.combined.read_bytes(hour, COMBINED_CSV).split(b"\n", 1)[0].decode("utf-8", "replace")
-    columns = [c.strip('"') for c in header.split(",")]
-    return columns == COMBINED_COLUMNS, {
-        "missing": sorted(set(COMBINED_COLUMNS) - set(columns)),
-        "extra": sorted(set(columns) - set(COMBINED_COLUMNS)),
-    }
+    return schema_outcome(storage.combined.read_bytes(hour, COMBINED_CSV))
 
 
 def combined_created_at_in_hour(storage: Storage, hour: datetime) -> CheckOutcome:
@@ -88,10 +113,13 @@ def combined_created_at_in_hour(storage: Storage, hour: datetime) -> CheckOutcom
 
 
 def filtered_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:
-    """input == stored combined rows == kept + each reason, and the stored files hold those rows."""
+    """input == stored combined rows == kept + each reason, and the stored files hold those rows; an hour held
+    back by the combined hour's blocking checks holds no rows."""
     meta = storage.filtered.read_metadata(hour)
-    combined_rows = stored_combined(storage, hour).num_rows
     kept = storage.filtered.read_parquet(hour, FILTERED_PARQUET, columns=["id"]).num_rows
+    if meta.get("blocked_by"):
+        return kept == meta["kept"] == 0, {"blocked_by": meta["blocked_by"], "stored_kept": kept}
+    combined_rows = stored_combined(storage, hour).num_rows
     rejected = storage.filtered.read_parquet(hour, REJECTED_PARQUET)
     by_reason = {r: int(pc.sum(pc.equal(rejected["reason"], r)).as_py() or 0) for r in FILTER_REASONS}
     passed = (
@@ -100,3 +128,26 @@ def filtered_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:
         and all(by_reason[r] == meta[r] for r in FILTER_REASONS)
     )
     return passed, {"input": meta["input"], "combined_rows": combined_rows, "stored_kept": kept, **by_reason}
+
+
+def filtered_from_current_combined(storage: Storage, hour: datetime) -> CheckOutcome:
+    """The corpus hour was built from the combined commit that is current now (not an older one a racing run
+    read): otherwise the hour needs filtered_tweets again."""
+    built_from = storage.filtered.read_commit(hour).get("inputs", {}).get("combined_commit")
+    current = storage.combined.read_commit(hour)["committed_at"]
+    return built_from == current, {"built_from_combined_commit": built_from, "current_combined_commit": current}
+
+
+def no_data_while_streaming(storage: Storage, hour: datetime) -> CheckOutcome:
+    """Missing is not empty: an hour without raw objects fails if the delivery ledger says the streamer handed
+    records to Firehose during it; a quiet hour (streamer stopped, or 0 handed) passes and says why."""
+    objects = storage.combined.read_commit(hour).get("inputs", {}).get("raw_objects")
+    if objects:
+        return True, {"raw_objects": objects}
+    handed = handed_in_hour(storage, hour)
+    reason = (
+        f"no raw objects, yet the streamer handed {handed} records to Firehose in this hour (delivery ledger)"
+        if handed
+        else "quiet hour: the delivery ledger shows no records handed in this hour (streamer stopped or idle)"
+    )
+    return handed == 0, {"raw_objects": 0, "handed_by_ledger": handed, "why": reason}

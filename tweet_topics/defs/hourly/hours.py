@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from tweet_topics.defs.hourly import checks
 from tweet_topics.lib.combine import (
     combine_objects,
     csv_ids,
@@ -23,9 +24,11 @@ from tweet_topics.lib.filtering import Blocklist, filter_tweets
 from tweet_topics.lib.hour_tracker import fingerprint
 from tweet_topics.lib.ledger import delivery_ranges
 from tweet_topics.storage.catalog import COMBINED_CSV, FILTERED_PARQUET, QUARANTINE, REJECTED_PARQUET, Storage
-from tweet_topics.storage.hourly import CommitToken, parquet_bytes
+from tweet_topics.storage.hourly import CommitToken, StaleCommit, parquet_bytes
 from tweet_topics.storage.keys import partition_key
 from tweet_topics.storage.s3 import ObjectInfo
+
+FILTER_ATTEMPTS = 3
 
 
 class RawHourGone(RuntimeError):
@@ -61,23 +64,29 @@ def read_raw_hour(storage: Storage, hour: datetime, token: CommitToken | None = 
 def commit_combined(storage: Storage, raw: RawHour) -> dict[str, Any]:
     """Combine what was read and commit it; refused (StaleCommit) if another run committed since ``raw.token``.
 
-    The commit records the fingerprint of the raw objects actually read."""
+    The commit records the fingerprint of the raw objects actually read, and the blocking checks that fail on
+    what it commits (``failed_checks``: the gate filtered_tweets reads)."""
     result = combine_objects(raw.objects, hour=raw.hour)
     drop_known_ids(result, previous_hour_ids(storage, raw.hour))
+    files = {COMBINED_CSV: table_to_csv(result.table), QUARANTINE: quarantine_to_ndjson(result.quarantine)}
+    raw_lines = checks.count_lines(body for _, body in raw.objects)
     stats = dict(
         result.stats,
         partition=partition_key(raw.hour),
         raw_fingerprint=raw.fingerprint,
         delivery_ranges=delivery_ranges(body for _, body in raw.objects),
     )
-    storage.combined.write_hour(
+    stats["failed_checks"] = checks.gate_failures(
+        raw_lines, stats, result.table.num_rows, files[COMBINED_CSV], files[QUARANTINE]
+    )
+    commit = storage.combined.write_hour(
         raw.hour,
-        {COMBINED_CSV: table_to_csv(result.table), QUARANTINE: quarantine_to_ndjson(result.quarantine)},
+        files,
         stats,
         token=raw.token,
         inputs={"raw_fingerprint": raw.fingerprint, "raw_objects": len(raw.listing)},
     )
-    return stats
+    return dict(stats, commit=commit["committed_at"], raw_objects=len(raw.listing))
 
 
 def combine_hour(storage: Storage, hour: datetime, token: CommitToken | None = None) -> dict[str, Any]:
@@ -97,25 +106,59 @@ def previous_hour_ids(storage: Storage, hour: datetime) -> pa.Array:
 
 
 def filter_hour(
-    storage: Storage, hour: datetime, blocklist: Blocklist, min_words: int, languages: tuple[str, ...]
+    storage: Storage,
+    hour: datetime,
+    blocklist: Blocklist,
+    min_words: int,
+    languages: tuple[str, ...],
+    token: CommitToken | None = None,
 ) -> dict[str, Any]:
-    """Filter one combined hour into the modeling corpus; returns per-reason counts."""
-    token = storage.filtered.begin(hour)
+    """Filter one combined hour into the modeling corpus; returns per-reason counts.
+
+    Converges when runs of one hour race: a refused commit (another run committed since ``token``) is retried
+    on the combined commit current now, unless the run that won already read that commit."""
+    for _ in range(FILTER_ATTEMPTS):
+        token = token or storage.filtered.begin(hour)
+        try:
+            return _filter_once(storage, hour, blocklist, min_words, languages, token)
+        except StaleCommit:
+            token = storage.filtered.begin(hour)
+            winner = token.previous or {}
+            if winner.get("inputs", {}).get("combined_commit") == storage.combined.read_commit(hour)["committed_at"]:
+                return dict(winner["metadata"], commit=winner["committed_at"], converged="a racing run's commit")
+    raise StaleCommit(f"filtered_tweets {partition_key(hour)}: refused {FILTER_ATTEMPTS} times by racing runs")
+
+
+def _filter_once(
+    storage: Storage,
+    hour: datetime,
+    blocklist: Blocklist,
+    min_words: int,
+    languages: tuple[str, ...],
+    token: CommitToken,
+) -> dict[str, Any]:
+    """One attempt: read the current combined commit, filter (or hold back a gated hour), commit."""
     combined_commit = storage.combined.read_commit(hour)
     combined = csv_to_table(storage.combined.read_bytes(hour, COMBINED_CSV, commit=combined_commit))
-    result = filter_tweets(combined, blocklist, min_words=min_words, languages=languages)
+    blocked_by = sorted(combined_commit["metadata"].get("failed_checks") or {})
+    held_back = combined.num_rows if blocked_by else 0
+    result = filter_tweets(
+        combined.slice(0, 0) if blocked_by else combined, blocklist, min_words=min_words, languages=languages
+    )
     stats = dict(
         result.counts,
         partition=partition_key(hour),
         min_words=min_words,
         languages=list(languages),
         blocklist_terms=len(blocklist.terms),
+        blocked_by=blocked_by,
+        held_back=held_back,
     )
-    storage.filtered.write_hour(
+    commit = storage.filtered.write_hour(
         hour,
         {FILTERED_PARQUET: parquet_bytes(result.kept), REJECTED_PARQUET: parquet_bytes(result.rejected)},
         stats,
         token=token,
         inputs={"combined_commit": combined_commit["committed_at"]},
     )
-    return stats
+    return dict(stats, commit=commit["committed_at"])

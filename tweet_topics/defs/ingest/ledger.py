@@ -1,7 +1,8 @@
 """delivery_ledger: nothing lost between the streamer and the combined CSV, shown on the asset page.
 
-Reads the streamer's ledger objects (which sequence ranges it handed to Firehose) and the sequence ranges each
-committed combined hour found in its raw objects, and reconciles them per streamer run (``lib/ledger.py``).
+Reads the streamer's ledger objects written in the window (which sequence ranges it handed to Firehose, whether or
+not any hour was committed since) and the sequence ranges each committed combined hour from the window's start
+found in its raw objects, and reconciles them per streamer run (``lib/ledger.py``).
 """
 
 import json
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from pydantic import Field
 
+from tweet_topics.defs.ingest.handed import read_ledger
 from tweet_topics.lib.ledger import count, reconcile, sent_by_hour
 from tweet_topics.lib.naming import markdown_table
 from tweet_topics.storage.catalog import Storage
@@ -17,7 +19,7 @@ from tweet_topics.storage.keys import partition_key
 
 
 class LedgerConfig(dg.Config):
-    window_hours: int = Field(72, ge=1, description="combined hours (newest first) searched for delivered records")
+    window_hours: int = Field(72, ge=1, description="hours of ledger objects (newest first) reconciled")
     grace_minutes: int = Field(30, ge=0, description="records handed to Firehose more recently may still be in flight")
 
 
@@ -42,13 +44,15 @@ def _spans(ranges: list[list[int]], limit: int = 5) -> str:
 def delivery_ledger(context: dg.AssetExecutionContext, config: LedgerConfig, storage: Storage) -> dg.MaterializeResult:
     """Streamer sequences handed to Firehose vs found in the combined hours, per streamer run."""
     now = datetime.now(UTC)
-    hours = storage.combined.committed_hours()[-config.window_hours :]
+    start = now - timedelta(hours=config.window_hours)
+    # The handed side is every ledger object written in the window, committed hours or not (nothing committed
+    # while records were handed is a loss, not a pass); the found side is every committed hour a record handed
+    # in the window can have landed in (Firehose files by arrival; an hour of slack for ledger objects written
+    # just after the window opened).
+    entries = read_ledger(storage, start)
+    first_hour = start.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    hours = [h for h in storage.combined.committed_hours() if h >= first_hour]
     found = {partition_key(h): storage.combined.read_metadata(h).get("delivery_ranges", {}) for h in hours}
-    # Only ledger objects written since the oldest hour searched (less an hour of Firehose buffering and spool
-    # drain): older records were found in hours outside the window and must not count as missing.
-    since = (hours[0] - timedelta(hours=1)) if hours else now
-    listed = [o.key for o in storage.s3.list(storage.streamer.ledger_prefix) if o.last_modified >= since]
-    entries = [json.loads(body) for _, body in storage.s3.get_many(listed)]
     runs = reconcile(found, entries, now, timedelta(minutes=config.grace_minutes))
     lost = {r.run: r.missing for r in runs if r.missing}
     table = markdown_table(

@@ -101,22 +101,15 @@ def topic_trends(context: dg.AssetExecutionContext, config: TrendsConfig, storag
             current.terms, trends.merged_terms(trailing), config.min_term_count, config.min_g2
         )
         last = trends.trend_record(partition_key(hour), current, shifts, stale, terms, len(trailing))
-        dataset.write_hour(
+        commit = dataset.write_hour(
             hour, {TRENDS_JSON: _json(last)}, {"partition": last["hour"], "alerts": last["alerts"]}, token=token
         )
         if last["alerts"]:
             alerts[last["hour"]] = last["alerts"]
-    emerging = markdown_table(
-        ["term", "count", "trailing", "G²"],
-        [(t["term"], t["count"], t["baseline_count"], t["g2"]) for t in last["emerging_terms"][:8]],
-    )
+        context.add_asset_metadata(
+            _hour_metadata(last, dataset.uri(hour), commit["committed_at"]), partition_key=last["hour"]
+        )
     return dg.MaterializeResult(
-        metadata={
-            "hours": len(hours),
-            "alerts": dg.MetadataValue.json(alerts),
-            "emerging_terms": dg.MetadataValue.md(f"**{last['hour']}**\n\n{emerging}"),
-            "baseline_hours": last["baseline_hours"],
-        },
         check_results=[
             dg.AssetCheckResult(
                 check_name="topic_share_drift",
@@ -132,6 +125,21 @@ def topic_trends(context: dg.AssetExecutionContext, config: TrendsConfig, storag
             )
         ],
     )
+
+
+def _hour_metadata(record: dict, path: str, commit: str) -> dict:
+    """One hour's own materialization metadata (issue 24): its alerts, emerging terms, baseline, path, commit."""
+    emerging = markdown_table(
+        ["term", "count", "trailing", "G²"],
+        [(t["term"], t["count"], t["baseline_count"], t["g2"]) for t in record["emerging_terms"][:8]],
+    )
+    return {
+        "alerts": dg.MetadataValue.json(record["alerts"]),
+        "emerging_terms": dg.MetadataValue.md(f"**{record['hour']}**\n\n{emerging}"),
+        "baseline_hours": record["baseline_hours"],
+        "path": dg.MetadataValue.path(path),
+        "commit": commit,
+    }
 
 
 def _json(record: dict) -> bytes:

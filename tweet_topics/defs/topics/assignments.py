@@ -91,19 +91,22 @@ def tweet_topic_assignments(
         rows_name="tweets",
         sort_by=["id"],
     )
+    # Each hour's materialization carries that hour's own numbers (issue 24); range totals go to the log only.
     for key, stats in per_hour.items():
-        context.log_event(
-            dg.AssetObservation(
-                asset_key="tweet_topic_assignments",
-                partition=key,
-                metadata={"tweets": stats["tweets"], "unassigned": stats["unassigned"], "model_version": version},
-            )
+        hour = parse_partition_key(key)
+        context.add_asset_metadata(
+            {
+                "tweets": stats["tweets"],
+                "unassigned": stats["unassigned"],
+                "dagster/row_count": stats["tweets"],
+                "model_version": version,
+                "path": dg.MetadataValue.path(storage.predictions.uri(hour)),
+                "commit": storage.predictions.read_commit(hour)["committed_at"],
+            },
+            partition_key=key,
         )
-    return dg.MaterializeResult(
-        metadata={
-            "model_version": version,
-            "hours": len(keys),
-            "dagster/row_count": sum(s["tweets"] for s in per_hour.values()),
-            "unassigned": sum(s["unassigned"] for s in per_hour.values()),
-        }
+    context.log.info(
+        f"range totals over {len(keys)} hours: tweets {sum(s['tweets'] for s in per_hour.values())}, "
+        f"unassigned {sum(s['unassigned'] for s in per_hour.values())} (model {version})"
     )
+    return dg.MaterializeResult()

@@ -13,13 +13,15 @@ ASSETS = [RAW_TWEETS, combined_tweets, filtered_tweets]
 FAULTS = FaultSpec(malformed_json=2, duplicates=3, missing_text=1, truncated_last_line=True, legacy_tab_lines=3)
 
 
-def observations(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, dict]:
-    out = {}
+def materializations(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, dict]:
+    """Each hour's materialization metadata (one materialization per hour, none for the range)."""
+    out: dict[str, dict] = {}
     for event in result.all_events:
-        if event.event_type_value == "ASSET_OBSERVATION":
-            obs = event.event_specific_data.asset_observation
-            if obs.asset_key.to_user_string() == asset:
-                out[obs.partition] = {k: v.value for k, v in obs.metadata.items()}
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            if mat.asset_key.to_user_string() == asset:
+                assert mat.partition not in out, f"{asset} {mat.partition} materialized twice"
+                out[mat.partition] = {k: v.value for k, v in mat.metadata.items()}
     return out
 
 
@@ -28,7 +30,7 @@ def test_backfill_range_in_one_run_matches_generated_input(resources, bucket):
     keys = sorted(seeded.expected)
     result = materialize_range(ASSETS, resources, keys[0], keys[-1])
     assert result.success
-    combined = observations(result, "combined_tweets")
+    combined = materializations(result, "combined_tweets")
     assert sorted(combined) == keys
     for key, expected in seeded.expected.items():
         got = combined[key]
@@ -38,17 +40,27 @@ def test_backfill_range_in_one_run_matches_generated_input(resources, bucket):
             expected["duplicates"],
         )
         assert got["records_read"] == got["kept"] + got["malformed"] + got["duplicates"]
-        filtered = observations(result, "filtered_tweets")[key]
+        assert got["dagster/row_count"] == got["kept"] and got["path"].endswith(f"/{key[11:13]}/")
+        filtered = materializations(result, "filtered_tweets")[key]
         assert filtered["input"] == got["kept"]
         assert filtered["input"] == filtered["kept"] + sum(filtered[r] for r in FILTER_REASONS)
         assert filtered["retweet"] > 0 and filtered["non_english"] > 0 and filtered["blocklisted"] > 0
-    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
-    assert checks == {
-        "counts_reconcile": True,
-        "created_at_in_hour": True,
-        "unique_ids": True,
-        "schema": True,
-        "filter_counts_reconcile": True,
+    evaluations = result.get_asset_check_evaluations()
+    by_check: dict[str, set[str]] = {}
+    for evaluation in evaluations:
+        assert evaluation.passed, (evaluation.check_name, evaluation.partition, evaluation.metadata)
+        by_check.setdefault(evaluation.check_name, set()).add(evaluation.partition)
+    assert by_check == {
+        name: set(keys)
+        for name in (
+            "counts_reconcile",
+            "created_at_in_hour",
+            "unique_ids",
+            "schema",
+            "no_data_while_streaming",
+            "filter_counts_reconcile",
+            "built_from_current_combined",
+        )
     }
 
     layout = resources["storage"]
@@ -57,7 +69,7 @@ def test_backfill_range_in_one_run_matches_generated_input(resources, bucket):
     assert len(quarantine) == seeded.expected[keys[1]]["malformed"]
     assert all({"source_key", "line_number", "reason", "line"} <= set(json.loads(q)) for q in quarantine)
     corpus = layout.filtered.read_parquet(hour, "tweets.parquet")
-    assert corpus.num_rows == observations(result, "filtered_tweets")[keys[1]]["kept"]
+    assert corpus.num_rows == materializations(result, "filtered_tweets")[keys[1]]["kept"]
     assert not any(corpus["is_retweet"].to_pylist())
     # Goddard tweets survive the blocklist's 'god'.
     texts = [

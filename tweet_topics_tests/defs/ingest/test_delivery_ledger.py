@@ -1,4 +1,5 @@
-"""delivery_ledger through a real materialize: a record dropped between the streamer and S3 fails the check."""
+"""delivery_ledger through a real materialize: a record dropped between the streamer and S3 fails the check, and so
+does a window where records were handed but nothing was committed (#26 defect 6)."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -9,14 +10,15 @@ from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets
 from tweet_topics.defs.ingest.ledger import delivery_ledger
 from tweet_topics.lib.ledger import StreamerKeys
 
-HOUR = datetime(2026, 3, 1, 9, tzinfo=UTC)
+HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)  # inside the window
+KEY = HOUR.strftime("%Y-%m-%d-%H:00")
 
 
 def _record(seq: int) -> bytes:
     record = {
         "schema_version": 1,
         "id": str(1000 + seq),
-        "created_at": "2026-03-01T09:10:00Z",
+        "created_at": HOUR.strftime("%Y-%m-%dT%H:10:00Z"),
         "text": f"rocket launch {seq}",
         "author_id": "7",
         "delivery": {"run": "run-a", "seq": seq},
@@ -24,10 +26,10 @@ def _record(seq: int) -> bytes:
     return json.dumps(record).encode() + b"\n"
 
 
-def _run(resources, handed_at: datetime) -> tuple[bool, dict]:
+def _run(resources, handed_at: datetime, last: int = 50) -> tuple[bool, dict]:
     storage = resources["storage"]
-    ledger = {"run": "run-a", "handed": [[1, 50]], "rejected": [], "written_at": handed_at.isoformat()}
-    storage.s3.put(StreamerKeys(storage.streamer_prefix).ledger("run-a", 1, 50), json.dumps(ledger).encode())
+    ledger = {"run": "run-a", "handed": [[1, last]], "rejected": [], "written_at": handed_at.isoformat()}
+    storage.s3.put(StreamerKeys(storage.streamer_prefix).ledger("run-a", 1, last), json.dumps(ledger).encode())
     result = dg.materialize(
         [RAW_TWEETS, combined_tweets, delivery_ledger],
         resources=resources,
@@ -43,7 +45,7 @@ def test_a_record_lost_after_the_streamer_fails_the_ledger_check(resources, buck
     storage = resources["storage"]
     landed = b"".join(_record(s) for s in range(1, 51) if s != 17)  # seq 17 never reached S3
     storage.s3.put(storage.raw_hour(HOUR) + "stream-1", landed)
-    assert dg.materialize([RAW_TWEETS, combined_tweets], resources=resources, partition_key="2026-03-01-09:00").success
+    assert dg.materialize([RAW_TWEETS, combined_tweets], resources=resources, partition_key=KEY).success
     passed, meta = _run(resources, datetime.now(UTC) - timedelta(hours=2))
     assert not passed and (meta["handed"], meta["found"], meta["missing"]) == (50, 49, 1)
     assert "17" in meta["runs"]
@@ -54,8 +56,15 @@ def test_a_record_lost_after_the_streamer_fails_the_ledger_check(resources, buck
 def test_complete_delivery_passes(resources, bucket):
     storage = resources["storage"]
     storage.s3.put(storage.raw_hour(HOUR) + "stream-1", b"".join(_record(s) for s in range(1, 51)))
-    assert dg.materialize([RAW_TWEETS, combined_tweets], resources=resources, partition_key="2026-03-01-09:00").success
+    assert dg.materialize([RAW_TWEETS, combined_tweets], resources=resources, partition_key=KEY).success
     passed, meta = _run(resources, datetime.now(UTC) - timedelta(hours=2))
     assert passed and meta["found"] == 50
     summary = json.loads(storage.s3.get(storage.streamer.summary))
     assert sum(summary["sent_by_hour"].values()) == 50 and summary["lost"] == {}
+
+
+def test_records_handed_while_nothing_was_committed_are_lost_not_zero(resources, bucket):
+    """3,000 records handed to Firehose, every raw object gone, no hour committed: handed 3000, found 0."""
+    passed, meta = _run(resources, datetime.now(UTC) - timedelta(hours=2), last=3000)
+    assert not passed and (meta["handed"], meta["found"], meta["missing"]) == (3000, 0, 3000)
+    assert meta["hours_searched"] == 0
