@@ -14,6 +14,7 @@ from dataclasses import asdict
 
 from botocore.exceptions import NoCredentialsError
 
+from tweet_topics.archive.args import add_import_arguments
 from tweet_topics.argtypes import COUNT, PORT, Parser, hour
 from tweet_topics.settings import SettingsError, get_settings
 from tweet_topics.storage.clients import LocalStackNotRunning
@@ -101,6 +102,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from tweet_topics.archive.command import cmd_import as run
+
+    return run(args)
+
+
 def _history_args(parser: argparse.ArgumentParser, tweets_per_hour: int) -> None:
     """The history options, shared by ``seed`` and ``demo``."""
     parser.add_argument("--start", type=hour, help="first hour, YYYY-MM-DD-HH (default: yesterday 00 UTC)")
@@ -131,6 +138,9 @@ def build_parser() -> Parser:
     dev = sub.add_parser("dev", help="dagster dev on 127.0.0.1 with the local stack")
     dev.add_argument("--port", type=PORT, default=3000)
     dev.set_defaults(func=cmd_dev)
+    archive = sub.add_parser("import", help="import archives into the raw hours of their tweets' created_at")
+    add_import_arguments(archive)
+    archive.set_defaults(func=cmd_import)
     report = sub.add_parser("report", help="open the latest topic report")
     report.add_argument("action", choices=["open"])
     report.add_argument("--print-only", action="store_true", help="print the path, do not open a browser")

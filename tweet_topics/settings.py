@@ -89,6 +89,9 @@ class Settings(BaseModel):
     predictions_prefix: str = "predictions/"
     reports_prefix: str = "reports/"
     streamer_prefix: str = "streamer/"
+    original_prefix: str = "original/"  # what X sent (or the archive's line), gzip NDJSON per hour (issue 25)
+    compliance_prefix: str = "compliance/"  # deletion tombstones and audit entries (issue 25)
+    keep_original: bool = True  # write the original/ dataset beside raw (off: no original JSON is kept)
     firehose_stream: str = Field("tweet-topics-delivery", pattern=r"^[a-zA-Z0-9_.-]{1,64}$")
     aws_endpoint_url: str | None = None
     spark_master: str = "local[*]"
@@ -125,6 +128,8 @@ class Settings(BaseModel):
         "predictions_prefix",
         "reports_prefix",
         "streamer_prefix",
+        "original_prefix",
+        "compliance_prefix",
     )
     @classmethod
     def _prefix(cls, value: str) -> str:

@@ -6,6 +6,7 @@ Assets, sensors and checks take ``storage: Storage`` and use its datasets; none 
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +30,7 @@ TRENDS_JSON = "trends.json"
 CORPUS_MANIFEST = "manifest.json"
 MODEL_MANIFEST = "model.json"
 TOPIC_NAMES_JSON = "topic_names.json"  # beside a model version, written by topic_terms
+IMPORT_STREAM = "archive-import"  # the stream name in imported raw object names (issue 25)
 
 
 class Storage(dg.ConfigurableResource):
@@ -43,6 +45,8 @@ class Storage(dg.ConfigurableResource):
     predictions_prefix: str
     reports_prefix: str
     streamer_prefix: str
+    original_prefix: str  # issue 25: the original JSON beside raw
+    compliance_prefix: str  # issue 25: deletion tombstones and audit entries
     local_dir: str
     # How Spark reaches these datasets (defs/topics/spark_io.py): the project's Python data source, or the
     # cluster's S3 connector through <spark_uri_scheme>://bucket/key; and the dir every Spark node shares.
@@ -114,6 +118,28 @@ class Storage(dg.ConfigurableResource):
     def streamer(self) -> StreamerKeys:
         """The streamer's objects: heartbeat, desired state, ledger objects, ledger summary."""
         return StreamerKeys(self.streamer_prefix)
+
+    def raw_import_key(self, hour: datetime, digest: str) -> str:
+        """An imported object in Firehose's own layout (``<stream>-1-<time>-<uuid>``) named by its content's
+        sha256, so importing the same tweets again names the same object (issue 25)."""
+        return f"{self.raw_hour(hour)}{IMPORT_STREAM}-1-{hour:%Y-%m-%d-%H-00-00}-{uuid.UUID(digest[:32])}"
+
+    def original_hour(self, hour: datetime) -> str:
+        """``<original prefix>YYYY/MM/DD/HH/``: what X sent (or the archive's line), gzip NDJSON per batch."""
+        return hour_prefix(self.original_prefix, hour)
+
+    def original_key(self, hour: datetime, digest: str) -> str:
+        """The original payloads of the raw object with the same digest (one object per batch)."""
+        return f"{self.original_hour(hour)}{digest[:32]}.ndjson.gz"
+
+    @property
+    def tombstones_prefix(self) -> str:
+        """Deleted tweet ids, one object per deletion run (``apply_deletions``)."""
+        return f"{self.compliance_prefix}tombstones/"
+
+    @property
+    def audit_prefix(self) -> str:
+        return f"{self.compliance_prefix}audit/"
 
     def local_path(self, *parts: str) -> Path:
         """A directory under the local dir (Spark staging, caches, report copies)."""

@@ -1,0 +1,1 @@
+"""Archive import by event time (issue 25): the storage side of ``lib/archive`` - raw hours, originals, ledger."""

@@ -1,0 +1,197 @@
+"""Import archives into the raw hours of their tweets' ``created_at``: parse (``lib.archive``), then write hour by hour.
+
+Idempotent by construction: an id already in the raw hour (or deleted: a tombstone) is a duplicate, and each
+object is named by the sha256 of its content, so a re-import writes nothing and a retried one rewrites the same
+names. Raw objects are only ever added (the raw prefix is append-only for the project); the hourly assets then
+read them like Firehose's own.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from tweet_topics.lib.archive.inputs import Opener
+from tweet_topics.lib.archive.pipeline import ParseStats, RejectsFile, parse_inputs
+from tweet_topics.lib.archive.spill import HourSpill
+from tweet_topics.lib.ledger import merge
+from tweet_topics.storage.catalog import Storage
+from tweet_topics.storage.keys import partition_key
+
+OBJECT_BYTES = 64 * 1024 * 1024  # an hour's import is cut into objects of about this size (Firehose's max is 128 MiB)
+HOUR_WORKERS = 4  # hours written concurrently: S3 round trips and gzip (which releases the GIL) dominate
+# The id of every record line in a raw object (the streamer and the import both write ``dumps_record`` order).
+RECORD_ID = re.compile(rb'(?m)^\{"schema_version":\s*\d+,\s*"id":\s*"(\d{1,19})"')
+
+
+@dataclass
+class HourResult:
+    hour: datetime
+    imported: int = 0
+    duplicates: int = 0
+    objects: int = 0
+    bytes: int = 0
+    handed: list[int] = field(default_factory=list)
+    duplicate_seqs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    run: str
+    parse: ParseStats
+    hours: list[HourResult]
+    rejects_path: Path | None
+    dry_run: bool
+
+    @property
+    def imported(self) -> int:
+        return sum(h.imported for h in self.hours)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(h.duplicates for h in self.hours)
+
+    @property
+    def objects(self) -> int:
+        return sum(h.objects for h in self.hours)
+
+    def written_hours(self) -> list[HourResult]:
+        return [h for h in self.hours if h.imported]
+
+    def summary(self) -> dict[str, Any]:
+        """The one summary line the CLI prints: read == imported + duplicates + rejected."""
+        written = self.written_hours()
+        return {
+            "read": self.parse.read,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "rejected": self.parse.rejected,
+            "hours": len(written),
+            "first_hour": partition_key(written[0].hour) if written else None,
+            "last_hour": partition_key(written[-1].hour) if written else None,
+        }
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """``import-<UTC time>-<random>``: a delivery run id (``lib.ledger`` accepts ``[A-Za-z0-9_.:-]{1,64}``)."""
+    return f"import-{(now or datetime.now(UTC)):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def s3_opener(storage: Storage) -> Opener:
+    """``s3://bucket/key`` -> the object's streaming body (read in bounded chunks, never whole)."""
+
+    def open_uri(uri: str) -> IO[bytes]:
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        return storage.s3.aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+
+    return open_uri
+
+
+def existing_ids(storage: Storage, hour: datetime) -> tuple[set[str], set[str]]:
+    """(ids of the records already in the raw hour, the hour's object keys)."""
+    keys = [o.key for o in storage.s3.list(storage.raw_hour(hour))]
+    ids: set[str] = set()
+    for _, body in storage.s3.get_many(keys) if keys else []:
+        ids.update(m.decode() for m in RECORD_ID.findall(body))
+    return ids, set(keys)
+
+
+def _batches(spill: HourSpill, hour_name: str, known: set[str], result: HourResult) -> Iterator[tuple[bytes, bytes]]:
+    """The hour's new records as (raw body, originals body) of about OBJECT_BYTES each, duplicates counted."""
+    records: list[bytes] = []
+    originals: list[bytes] = []
+    size = 0
+    for tweet in spill.read(hour_name):
+        if tweet.id in known:
+            result.duplicates += 1
+            result.duplicate_seqs.append(tweet.seq)
+            continue
+        known.add(tweet.id)
+        records.append(tweet.record)
+        originals.append(tweet.original + b"\n")
+        result.imported += 1
+        result.handed.append(tweet.seq)
+        size += len(tweet.record)
+        if size >= OBJECT_BYTES:
+            yield b"".join(records), b"".join(originals)
+            records, originals, size = [], [], 0
+    if records:
+        yield b"".join(records), b"".join(originals)
+
+
+def write_hour(
+    storage: Storage, spill: HourSpill, hour_name: str, tombstones: set[str], dry_run: bool, keep_original: bool
+) -> HourResult:
+    """Add the hour's new tweets as content-named raw objects (and their originals); nothing when all are known."""
+    hour = datetime.strptime(hour_name, "%Y%m%d%H").replace(tzinfo=UTC)
+    result = HourResult(hour)
+    known, keys = existing_ids(storage, hour)
+    known |= tombstones
+    for body, originals in _batches(spill, hour_name, known, result):
+        digest = hashlib.sha256(body).hexdigest()
+        key = storage.raw_import_key(hour, digest)
+        if dry_run or key in keys:
+            continue
+        if keep_original:  # first, so a raw record never exists without its original
+            data = gzip.compress(originals, compresslevel=1, mtime=0)
+            storage.s3.put(storage.original_key(hour, digest), data, "application/gzip")
+        storage.s3.put(key, body, "application/x-ndjson")
+        result.objects += 1
+        result.bytes += len(body)
+    return result
+
+
+def ledger_entry(result: ImportResult) -> dict[str, Any]:
+    """The run's delivery-ledger object: imported = handed, plus rejects, duplicates and the hours written."""
+    return {
+        "run": result.run,
+        "source": "import",
+        "handed": merge(seq for h in result.hours for seq in h.handed),
+        "rejected": merge(result.parse.rejected_seqs),
+        "duplicates": merge(seq for h in result.hours for seq in h.duplicate_seqs),
+        "rejected_reasons": dict(result.parse.reasons),
+        "hours": [partition_key(h.hour) for h in result.written_hours()],
+        "written_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def run_import(
+    storage: Storage,
+    names: list[str],
+    fmt: str = "auto",
+    dry_run: bool = False,
+    keep_original: bool = True,
+    tombstones: set[str] | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Parse every input (nothing written if any cannot be read), then write hour by hour and the ledger."""
+    run = new_run_id()
+    rejects_path = None if dry_run else storage.local_path("imports", run) / "rejects.ndjson"
+    spill = HourSpill(storage.local_path("imports"))
+    rejects = RejectsFile(rejects_path)
+    try:
+        parsed = parse_inputs(names, spill, rejects, run, fmt, s3_opener(storage), workers, progress)
+        tombstones = tombstones or set()
+        with ThreadPoolExecutor(HOUR_WORKERS) as pool:
+            hours = list(
+                pool.map(lambda h: write_hour(storage, spill, h, tombstones, dry_run, keep_original), spill.hours())
+            )
+    finally:
+        rejects.close()
+        spill.close()
+    result = ImportResult(run, parsed, hours, rejects_path if parsed.rejected else None, dry_run)
+    if not dry_run and result.imported:
+        entry = ledger_entry(result)
+        key = storage.streamer.ledger(run, 1, max(parsed.seq, 1))
+        storage.s3.put(key, json.dumps(entry).encode(), "application/json")
+    return result

@@ -1,0 +1,147 @@
+"""The parse phase of an import on real and hostile inputs: every format detected by content, every bad input a
+reject with its reason or one ArchiveError line naming the file and the line, nothing held whole in memory."""
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from tweet_topics.lib.archive.inputs import ArchiveError
+from tweet_topics.lib.archive.pipeline import RejectsFile, parse_inputs
+from tweet_topics.lib.archive.spill import HourSpill
+from tweet_topics_tests.conftest import DATA, REAL_TWEETS
+
+V1_FILE = DATA / "archive" / "v1-statuses.jsonl"
+
+
+def _parse(tmp_path: Path, *names: Path, fmt: str = "auto", buffer_bytes: int = 1 << 20):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    spill = HourSpill(tmp_path, buffer_bytes=buffer_bytes)
+    rejects = RejectsFile(tmp_path / "rejects.ndjson")
+    stats = parse_inputs([str(n) for n in names], spill, rejects, "import-test", fmt, workers=1)
+    rejects.close()
+    entries = [json.loads(line) for line in (tmp_path / "rejects.ndjson").read_text().splitlines()]
+    tweets = {h: list(spill.read(h)) for h in spill.hours()}
+    return stats, tweets, entries
+
+
+def _pages() -> list[dict]:
+    return [json.loads(line) for line in REAL_TWEETS.read_text().splitlines()]
+
+
+def test_real_twarc2_pages_and_v1_statuses_land_in_their_posting_hours(tmp_path):
+    stats, tweets, rejects = _parse(tmp_path, REAL_TWEETS, V1_FILE)
+    assert [f["format"] for f in stats.files] == ["twarc2", "v1"]
+    assert stats.read == 200 + 19 and stats.rejected == 0 and not rejects
+    assert sorted(tweets) == ["2021032313", "2021032314", "2021032315", "2021032316"]
+    assert len(tweets["2021032316"]) == 200
+    page_ids = {t["id"] for p in _pages() for t in p["data"]}
+    assert {t.id for t in tweets["2021032316"]} == page_ids
+    first = json.loads(tweets["2021032316"][0].record)
+    assert first["delivery"] == {"run": "import-test", "seq": 1} and first["user_screen_name"]
+    original = json.loads(tweets["2021032316"][0].original)
+    assert original["data"]["id"] == first["id"]
+    assert {u["id"] for u in original["includes"]["users"]} >= {original["data"]["author_id"]}
+    v1 = [json.loads(t.record) for h in ("2021032313", "2021032314", "2021032315") for t in tweets[h]]
+    assert len(v1) == 19 and all(r["text"] and "&amp;" not in r["text"] for r in v1)
+    extended = [json.loads(line) for line in V1_FILE.read_text().splitlines() if "extended_tweet" in line]
+    assert extended and {r["id"]: r["text"] for r in v1}[extended[0]["id_str"]].endswith(
+        extended[0]["extended_tweet"]["full_text"][-20:].replace("&amp;", "&")
+    )
+
+
+def test_flattened_csv_and_x_archive_give_the_same_ids_and_times(tmp_path):
+    page = _pages()[0]
+    users = {u["id"]: u for u in page["includes"]["users"]}
+    tweets = page["data"][:20]
+    flat = tmp_path / "flat.jsonl"
+    flat.write_text("".join(json.dumps({**t, "author": users[t["author_id"]]}) + "\n" for t in tweets))
+    rows = tmp_path / "tweets.csv"
+    with open(rows, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "created_at", "text", "author_id", "author.username", "lang", "entities.mentions"])
+        for t in tweets:
+            mentions = json.dumps((t.get("entities") or {}).get("mentions", []))
+            writer.writerow([t["id"], t["created_at"], t["text"], t["author_id"], "someone", t["lang"], mentions])
+    archive = tmp_path / "data"
+    archive.mkdir()
+    (archive / "account.js").write_text(
+        'window.YTD.account.part0 = [ {\n  "account" : {\n    "accountId" : "242874600",\n    "username" : "owner",\n'
+        '    "accountDisplayName" : "Owner",\n    "createdAt" : "2011-01-25T20:05:52.000Z"\n  }\n} ]'
+    )
+    elements = []
+    for i, t in enumerate(tweets):
+        created = f"Tue Mar 23 16:2{i % 3}:00 +0000 2021"
+        fields = {"id_str": t["id"], "full_text": t["text"], "lang": t["lang"], "favorite_count": "3"}
+        elements.append({"tweet": {**fields, "id": t["id"], "created_at": created}})
+    (archive / "tweets.js").write_text("window.YTD.tweets.part0 = " + json.dumps(elements, indent=2))
+    for path, fmt in ((flat, "twarc2-flat"), (rows, "csv"), (archive / "tweets.js", "x-archive")):
+        stats, spilled, rejects = _parse(tmp_path / fmt, path)
+        assert stats.files[0]["format"] == fmt and not rejects, (fmt, rejects[:2])
+        records = [json.loads(t.record) for t in spilled["2021032316"]]
+        assert [r["id"] for r in records] == [t["id"] for t in tweets], fmt
+    assert {r["author_id"] for r in records} == {"242874600"} and records[0]["like_count"] == 3
+
+
+def test_bad_lines_are_rejects_with_their_reasons(tmp_path):
+    page = _pages()[0]
+    good = json.dumps(page).encode()
+    tweet = page["data"][0]
+
+    def variant(**changes) -> bytes:
+        return json.dumps({"data": [{**tweet, **changes}], "includes": page["includes"]}).encode()
+
+    lines = [
+        good,
+        b'{"id_str": "1", "user": {}}',  # a v1.1 status in a twarc2 file: mixed formats
+        good[:5000] + b"\xff\xfe" + good[5000:],  # bytes that are not UTF-8
+        variant(id="12ab"),
+        variant(id="99", created_at="2099-01-01T00:00:00.000Z"),
+        variant(id="98", created_at="2005-12-31T23:00:00.000Z"),
+        variant(id="97", created_at="2021-02-30T00:00:00.000Z"),
+        b'{"data": [{"id": "96", "text": "cut',  # truncated line
+        b"{" + b" " * (50 * 1024 * 1024) + b"}",  # a 50 MB line
+        good,  # the same page again: duplicates are decided per hour at write time, not here
+    ]
+    path = tmp_path / "mixed.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\n".join(lines) + b"\n", compresslevel=1))
+    stats, tweets, rejects = _parse(tmp_path, path)
+    reasons = {(r["line"], r["reason"]) for r in rejects}
+    assert reasons == {
+        (2, "format_mismatch:twarc2"),
+        (3, "invalid_utf8"),
+        (4, "bad_type:id"),
+        (5, "created_at_out_of_range"),
+        (6, "created_at_out_of_range"),
+        (7, "bad_created_at"),
+        (8, "invalid_json"),
+        (9, "oversize_line"),
+    }
+    assert stats.read == 100 + 8 + 100 and stats.rejected == 8 and sum(map(len, tweets.values())) == 200
+    assert len(next(r for r in rejects if r["reason"] == "oversize_line")["raw"]) <= 64 * 1024 + 10
+
+
+def test_unreadable_inputs_fail_in_one_line_naming_file_and_line(tmp_path):
+    truncated = tmp_path / "cut.jsonl.gz"
+    truncated.write_bytes(gzip.compress(REAL_TWEETS.read_bytes())[:-5000])
+    unknown = tmp_path / "notes.txt"
+    unknown.write_text("\n\nhello world\n")
+    foreign = tmp_path / "other.jsonl"
+    foreign.write_text('{"kind": "not a tweet"}\n')
+    for path, expected in (
+        (truncated, f"{truncated}:2: truncated gzip stream"),
+        (unknown, f"{unknown}:3: no known format fits"),
+        (foreign, f"{foreign}:1: no known format fits"),
+    ):
+        with pytest.raises(ArchiveError) as info:
+            _parse(tmp_path / path.stem, path)
+        assert str(info.value).startswith(expected) and "\n" not in str(info.value)
+
+
+def test_spill_keeps_memory_bounded_and_input_order(tmp_path):
+    _, tweets, _ = _parse(tmp_path, REAL_TWEETS, buffer_bytes=4096)
+    spilled = list(tmp_path.glob("tweet-topics-import-*/2021032316"))
+    assert spilled and spilled[0].stat().st_size > 4096
+    assert [t.seq for t in tweets["2021032316"]] == list(range(1, 201))
