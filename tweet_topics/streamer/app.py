@@ -1,9 +1,9 @@
 """Wiring of one streamer run: clients, start-up checks, recovery, threads, the shutdown budget, the exit code.
 
 Exit codes: 0 everything received was delivered or rejected; 2 the delivery stream is missing or not ACTIVE
-(one line on stderr, nothing sent); 3 records remain in the spool (durable; the next start delivers them);
-4 records were received but could neither be delivered nor spooled (disk full at exit; the write-ahead log
-may still hold them); 1 the source failed.
+(one line on stderr, nothing sent); 3 records remain in the spool or the write-ahead log (durable; the next
+start delivers them); 4 records were lost: handed over by the source but never taken, or in memory without an
+intact write-ahead log (disk full); 1 the source failed.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import secrets as random_ids
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,109 +87,143 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}-{random_ids.token_hex(3)}"
 
 
+@dataclass
+class Wiring:
+    """One run's parts: the loop, and either the Firehose sender + reporter or the local file output."""
+
+    loop: Loop
+    sender: Sender | None = None
+    reporter: Reporter | None = None
+    output: FileOutput | None = None
+
+
 def run_stream(options: StreamOptions, settings: Settings) -> Counters:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     secrets.install_redaction([os.environ.get(secrets.BEARER_ENV, "")])  # whatever the source, never log it
-    budget = options.shutdown_budget
-    stop = threading.Event()
-    counters = Counters()
-    run_id = new_run_id()
+    stop, counters, run_id = threading.Event(), Counters(), new_run_id()
     state_dir = options.state_dir or settings.local_dir / "streamer"
     state_dir.mkdir(parents=True, exist_ok=True)
     rejects = RejectLog(state_dir / "rejects.ndjson")
-
-    firehose = s3 = None
-    if options.sink == "firehose":
-        firehose = streamer_client(settings, "firehose", options.send_deadline)
-        s3 = streamer_client(settings, "s3", options.send_deadline)
-        problem = check_stream(firehose, settings.firehose_stream, timeout=min(10.0, options.send_deadline))
-        if problem:
-            print(
-                f"stream: cannot start: {problem} (TWEET_TOPICS_FIREHOSE_STREAM; provision it first)", file=sys.stderr
-            )
-            raise SystemExit(2)
-
-    source, checkpoint = _source(options, settings, state_dir, stop)
-    ledger = sender = reporter = None
-    if options.sink == "firehose":
-        ledger = LedgerWriter(
-            s3, settings.bucket, settings.streamer_prefix, interval=min(60.0, max(1.0, 3 * options.heartbeat_interval))
-        )
-        spool, journal = _recover(state_dir, counters, rejects)
-        progress = Progress(run_id)
-
-        def durable(records: list[bytes]) -> None:
-            progress.done([seq for run, seq in seqs_of(records) if run == run_id])
-
-        def delivered(records: list[bytes]) -> None:
-            ledger.handed(records)  # type: ignore[union-attr]
-            durable(records)
-
-        sender = Sender(firehose, settings.firehose_stream, spool, counters, options.send_deadline, delivered, durable)
-        loop = Loop(run_id, sender, counters, rejects, journal, ledger.rejected, checkpoint, progress=progress)
-        health = Health(counters, loop, sender)
-        reporter = Reporter(
-            s3,
-            settings.bucket,
-            StreamerKeys(settings.streamer_prefix).heartbeat,
-            health.status,
-            options.heartbeat_interval,
-            ledger,
-        )
-        sender.start()
-        reporter.start()
+    clients = _firehose_clients(options, settings) if options.sink == "firehose" else None
+    source, checkpoint = _source(options, settings, state_dir, stop, counters)
+    if clients is not None:
+        wiring = _firehose_wiring(options, settings, clients, run_id, state_dir, counters, rejects, stop)
+        wiring.loop.checkpoint = checkpoint
     else:
         progress = Progress(run_id)
         output = FileOutput(options.out, counters, lambda rs: progress.done([s for r, s in seqs_of(rs) if r == run_id]))
-        loop = Loop(run_id, output, counters, rejects, checkpoint=checkpoint, progress=progress)
+        loop = Loop(run_id, output, counters, rejects, checkpoint=checkpoint, progress=progress, stop=stop)
+        wiring = Wiring(loop, output=output)
     log.info(
         "streamer run %s: source %s, sink %s, send deadline %.1fs, shutdown budget %.1fs",
         run_id,
         options.source,
         options.sink,
         options.send_deadline,
-        budget,
+        options.shutdown_budget,
     )
-
     marks: dict[str, float] = {}
     source_error = run(
         source,
-        loop,
+        wiring.loop,
         stop,
         options.max_tweets,
         options.duration,
-        drain_until=lambda: marks.setdefault("stop", time.monotonic()) + 0.25 * budget,
+        drain_until=lambda: marks.setdefault("stop", time.monotonic()) + 0.25 * options.shutdown_budget,
     )
     t0 = marks.get("stop", time.monotonic())
-    if not loop.hand_off(until=t0 + 0.3 * budget):
-        log.error("the last batch could not be handed over within the shutdown budget")
-    if sender is not None and reporter is not None:
+    _shut_down(wiring, counters, t0, options.shutdown_budget)
+    return _finish(counters, source_error, time.monotonic() - t0)
+
+
+def _firehose_clients(options: StreamOptions, settings: Settings) -> tuple[Any, Any]:
+    """The Firehose and S3 clients, after checking the delivery stream can take records (else exit 2)."""
+    firehose = streamer_client(settings, "firehose", options.send_deadline)
+    s3 = streamer_client(settings, "s3", options.send_deadline)
+    problem = check_stream(firehose, settings.firehose_stream, timeout=min(10.0, options.send_deadline))
+    if problem:
+        print(f"stream: cannot start: {problem} (TWEET_TOPICS_FIREHOSE_STREAM; provision it first)", file=sys.stderr)
+        raise SystemExit(2)
+    return firehose, s3
+
+
+def _firehose_wiring(
+    options: StreamOptions,
+    settings: Settings,
+    clients: tuple[Any, Any],
+    run_id: str,
+    state_dir: Path,
+    counters: Counters,
+    rejects: RejectLog,
+    stop: threading.Event,
+) -> Wiring:
+    """Recovery, ledger, sender and reporter threads (started), and the loop that feeds them."""
+    firehose, s3 = clients
+    interval = min(60.0, max(1.0, 3 * options.heartbeat_interval))
+    ledger = LedgerWriter(s3, settings.bucket, settings.streamer_prefix, interval=interval)
+    spool, journal = _recover(state_dir, counters, rejects)
+    progress = Progress(run_id)
+
+    def durable(records: list[bytes]) -> None:
+        progress.done([seq for run, seq in seqs_of(records) if run == run_id])
+
+    def delivered(records: list[bytes]) -> None:
+        ledger.handed(records)
+        durable(records)
+
+    sender = Sender(
+        firehose, settings.firehose_stream, spool, counters, options.send_deadline, delivered, durable, stopping=stop
+    )
+    loop = Loop(run_id, sender, counters, rejects, journal, ledger.rejected, progress=progress, stop=stop)
+    status = Health(counters, loop, sender).status
+    heartbeat = StreamerKeys(settings.streamer_prefix).heartbeat
+    reporter = Reporter(s3, settings.bucket, heartbeat, status, options.heartbeat_interval, ledger)
+    sender.start()
+    reporter.start()
+    return Wiring(loop, sender=sender, reporter=reporter)
+
+
+def _shut_down(wiring: Wiring, counters: Counters, t0: float, budget: float) -> None:
+    """Within the budget from ``t0``: hand over the parked batches, let the sender deliver or spool them, then
+    settle what is left in memory (journaled or lost) before the last ledger object and heartbeat."""
+    loop, sender = wiring.loop, wiring.sender
+    if not loop.hand_off(until=t0 + 0.5 * budget):  # the sender spools them once its call in flight ends
+        log.warning("%d batches not handed over within the shutdown budget (in the write-ahead log)", len(loop.parked))
+    if sender is not None:
         sender.close(network_until=t0 + 0.6 * budget)
         sender.join(timeout=max(0.0, t0 + 0.8 * budget - time.monotonic()))
-        loop.advance_checkpoint()
-        reporter.finish(timeout=max(0.5, t0 + 0.95 * budget - time.monotonic()))
-    else:
-        output.close()
-        loop.advance_checkpoint()
-    return _finish(counters, loop, source_error, time.monotonic() - t0)
+        if sender.is_alive():
+            log.warning("the sender did not finish within the shutdown budget")
+    elif wiring.output is not None:
+        wiring.output.close()
+    loop.advance_checkpoint()
+    left = loop.open_batches() + (sender.open_batches() if sender is not None else [])
+    for batch in left:
+        if batch.journal:
+            batch.journal.sync()
+    counters.settle(unlogged=sum(len(b.records) for b in left if b.journal is None or b.journal.broken))
+    if wiring.reporter is not None:
+        wiring.reporter.finish(timeout=max(0.5, t0 + 0.95 * budget - time.monotonic()))
 
 
-def _finish(counters: Counters, loop: Loop, source_error: str | None, shutdown_s: float) -> Counters:
+def _finish(counters: Counters, source_error: str | None, shutdown_s: float) -> Counters:
     """Log the exit line; exit non-zero (with the summary on stdout) when anything is left undelivered."""
     snap = counters.snapshot()
-    in_memory = snap["in_memory"]
     log.info(
-        "exit: received=%d inherited=%d delivered=%d backlog=%d rejected=%d in_memory=%d balanced=%s shutdown=%.1fs",
+        "exit: received=%d inherited=%d delivered=%d backlog=%d rejected=%d journaled=%d lost=%d offered=%d "
+        "balanced=%s shutdown=%.1fs",
         snap["received"],
         snap["inherited"],
         snap["sent"],
         snap["backlog"],
         snap["rejected"],
-        in_memory,
+        snap["journaled"],
+        snap["lost"],
+        snap["offered"],
         counters.balanced(),
         shutdown_s,
     )
-    code = 4 if in_memory else 3 if snap["backlog"] else 1 if source_error else 0
+    code = 4 if snap["lost"] else 3 if snap["backlog"] or snap["journaled"] else 1 if source_error else 0
     if code:
         print(json.dumps(snap))
         sys.stdout.flush()
@@ -220,7 +255,7 @@ def _recover(state_dir: Path, counters: Counters, rejects: RejectLog) -> tuple[S
 
 
 def _source(
-    options: StreamOptions, settings: Settings, state_dir: Path, stop: threading.Event
+    options: StreamOptions, settings: Settings, state_dir: Path, stop: threading.Event, counters: Counters
 ) -> tuple[Any, Checkpoint | None]:
     if options.source == "synthetic":
         path = state_dir / "checkpoint.json"
@@ -247,7 +282,8 @@ def _source(
 
     token = secrets.bearer_token(make_client(settings, "ssm") if settings.env == "prod" else None)
     secrets.install_redaction([token])
-    return sources.x_source(token, _track_rules(options.no_retweets), stop), None
+    offered = lambda: counters.add(offered=1)  # noqa: E731
+    return sources.x_source(token, _track_rules(options.no_retweets), stop, offered), None
 
 
 def _track_rules(no_retweets: bool) -> list[str]:

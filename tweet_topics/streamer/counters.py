@@ -1,8 +1,11 @@
 """What the streamer did, shared by its threads: printed as JSON on exit and written into every heartbeat.
 
-The books always balance: ``received + inherited = sent + backlog + rejected + in_memory``, where ``inherited``
-is what a previous run left in the spool (or its write-ahead log) and ``backlog`` is what the spool holds now.
-A spooled record is counted once, as backlog, until it is delivered.
+The books: ``received + inherited + unreceived = sent + backlog + rejected + in_memory + journaled + lost``, where
+``inherited`` is what a previous run left in the spool (or its write-ahead log), ``backlog`` is what the spool
+holds now and ``unreceived = offered - received`` is what the live source was handed (X's ``on_data``) but this run
+never took. A spooled record is counted once, as backlog, until it is delivered. At exit (``settle``) what is
+still in memory becomes ``journaled`` (its batch's write-ahead log is intact: the next start delivers it) or
+``lost``, and so does every unreceived message; the books are ``balanced`` only when they add up and nothing is lost.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ class Counters:
     backlog: int = 0  # records in the spool now
     rejected: int = 0  # could not become a record (or a spooled line was unreadable): in the rejects file
     in_memory: int = 0  # received, not yet delivered, spooled or rejected
+    offered: int = 0  # messages the live source was handed (X's on_data); 0 for sources we pull from
+    journaled: int = 0  # at exit: in memory, but in an intact write-ahead log (the next start delivers them)
+    lost: int = 0  # at exit: handed over and in no durable place (never taken from the queue, or no intact log)
     retried: int = 0  # entries resent after a partial failure
     spooled: int = 0  # records written to the spool (a record spooled twice counts twice here)
     unspooled: int = 0  # records delivered from the spool
@@ -38,7 +44,18 @@ class Counters:
 
     def balanced(self) -> bool:
         with self.lock:
-            return self.received + self.inherited == self.sent + self.backlog + self.rejected + self.in_memory
+            unreceived = max(0, self.offered - self.received)
+            held = self.sent + self.backlog + self.rejected + self.in_memory + self.journaled + self.lost
+            return self.received + self.inherited + unreceived == held and self.lost == 0
+
+    def settle(self, unlogged: int) -> None:
+        """At exit: the ``unlogged`` in-memory records (no intact write-ahead log) and every message the source
+        was handed but this run never took are lost; the rest of ``in_memory`` is journaled."""
+        with self.lock:
+            lost = min(unlogged, self.in_memory) + max(0, self.offered - self.received)
+            self.journaled += self.in_memory - min(unlogged, self.in_memory)
+            self.lost += lost
+            self.in_memory = 0
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:

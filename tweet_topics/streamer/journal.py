@@ -46,6 +46,24 @@ class JournalFile:
             os.close(self._fd)
             self._fd = None
 
+    def sync(self) -> None:
+        """At exit, for a batch left only here: fsync it, so it outlives a power loss too."""
+        if self.broken:
+            return
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return  # discarded meanwhile: the batch became durable elsewhere
+        except OSError:
+            self.broken = True
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            self.broken = True
+        finally:
+            os.close(fd)
+
     def discard(self) -> None:
         """The batch is durable elsewhere (Firehose or the spool)."""
         self.close()

@@ -7,6 +7,8 @@
   duplicate, which the combine drops). What is not delivered by then goes to the spool.
 - The spool is drained, oldest first, before new batches are sent; while it has a backlog new batches are
   spooled behind it, so order is kept.
+- Once ``stopping`` is set (SIGTERM), durability comes first: no spool drain is tried until ``close``, batches go
+  straight to the spool once the network failed, and no call outlives ``close``'s ``network_until``.
 - A spool write that fails (disk full) keeps the batch in memory, the sender stops taking new batches (the
   bounded queue fills, the main loop feels the backpressure) and ``disk_full`` is reported until a write works.
 """
@@ -97,6 +99,7 @@ class Sender(threading.Thread):
         queue_batches: int = 4,
         base_delay: float = 0.05,
         max_delay: float = 2.0,
+        stopping: threading.Event | None = None,
     ) -> None:
         super().__init__(name="firehose-sender", daemon=True)
         self.client, self.stream, self.spool, self.counters = client, stream, spool, counters
@@ -111,6 +114,7 @@ class Sender(threading.Thread):
         self.failing_since: float | None = None  # time.time() of the first failure since the last success
         self.disk_full = False
         self.first_spool_age: float | None = None  # age of the first batch this run had to spool
+        self.stopping = stopping or threading.Event()
         self._rng = random.Random()
         self._wake = threading.Event()
         self._closing = False
@@ -132,10 +136,13 @@ class Sender(threading.Thread):
         self._offline_at, self._closing = network_until, True
         self._wake.set()
 
+    def open_batches(self) -> list[Batch]:
+        """Batches in the sender's hands, not yet delivered or spooled (held, in flight or queued)."""
+        return [*self.held, *([self.current] if self.current else []), *list(self.queue.queue)]
+
     def oldest(self) -> float | None:
-        """Monotonic time of the oldest record in the sender's hands (held, in flight or queued)."""
-        batches = [*self.held, *([self.current] if self.current else []), *list(self.queue.queue)]
-        return min((b.oldest for b in batches), default=None)
+        """Monotonic time of the oldest record in the sender's hands."""
+        return min((b.oldest for b in self.open_batches()), default=None)
 
     # --- the thread ------------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -144,7 +151,9 @@ class Sender(threading.Thread):
             if self.held:
                 self._retry_held(offline)
                 continue
-            draining = len(self.spool) and not offline and not self._gave_up_draining
+            # After SIGTERM the spool is not drained before close(), nor while batches wait to be spooled.
+            held_back = self.stopping.is_set() and (not self._closing or not self.queue.empty())
+            draining = len(self.spool) and not offline and not self._gave_up_draining and not held_back
             if draining and time.monotonic() >= self._drain_at:
                 self._drain_one()
             try:
@@ -154,10 +163,11 @@ class Sender(threading.Thread):
                     return
                 continue
             self.current = batch
-            if offline or len(self.spool):
+            # Behind a backlog, and after SIGTERM once the network failed, a batch goes straight to the spool.
+            if offline or len(self.spool) or (self.stopping.is_set() and self.failing_since is not None):
                 self._to_spool(batch, batch.records)
             else:
-                rest = self._send(batch.records, time.monotonic() + self.deadline, from_spool=False)
+                rest = self._send(batch.records, self._deadline(), from_spool=False)
                 if rest:
                     self._to_spool(batch, rest)
                 elif batch.journal:
@@ -167,7 +177,7 @@ class Sender(threading.Thread):
     def _retry_held(self, offline: bool) -> None:
         batch = self.held[0]
         if not offline and not len(self.spool):
-            batch.records = self._send(batch.records, time.monotonic() + self.deadline, from_spool=False)
+            batch.records = self._send(batch.records, self._deadline(), from_spool=False)
         if batch.records and not self._spool_write(batch, batch.records):
             if self._closing and offline:
                 time.sleep(0.2)
@@ -220,7 +230,7 @@ class Sender(threading.Thread):
         """Send the oldest spooled chunk (<=500 records); on failure keep it in place and retry later."""
         for path, records in self.spool.pending():
             chunk, rest = records[:MAX_RECORDS], records[MAX_RECORDS:]
-            left = self._send(chunk, time.monotonic() + self.deadline, from_spool=True)
+            left = self._send(chunk, self._deadline(), from_spool=True)
             try:
                 if left or rest:
                     self.spool.rewrite(path, left + rest)
@@ -289,6 +299,10 @@ class Sender(threading.Thread):
             self.counters.last_error = redact(error)[:300]
         if self.failing_since is None:
             self.failing_since = time.time()
+
+    def _deadline(self) -> float:
+        """A new batch's deadline: ``deadline`` s from now, never past the shutdown's ``network_until``."""
+        return min(time.monotonic() + self.deadline, self._offline_at)
 
     def _backoff(self, attempt: int) -> float:
         return self._rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))

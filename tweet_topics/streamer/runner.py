@@ -5,8 +5,10 @@ quiet stream still flushes a lone tweet after ``max_age`` (1 s). Every received 
 sequence number and becomes a record (with ``delivery``) or a reject. Batches are handed to the output (the
 Firehose sender thread, or a local file); when its queue is full the main loop waits (backpressure).
 
-SIGTERM/SIGINT stop the source; what it already received is drained, the last batch is handed over, the sender
-gets the rest of the shutdown budget to deliver or spool it, and the process exits with the books balanced.
+SIGTERM/SIGINT stop the source; what it already received is drained without waiting for the output (a batch the
+output cannot take now is parked, its write-ahead log already written), the parked batches are handed over, the
+sender gets the rest of the shutdown budget to deliver or spool them, and whatever is still in memory at exit is
+in its write-ahead log (journaled) or counted as lost - never silently dropped.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ class Loop:
     last_tweet_at: str | None = None
     journal_failed: bool = False
     progress: Progress | None = None
+    stop: threading.Event | None = None  # once set, hand_off never waits: full batches are parked instead
+    parked: deque[Batch] = field(default_factory=deque)  # sealed batches the output has not taken yet
     _batch: Batch | None = None
     _bytes: int = 0
     _positions: deque[tuple[int, int, bool]] = field(default_factory=deque)
@@ -124,7 +128,7 @@ class Loop:
         self.last_tweet_at = created_at
         self.counters.add(in_memory=1)
         if self._batch and (len(self._batch.records) >= MAX_RECORDS or self._bytes + len(record) > MAX_BATCH_BYTES):
-            self.hand_off()
+            self.hand_off()  # waits while the output is full (backpressure), unless stopping
         if self._batch is None:
             journal = self.journal.start(self.run_id, self.seq) if self.journal else None
             self._batch, self._bytes = Batch([], time.monotonic(), journal), 0
@@ -146,18 +150,28 @@ class Loop:
         )
 
     def oldest(self) -> float | None:
-        return self._batch.oldest if self._batch else None
+        return min((b.oldest for b in self.open_batches()), default=None)
+
+    def open_batches(self) -> list[Batch]:
+        """Batches still only in this loop's hands (parked, or being built)."""
+        return [*self.parked, *([self._batch] if self._batch else [])]
 
     def hand_off(self, until: float | None = None) -> bool:
-        """Give the batch to the output, waiting while its queue is full; False if ``until`` passed first."""
-        if self._batch is None:
-            return True
-        if self._batch.journal:
-            self._batch.journal.close()
-        while not self.output.submit(self._batch, timeout=0.2):
-            if until is not None and time.monotonic() >= until:
+        """Seal the batch being built and give every sealed batch to the output, oldest first, waiting while its
+        queue is full; False (the rest stays parked) once ``until`` passed - or at once after ``stop`` without one.
+        """
+        if self._batch is not None:
+            if self._batch.journal:
+                self._batch.journal.close()
+            self.parked.append(self._batch)
+            self._batch = None
+        while self.parked:
+            limit = until if until is not None or not (self.stop and self.stop.is_set()) else time.monotonic()
+            wait = 0.2 if limit is None else max(0.0, min(0.2, limit - time.monotonic()))
+            if self.output.submit(self.parked[0], timeout=wait):
+                self.parked.popleft()
+            elif limit is not None and time.monotonic() >= limit:
                 return False
-        self._batch = None
         return True
 
     def advance_checkpoint(self) -> None:
@@ -225,7 +239,7 @@ def run(
         if item is not _IDLE:
             loop.handle(item)
         if loop.due():
-            loop.hand_off(until=drain_until() if stopped_at is not None and drain_until else None)
+            loop.hand_off()
         if now - last_checkpoint >= 0.5:
             loop.advance_checkpoint()
             last_checkpoint = now

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -144,12 +144,15 @@ def sync_rules(client: Any, wanted: list[str], tag: str = "tweet_topics") -> dic
     return {"added": len(missing), "deleted": len(stale), "kept": len(current) - len(stale)}
 
 
-def x_source(bearer_token: str, rules: list[str], stop: threading.Event) -> Iterator[Item]:
+def x_source(
+    bearer_token: str, rules: list[str], stop: threading.Event, offered: Callable[[], None] | None = None
+) -> Iterator[Item]:
     """The X API v2 filtered stream with the expansions our record needs.
 
     tweepy's StreamingClient reconnects with the backoff X documents (linear for network errors,
     exponential for HTTP errors, longer for 429), so we add no sleeps of our own. On ``stop`` the stream is
     disconnected and every message already received is still yielded (the queue is drained) before the end.
+    ``offered()`` is called for every message tweepy hands to ``on_data``, so what never left the queue is counted.
     """
     import tweepy
 
@@ -157,6 +160,8 @@ def x_source(bearer_token: str, rules: list[str], stop: threading.Event) -> Iter
 
     class _Client(tweepy.StreamingClient):
         def on_data(self, raw_data: bytes) -> None:
+            if offered is not None:
+                offered()
             try:
                 items.put(Item(parse_line(raw_data)))
             except Reject as exc:

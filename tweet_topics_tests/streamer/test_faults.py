@@ -193,3 +193,38 @@ def test_a_missing_delivery_stream_exits_2_with_one_line(resources, bucket, tmp_
     assert streamer.wait(timeout=60) == 2
     lines = streamer.stderr().strip().splitlines()
     assert len(lines) == 1 and "no-such-stream" in lines[0] and "does not exist" in lines[0], lines
+
+
+def test_sigterm_during_an_outage_keeps_every_handed_message(resources, firehose, tmp_path, streamer_processes):
+    """#26.1: 6,000 messages handed to ``on_data``, Firehose blackholed, SIGTERM, default budgets: every message
+    is spooled, journaled or rejected before exit (0 lost, books honest), and the next start delivers them all."""
+    state = tmp_path / "state"
+    with FaultProxy(resources["aws"].endpoint_url, mode="pass", lifetime=150) as proxy:
+        argv = [
+            "-m",
+            "tweet_topics_tests.streamer.xstandin",
+            "sigterm",
+            "6000",
+            str(tmp_path / "pumped"),
+            "--",
+            *StreamOptions(source="x", state_dir=state).argv(),
+        ]
+        env = streamer_env(proxy.url, TWEET_TOPICS_X_BEARER_TOKEN="canary-outage-token")
+        first = streamer_processes(argv, env, tmp_path / "run1")
+        wait_for(lambda: "streamer run" in first.stderr(), STARTUP)  # the stream check passed: the outage starts
+        proxy.mode = "blackhole"
+        code = first.wait(timeout=90)
+        summary = first.summary()
+        print(f"\noutage + SIGTERM: {summary}")
+        assert code == 3, first.stderr()[-3000:]  # durable, not delivered: the next start delivers
+        assert summary["offered"] == summary["received"] == 6000, summary
+        assert summary["lost"] == 0 and summary["in_memory"] == 0, summary
+        durable = summary["sent"] + summary["backlog"] + summary["journaled"] + summary["rejected"]
+        assert durable == 6000 and summary["backlog"] + summary["journaled"] > 0, summary
+        assert "balanced=True" in first.stderr()
+        proxy.mode = "pass"
+        argv[argv.index("sigterm") + 1] = "0"
+        second = streamer_processes(argv, env, tmp_path / "run2")
+        assert second.wait(timeout=60) == 0, second.stderr()[-3000:]
+    assert second.summary()["inherited"] == 6000
+    assert len(set(delivered_ids(resources))) == 6000

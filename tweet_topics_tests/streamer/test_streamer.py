@@ -223,3 +223,15 @@ def test_sync_rules_adds_missing_and_deletes_stale():
         "deleted": 0,
         "kept": 2,
     }
+
+
+def test_what_is_left_at_exit_is_journaled_or_lost_never_balanced_when_lost():
+    """#26.1: at exit, in-memory records with an intact write-ahead log are journaled; records without one and
+    messages the live source was handed but never gave to the loop are lost, and the books are not balanced."""
+    counters = Counters(received=8, offered=10, sent=3, in_memory=5)
+    counters.settle(unlogged=2)
+    assert (counters.journaled, counters.lost, counters.in_memory) == (3, 4, 0)
+    assert not counters.balanced()
+    clean = Counters(received=8, offered=8, sent=3, in_memory=5)
+    clean.settle(unlogged=0)
+    assert clean.journaled == 5 and clean.lost == 0 and clean.balanced()
