@@ -1,6 +1,7 @@
 """The production user path, for real: Postgres-backed deploy/dagster.yaml, a gRPC code server, the webserver
 and the daemon; a backfill of 6 hourly partitions launched through the webserver's GraphQL API (what the UI
-sends), run by the daemon, checked in Postgres-backed asset status and in S3. Loopback only."""
+sends), run by the daemon, checked in Postgres-backed asset status and in S3: each hour has a different volume and
+each partition's latest materialization shows its own count (issue 24). Loopback only."""
 
 import json
 import os
@@ -9,13 +10,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tweet_topics.storage.keys import parse_partition_key
 from tweet_topics_tests.e2e.processes import Processes, free_port, http_ok, port_open, postgres, wait_until
-from tweet_topics_tests.helpers import seed
+from tweet_topics_tests.helpers import START, seed
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +42,17 @@ STATUS = """query($id: String!) {
 PARTITIONS = """query($path: [String!]!) {
   assetNodeOrError(assetKey: {path: $path}) {
     ... on AssetNode { partitionStats { numMaterialized numFailed } }
+  }
+}"""
+
+LATEST = """query($path: [String!]!, $partition: String!) {
+  assetNodeOrError(assetKey: {path: $path}) {
+    ... on AssetNode {
+      assetMaterializations(partitions: [$partition], limit: 1) {
+        partition
+        metadataEntries { label ... on IntMetadataEntry { intValue } }
+      }
+    }
   }
 }"""
 
@@ -83,8 +96,12 @@ def run_backfill(port: int, keys: list[str], procs: Processes) -> str:
 
 
 def test_ui_backfill_of_six_hours_through_webserver_and_daemon(resources, bucket, tmp_path):
-    seeded = seed(resources, hours=HOURS, tweets_per_hour=60)
-    keys = sorted(seeded.expected)
+    expected_by_hour: dict[str, dict] = {}
+    for i in range(HOURS):  # a different volume every hour: 30, 37, 44, ... tweets
+        summary = seed(resources, hours=1, tweets_per_hour=30 + 7 * i, start=START + timedelta(hours=i), seed_value=i)
+        expected_by_hour.update(summary.expected)
+    keys = sorted(expected_by_hour)
+    assert len({e["kept"] for e in expected_by_hour.values()}) == HOURS
     store, layout = resources["storage"].s3, resources["storage"]
     endpoint = resources["aws"].endpoint_url
     home = tmp_path / "dagster_home"
@@ -154,13 +171,19 @@ def test_ui_backfill_of_six_hours_through_webserver_and_daemon(resources, bucket
             for key in keys:
                 hour = parse_partition_key(key)
                 meta = layout.combined.read_metadata(hour)
-                expected = seeded.expected[key]
+                expected = expected_by_hour[key]
                 assert (meta["kept"], meta["malformed"], meta["duplicates"]) == (
                     expected["kept"],
                     expected["malformed"],
                     expected["duplicates"],
                 )
                 assert layout.filtered.read_parquet(hour, "tweets.parquet").num_rows > 0
+                # The partition's latest materialization (what its partition page shows) carries its own count.
+                node = graphql(web_port, LATEST, {"path": ["combined_tweets"], "partition": key})["assetNodeOrError"]
+                [latest] = node["assetMaterializations"]
+                entries = {e["label"]: e.get("intValue") for e in latest["metadataEntries"]}
+                assert latest["partition"] == key and entries["kept"] == expected["kept"], (key, entries)
+                assert entries["dagster/row_count"] == expected["kept"] and "hours" not in entries
             # (Byte-identical reruns are tested in-process: tweet_topics_tests/defs/hourly/test_hourly_assets.py.)
             wait_until(lambda: any(True for _ in store.list("dagster/compute-logs/")), "compute logs in S3", timeout=60)
             print(f"first backfill took {first_duration:.1f}s")
