@@ -114,9 +114,18 @@ class VersionedStore:
         return final
 
     def commit(self, version: str, manifest: dict[str, Any]) -> str:
-        """Commit files that Spark tasks already put under ``<version>/``: manifest last, then ``latest.json``."""
+        """Commit files that Spark tasks already put under ``<version>/``: manifest last, then ``latest.json``.
+
+        A re-commit of ``version`` replaces its manifest; the files only the replaced manifest named are deleted
+        after the new manifest is visible, never before (a reader holding the old manifest may race that delete
+        and then resolves again; a run that dies before this point leaves the committed version whole).
+        """
+        previous = self.manifest(version) if self.exists(version, self.manifest_name) else {}
         self.store.put(
             self.key(version, self.manifest_name), json.dumps(manifest, indent=2).encode(), "application/json"
         )
         self.store.put(self.prefix + LATEST, json.dumps({"version": version}).encode(), "application/json")
+        kept = {f["key"] for f in manifest.get("files", [])}
+        replaced = [f["key"] for f in previous.get("files", []) if f["key"] not in kept]
+        self.store.delete_keys([k for k in replaced if k.startswith(self.key(version))])
         return self.uri(version)

@@ -107,15 +107,14 @@ def _write(frame: Any, storage: Storage, prefix: str, **options: str) -> list[di
 def write_version_files(
     frame: Any, storage: Storage, store: VersionedStore, version: str, sub: str
 ) -> list[dict[str, Any]]:
-    """One Parquet object per task under ``<version>/<sub>/``; stale objects there (an older write) are deleted.
+    """One Parquet object per task under a fresh ``<version>/<sub>/<run>/`` (task keys repeat between runs).
 
-    Not visible as a version until ``store.commit`` writes the manifest naming these files.
+    Nothing is deleted or overwritten here: a re-run of the same version that dies before its commit leaves the
+    committed manifest's files whole. The files become the version when ``store.commit`` writes the manifest
+    naming them, and only then does it delete the files of the manifest it replaced.
     """
-    prefix = store.key(version, sub + "/")
-    written = _write(frame, storage, prefix, layout="files")
-    keep = {o["key"] for o in written}
-    storage.s3.delete_keys([o.key for o in storage.s3.list(prefix) if o.key not in keep])
-    return written
+    prefix = store.key(version, f"{sub}/{uuid.uuid4().hex}/")
+    return _write(frame, storage, prefix, layout="files")
 
 
 def write_hours(

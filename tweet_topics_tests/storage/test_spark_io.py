@@ -1,0 +1,39 @@
+"""Spark I/O of the versioned stores: a re-run that dies before its commit leaves the committed version readable,
+and the cluster (``uri``) path refuses an object whose size is not what its commit recorded."""
+
+import hashlib
+
+from tweet_topics.defs.topics import spark_io
+
+VERSION = "2026-03-01-00-2026-03-01-05"
+
+
+def commit_frame(storage, spark, values, parts):
+    """Write ``values`` as a corpus version's files (``parts`` tasks) and commit them; returns the manifest."""
+    frame = spark.createDataFrame([(v,) for v in values], "value long").repartition(parts)
+    written = spark_io.write_version_files(frame, storage, storage.corpus, VERSION, "data")
+    manifest = {"files": sorted(({k: o[k] for k in ("key", "sha256", "bytes")} for o in written), key=str)}
+    storage.corpus.commit(VERSION, manifest)
+    return manifest
+
+
+def read_committed(spark, storage):
+    files = storage.corpus.manifest(storage.corpus.latest())["files"]
+    objects = [(f["key"], None, f["sha256"]) for f in files]
+    return sorted(r.value for r in spark_io.read_objects(spark, storage, objects).collect())
+
+
+def test_a_rerun_that_dies_before_its_commit_leaves_the_committed_version_whole(resources, bucket, spark):
+    storage = resources["storage"]
+    first = commit_frame(storage, spark, range(100), parts=3)
+    # The re-run for the same window writes its files, then dies before the manifest commit.
+    frame = spark.createDataFrame([(v,) for v in range(1000, 1050)], "value long").repartition(1)
+    spark_io.write_version_files(frame, storage, storage.corpus, VERSION, "data")
+    for entry in first["files"]:
+        assert hashlib.sha256(storage.s3.get(entry["key"])).hexdigest() == entry["sha256"], entry["key"]
+    assert read_committed(spark, storage) == list(range(100))
+    # A re-run that commits replaces the version; only now are the replaced manifest's files deleted.
+    second = commit_frame(storage, spark, range(200, 220), parts=2)
+    assert read_committed(spark, storage) == list(range(200, 220))
+    assert not any(storage.s3.exists(f["key"]) for f in first["files"])
+    assert all(storage.s3.exists(f["key"]) for f in second["files"])
