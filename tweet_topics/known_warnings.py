@@ -33,6 +33,12 @@ KNOWN: list[tuple[type[Warning], str, str]] = [
         "from its partition page (issue 24)",
     ),
     (
+        dg.SupersessionWarning,
+        r"Function `build_(time_partition_freshness_checks|sensor_for_freshness_checks)` is superseded",
+        "freshness results are asset check evaluations per hourly asset, which the alert sensor publishes like every "
+        "other failed check (issue 24's decision); FreshnessPolicy results are not check evaluations",
+    ),
+    (
         FutureWarning,
         r"PySpark does not yet fully support pandas >= 3\.0\.0",
         "PySpark probes pandas when it loads its helpers; our Spark code exchanges data through Arrow and Parquet, "

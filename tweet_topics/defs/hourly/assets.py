@@ -64,6 +64,12 @@ COMBINED_CHECKS = [
         warn=True,
     ),
     HourCheck(
+        "volume",
+        f"records this hour vs the trailing {checks.VOLUME_BASELINE_HOURS} h: |z| >= {checks.VOLUME_Z:g} warns",
+        checks.combined_volume,
+        warn=True,
+    ),
+    HourCheck(
         "no_data_while_streaming",
         "an hour without raw objects fails when the delivery ledger says the streamer handed records in it",
         checks.no_data_while_streaming,

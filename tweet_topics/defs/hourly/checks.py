@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from tweet_topics.defs.ingest.handed import handed_in_hour
 from tweet_topics.lib.combine import COMBINED_COLUMNS, csv_to_table
 from tweet_topics.lib.filtering import FILTER_REASONS
 from tweet_topics.storage.catalog import COMBINED_CSV, FILTERED_PARQUET, QUARANTINE, REJECTED_PARQUET, Storage
+from tweet_topics.storage.hourly import HourNotCommitted
 
 CheckOutcome = tuple[bool, dict[str, Any]]
 LATE_TOLERANCE = timedelta(minutes=15)
@@ -151,3 +153,43 @@ def no_data_while_streaming(storage: Storage, hour: datetime) -> CheckOutcome:
         else "quiet hour: the delivery ledger shows no records handed in this hour (streamer stopped or idle)"
     )
     return handed == 0, {"raw_objects": 0, "handed_by_ledger": handed, "why": reason}
+
+
+VOLUME_Z = 4.0  # |z| at which an hour's volume warns
+VOLUME_BASELINE_HOURS = 24
+VOLUME_MIN_HOURS = 6  # fewer committed trailing hours: no verdict yet
+
+
+def trailing_volumes(storage: Storage, hour: datetime, hours: int = VOLUME_BASELINE_HOURS) -> list[int]:
+    """records_read of the committed hours among the ``hours`` before ``hour`` (concurrent GETs)."""
+    def read(h: datetime) -> int | None:
+        try:
+            return int(storage.combined.read_metadata(h).get("records_read") or 0)
+        except HourNotCommitted:
+            return None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = pool.map(read, [hour - timedelta(hours=i) for i in range(1, hours + 1)])
+    return [v for v in found if v is not None]
+
+
+def volume_outcome(current: int, trailing: list[int]) -> CheckOutcome:
+    """Records this hour vs the trailing hours: |z| >= VOLUME_Z warns (a stream outage or a flood)."""
+    if len(trailing) < VOLUME_MIN_HOURS:
+        return True, {"records": current, "trailing_hours": len(trailing), "why": "not enough trailing hours yet"}
+    mean = sum(trailing) / len(trailing)
+    std = (sum((v - mean) ** 2 for v in trailing) / len(trailing)) ** 0.5
+    z = (current - mean) / std if std else (0.0 if current == mean else float("inf"))
+    details = {
+        "records": current,
+        "trailing_mean": round(mean, 1),
+        "trailing_std": round(std, 1),
+        "z": round(z, 2) if z != float("inf") else "inf",
+        "trailing_hours": len(trailing),
+    }
+    return abs(z) < VOLUME_Z, details
+
+
+def combined_volume(storage: Storage, hour: datetime) -> CheckOutcome:
+    current = int(storage.combined.read_metadata(hour).get("records_read") or 0)
+    return volume_outcome(current, trailing_volumes(storage, hour))

@@ -5,16 +5,17 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from tweet_topics.defs.ingest.handed import handed_by_hour, read_ledger
 from tweet_topics.lib.hour_tracker import listing_start, plan, summarize, within_partitions
 from tweet_topics.partitions import HOURLY
+from tweet_topics.settings import get_settings
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.hourly import HourNotCommitted
-from tweet_topics.storage.keys import partition_key
+from tweet_topics.storage.keys import parse_partition_key, partition_key
 
 hourly_pipeline_job = dg.define_asset_job(
     "hourly_pipeline_job",
     selection=dg.AssetSelection.assets("combined_tweets", "filtered_tweets"),
-    partitions_def=HOURLY,
     description="combined_tweets then filtered_tweets for the requested hour(s)",
 )
 
@@ -36,7 +37,25 @@ def _committed(storage: Storage) -> Callable[[datetime], tuple[str, str] | None]
     return lookup
 
 
-@dg.sensor(job=hourly_pipeline_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+def default_status() -> dg.DefaultSensorStatus:
+    """On by default in production (TWEET_TOPICS_ENV=prod), off locally: a laptop does not process by itself."""
+    return dg.DefaultSensorStatus.RUNNING if get_settings().env == "prod" else dg.DefaultSensorStatus.STOPPED
+
+
+def ledger_only_hours(storage: Storage, now: datetime, with_objects: set[datetime]) -> list[datetime]:
+    """Closed hours the delivery ledger says had deliveries but that have no raw objects and no commit: they are
+    requested too, so the hour is committed empty with no_data_while_streaming failing (missing is not empty)."""
+    closed_before = now - timedelta(hours=1) - FIREHOSE_BUFFER - GRACE
+    handed = handed_by_hour(read_ledger(storage, now - LOOKBACK))
+    hours = [parse_partition_key(k) for k, n in handed.items() if n > 0]
+    return [
+        h
+        for h in hours
+        if h <= closed_before and h >= HOURLY.start and h not in with_objects and not storage.combined.is_committed(h)
+    ]
+
+
+@dg.sensor(job=hourly_pipeline_job, minimum_interval_seconds=60, default_status=default_status())
 def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> dg.SensorResult:
     """Watch the raw prefix; once an hour is closed, record it and run the hourly assets for it.
 
@@ -56,6 +75,12 @@ def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> 
             f"skipping {len(outside)} raw hour(s) before the first partition {partition_key(first)}: "
             + ", ".join(partition_key(r.summary.hour) for r in outside[:5])
         )
+    missing = ledger_only_hours(storage, now, set(hours))
+    if missing:
+        context.log.warning(
+            f"{len(missing)} closed hour(s) with deliveries in the ledger but no raw objects: "
+            + ", ".join(partition_key(h) for h in missing[:5])
+        )
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
@@ -64,6 +89,14 @@ def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> 
                 tags={"tweet_topics/trigger": "raw_tweets_sensor"},
             )
             for r in due
+        ]
+        + [
+            dg.RunRequest(
+                run_key=f"ledger-only-{partition_key(h)}",  # once per hour: a later raw object has its own key
+                partition_key=partition_key(h),
+                tags={"tweet_topics/trigger": "raw_tweets_sensor", "tweet_topics/reason": "ledger_without_objects"},
+            )
+            for h in missing
         ],
         asset_events=[
             dg.AssetMaterialization(

@@ -42,3 +42,22 @@ def test_closed_hours_are_requested_once_and_late_objects_rerequest(resources, b
     late = evaluate(resources, again.cursor)
     assert [r.partition_key for r in late.run_requests] == [partition_key(recent[0])]
     assert late.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_an_hour_the_ledger_says_had_deliveries_is_requested_without_raw_objects(resources, bucket):
+    """Missing is not empty: the streamer handed records in a closed hour that has no raw objects."""
+    import json
+
+    storage = resources["storage"]
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=4)
+    entry = {
+        "run": "run-q",
+        "handed": [[1, 80]],
+        "rejected": [],
+        "written_at": (hour + timedelta(minutes=9)).isoformat(),
+    }
+    storage.s3.put(storage.streamer.ledger("run-q", 1, 80), json.dumps(entry).encode())
+    first = evaluate(resources)
+    [request] = first.run_requests
+    assert request.partition_key == partition_key(hour) and request.run_key == f"ledger-only-{partition_key(hour)}"
+    assert first.asset_events == []  # no raw objects: raw_tweets is not recorded for it
