@@ -10,7 +10,7 @@ export PYSPARK_PYTHON := $(CURDIR)/$(PY)
 export DAGSTER_HOME := $(CURDIR)/.local/dagster_home
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo test test-fast lint validate system-deps dev local-up local-down bench clean
+.PHONY: install demo test test-fast lint validate system-deps dev local-up local-down bench soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ bench: install
 	$(PY) benchmarks/bench_combine.py
 	$(PY) benchmarks/bench_streamer.py
 	$(PY) benchmarks/bench_topic_model.py
+
+# 24 simulated hours of faults on a private local stack, proven by the ledger (docs/reliability.md#soak).
+soak: install
+	$(PY) benchmarks/soak.py --report
 
 # Also forgets the partition start the demo wrote into .env (its data is gone); other lines of .env stay.
 clean:
