@@ -3,6 +3,8 @@ and the cluster (``uri``) path refuses an object whose size is not what its comm
 
 import hashlib
 
+import pytest
+
 from tweet_topics.defs.topics import spark_io
 
 VERSION = "2026-03-01-00-2026-03-01-05"
@@ -37,3 +39,26 @@ def test_a_rerun_that_dies_before_its_commit_leaves_the_committed_version_whole(
     assert read_committed(spark, storage) == list(range(200, 220))
     assert not any(storage.s3.exists(f["key"]) for f in first["files"])
     assert all(storage.s3.exists(f["key"]) for f in second["files"])
+
+
+def test_uri_reads_refuse_an_object_replaced_by_one_of_another_size(spark, tmp_path):
+    """The cluster path's check, in real Spark tasks: local files stand in for the S3 connector's objects."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyspark.sql import functions as F
+
+    root = tmp_path / "bucket"
+    root.mkdir()
+    for name, values in (("a.parquet", range(10)), ("b.parquet", range(10, 30))):
+        pq.write_table(pa.table({"value": list(values)}), root / name)
+    sizes = {p.name: p.stat().st_size for p in root.iterdir()}
+    key = F.regexp_extract(F.col("_metadata.file_path"), r"/bucket/([^/]+)$", 1)
+
+    def read() -> list[int]:
+        frame = spark.read.schema("value long").parquet(*[(root / n).as_uri() for n in sorted(sizes)])
+        return sorted(r.value for r in spark_io.verify_sizes(frame, key, sizes).select("value").collect())
+
+    assert read() == list(range(30))
+    pq.write_table(pa.table({"value": list(range(100, 160))}), root / "b.parquet")  # replaced after its commit
+    with pytest.raises(Exception, match=r"b\.parquet is not the size its commit recorded"):
+        read()

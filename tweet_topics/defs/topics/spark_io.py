@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -52,11 +53,18 @@ def object_schema(storage: Storage, key: str, columns: list[str] | None) -> Any:
     return from_arrow_schema(schema)
 
 
-def read_objects(
-    spark: Any, storage: Storage, objects: list[tuple[str, str | None, str]], columns: list[str] | None = None
-) -> Any:
-    """These Parquet objects (key, partition value or None, sha256 or "") as one DataFrame, read by executor
-    tasks (which verify the sha256). A ``partition`` column is added when values are given.
+# (key, partition value or None, sha256 or "") or the same plus the committed size in bytes.
+ObjectRef = tuple[str, str | None, str] | tuple[str, str | None, str, int]
+
+
+def read_objects(spark: Any, storage: Storage, objects: list[ObjectRef], columns: list[str] | None = None) -> Any:
+    """These Parquet objects as one DataFrame, read by executor tasks; a ``partition`` column is added when
+    values are given.
+
+    What the tasks verify: with the project's data source (default), each object's sha256 against its commit;
+    with ``TWEET_TOPICS_SPARK_IO=uri`` (the cluster's S3 connector reads, so no digest is computed), each object's
+    size against its commit when the caller passes it (``verify_sizes``): a replaced object of another size
+    fails the read, one of the same size is read as it is now.
     """
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
@@ -66,29 +74,46 @@ def read_objects(
     schema = object_schema(storage, objects[0][0], columns)
     with_partition = objects[0][1] is not None
     if storage.spark_io == "uri":
-        uris = [f"{storage.spark_uri_scheme}://{storage.bucket}/{key}" for key, _, _ in objects]
+        uris = [f"{storage.spark_uri_scheme}://{storage.bucket}/{ref[0]}" for ref in objects]
         frame = spark.read.schema(schema).parquet(*uris)
+        key = F.regexp_extract(F.col("_metadata.file_path"), rf"^[a-z0-9]+://{re.escape(storage.bucket)}/(.*)$", 1)
         if with_partition:
-            by_key = F.create_map(*[F.lit(x) for key, value, _ in objects for x in (key, value)])
-            path = F.regexp_extract(F.col("_metadata.file_path"), rf"^[a-z0-9]+://{storage.bucket}/(.*)$", 1)
-            frame = frame.withColumn(PARTITION, F.element_at(by_key, path))
-        return frame
+            by_key = F.create_map(*[F.lit(x) for ref in objects for x in (ref[0], ref[1])])
+            frame = frame.withColumn(PARTITION, F.element_at(by_key, key))
+        return verify_sizes(frame, key, {ref[0]: ref[3] for ref in objects if len(ref) > 3})
     _source(spark)
     if with_partition:
         schema = StructType([*schema.fields, StructField(PARTITION, StringType())])
     reader = spark.read.format(NAME).schema(schema).options(**_options(storage))
     return (
-        reader.option("objects", json.dumps(objects))
+        reader.option("objects", json.dumps([ref[:3] for ref in objects]))
         .option("partition_column", PARTITION if with_partition else "")
         .load()
     )
+
+
+def verify_sizes(frame: Any, key: Any, sizes: dict[str, int]) -> Any:
+    """``frame`` with a filter that fails the task reading a file whose size is not ``sizes[key]``.
+
+    Why a filter: it runs in the tasks on the file metadata Spark already has (no extra request or pass), and
+    unlike a dropped column it cannot be pruned away. Files without rows are not checked (no row to filter).
+    """
+    from pyspark.sql import functions as F
+
+    if not sizes:
+        return frame
+    expected = F.element_at(F.create_map(*[F.lit(x) for k, size in sizes.items() for x in (k, size)]), key)
+    actual = F.col("_metadata.file_size")
+    message = F.concat(F.lit("object "), key, F.lit(" is not the size its commit recorded: "), actual.cast("string"))
+    return frame.where(F.when(expected.isNull() | (expected == actual), F.lit(True)).otherwise(F.raise_error(message)))
 
 
 def read_hours(
     spark: Any, dataset: HourlyDataset, storage: Storage, hours: list[datetime], file: str, columns: list[str]
 ) -> Any:
     """The committed ``file`` of each of ``hours`` with a ``partition`` column (the hour's partition key)."""
-    objects = [(e["key"], partition_key(hour), e["sha256"]) for hour, e in dataset.committed_files(hours, file)]
+    committed = dataset.committed_files(hours, file)
+    objects: list[ObjectRef] = [(e["key"], partition_key(h), e["sha256"], int(e["bytes"])) for h, e in committed]
     return read_objects(spark, storage, objects, columns)
 
 
