@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from botocore.exceptions import NoCredentialsError
 
@@ -69,10 +70,24 @@ def cmd_stream(args: argparse.Namespace) -> int:
         args.parser.error(str(exc))
     if options.file is not None and not options.file.is_file():
         args.parser.error(f"FILE {options.file}: no such file")
+    if options.sink == "file":
+        _check_out(args.parser, options.out)
     if options.needs_aws:
         _check_aws()
     print(json.dumps(asdict(run_stream(options, get_settings()))))
     return 0
+
+
+def _check_out(parser: argparse.ArgumentParser, out: Path) -> None:
+    """The file sink's ``--out``: a .ndjson or .csv file in an existing directory (nothing is created for it)."""
+    from tweet_topics.streamer.filesink import SUFFIXES
+
+    if out.suffix not in SUFFIXES:
+        parser.error(f"--out {out}: the file sink writes {' or '.join(SUFFIXES)}, not {out.suffix or 'no extension'!r}")
+    if not out.parent.is_dir():
+        parser.error(f"--out {out}: directory {out.parent} does not exist")
+    if out.is_dir():
+        parser.error(f"--out {out}: is a directory")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

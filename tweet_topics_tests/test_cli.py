@@ -106,6 +106,8 @@ BAD_INPUTS = [
     (["seed"], {"TWEET_TOPICS_AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "TWEET_TOPICS_AWS_ENDPOINT_URL"),
     (["seed"], NO_CREDENTIALS, "credentials"),
     (["stream", "x"], NO_CREDENTIALS, "credentials"),
+    (["stream", "synthetic", "--sink", "file", "--out", "check.txt"], {}, "--out"),
+    (["stream", "synthetic", "--sink", "file", "--out", "/nonexistent_dir/check.csv"], {}, "/nonexistent_dir"),
 ]
 
 

@@ -28,14 +28,15 @@ from tweet_topics.settings import Settings
 from tweet_topics.storage.clients import resolve_endpoint
 from tweet_topics.streamer import secrets, sources
 from tweet_topics.streamer.counters import Counters
+from tweet_topics.streamer.filesink import MIB, FileOutput
 from tweet_topics.streamer.journal import Journal
-from tweet_topics.streamer.options import UNBOUNDED, StreamOptions
+from tweet_topics.streamer.options import SYNTHETIC_FILE_CAP, UNBOUNDED, StreamOptions
 from tweet_topics.streamer.producer import CallTimeout, Sender, bounded_call, seqs_of
 from tweet_topics.streamer.rejects import RejectLog
 from tweet_topics.streamer.reporting import LedgerWriter, Reporter
 from tweet_topics.streamer.runner import Checkpoint, Loop, Progress, run
 from tweet_topics.streamer.spool import Spool
-from tweet_topics.streamer.status import FileOutput, Health
+from tweet_topics.streamer.status import Health
 
 log = logging.getLogger("tweet_topics.streamer")
 
@@ -111,9 +112,14 @@ def run_stream(options: StreamOptions, settings: Settings) -> Counters:
         wiring.loop.checkpoint = checkpoint
     else:
         progress = Progress(run_id)
-        output = FileOutput(options.out, counters, lambda rs: progress.done([s for r, s in seqs_of(rs) if r == run_id]))
+        durable = lambda rs: progress.done([s for r, s in seqs_of(rs) if r == run_id])  # noqa: E731
+        output = FileOutput(options.out, counters, durable, min_free=options.min_free_mib * MIB, stop=stop)
         loop = Loop(run_id, output, counters, rejects, checkpoint=checkpoint, progress=progress, stop=stop)
         wiring = Wiring(loop, output=output)
+    if options.tweet_limit != options.max_tweets:
+        log.info(
+            "synthetic into a file: stopping after %d tweets (--max-tweets or --duration to change)", SYNTHETIC_FILE_CAP
+        )
     log.info(
         "streamer run %s: source %s, sink %s, send deadline %.1fs, shutdown budget %.1fs",
         run_id,
@@ -127,7 +133,7 @@ def run_stream(options: StreamOptions, settings: Settings) -> Counters:
         source,
         wiring.loop,
         stop,
-        options.max_tweets,
+        options.tweet_limit,
         options.duration,
         drain_until=lambda: marks.setdefault("stop", time.monotonic()) + 0.25 * options.shutdown_budget,
     )
@@ -265,7 +271,7 @@ def _source(
         origin = datetime.fromisoformat(saved["origin"]) if saved else datetime.now(UTC)
         skip = int(saved["delivered"]) if saved else 0
         source = sources.synthetic_source(
-            options.max_tweets or UNBOUNDED, rate=options.rate, seed=options.seed, skip=skip, origin=origin, stop=stop
+            options.tweet_limit or UNBOUNDED, rate=options.rate, seed=options.seed, skip=skip, origin=origin, stop=stop
         )
         return source, Checkpoint(path, {"seed": options.seed, "origin": origin.isoformat()}, "delivered", skip)
     if options.source == "replay":
@@ -280,7 +286,8 @@ def _source(
         return source, Checkpoint(path, {"file": name}, "line", start)
     from tweet_topics.storage.clients import make_client
 
-    token = secrets.bearer_token(make_client(settings, "ssm") if settings.env == "prod" else None)
+    needs_ssm = settings.env == "prod" and not os.environ.get(secrets.BEARER_ENV)
+    token = secrets.bearer_token(make_client(settings, "ssm") if needs_ssm else None)
     secrets.install_redaction([token])
     offered = lambda: counters.add(offered=1)  # noqa: E731
     return sources.x_source(token, _track_rules(options.no_retweets), stop, offered), None

@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from tweet_topics.argtypes import COUNT, POSITIVE
+from tweet_topics.streamer.options import SYNTHETIC_FILE_CAP
 
 
 def add_stream_arguments(stream: argparse.ArgumentParser) -> None:
@@ -16,7 +17,12 @@ def add_stream_arguments(stream: argparse.ArgumentParser) -> None:
     stream.add_argument("source", choices=["synthetic", "replay", "x"])
     stream.add_argument("file", nargs="?", type=Path, help="NDJSON file for the replay source")
     stream.add_argument("--sink", choices=["firehose", "file"], default="firehose")
-    stream.add_argument("--out", type=Path, default=Path("stream-check.ndjson"), help="file sink (.ndjson or .csv)")
+    stream.add_argument(
+        "--out",
+        type=Path,
+        default=Path("stream-check.ndjson"),
+        help="file sink (.ndjson or .csv; its directory must exist)",
+    )
     stream.add_argument("--rate", type=POSITIVE, default=None, help="synthetic tweets per second (default: unpaced)")
     stream.add_argument("--speed", type=POSITIVE, default=None, help="replay at N x the original pace")
     stream.add_argument("--seed", type=int, default=7)
@@ -32,3 +38,10 @@ def add_stream_arguments(stream: argparse.ArgumentParser) -> None:
     stream.add_argument("--state-dir", type=Path, default=None, help="spool and reject file (default .local/streamer)")
     stream.add_argument("--send-deadline", type=POSITIVE, default=10.0, help="seconds per batch before it is spooled")
     stream.add_argument("--shutdown-budget", type=POSITIVE, default=30.0, help="seconds from SIGTERM to exit")
+    stream.add_argument(
+        "--min-free-mib",
+        type=COUNT,
+        default=1024,
+        help="file sink: stop before the output's filesystem has less free (MiB; synthetic without --max-tweets "
+        f"or --duration also stops after {SYNTHETIC_FILE_CAP:,} tweets)",
+    )

@@ -5,12 +5,16 @@ Shared by the command line (``streamer.main``) and the wiring (``streamer.app``)
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from tweet_topics.streamer.secrets import BEARER_ENV
+
 UNBOUNDED = 10**12  # the synthetic source's length when no --max-tweets is given: "until stopped"
+SYNTHETIC_FILE_CAP = 100_000  # synthetic into a file without --max-tweets/--duration stops here (~130 MB)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class StreamOptions:
     state_dir: Path | None = None
     send_deadline: float = 10.0  # seconds a batch may spend trying Firehose before it is spooled
     shutdown_budget: float = 30.0  # seconds from SIGTERM to exit; below the unit's TimeoutStopSec
+    min_free_mib: int = 1024  # the file sink stops before its filesystem goes below this
 
     def __post_init__(self) -> None:
         # The command line checks each value's bounds; these are the rules across options.
@@ -42,8 +47,15 @@ class StreamOptions:
 
     @property
     def needs_aws(self) -> bool:
-        """Firehose (sink) or SSM (the prod bearer token) is called: check the stack/credentials first."""
-        return self.sink == "firehose" or self.source == "x"
+        """Firehose (sink) or SSM (a bearer token not in the environment) is called: check AWS first."""
+        return self.sink == "firehose" or (self.source == "x" and not os.environ.get(BEARER_ENV))
+
+    @property
+    def tweet_limit(self) -> int | None:
+        """``max_tweets``, or the default cap of an otherwise unbounded synthetic stream into a file."""
+        if self.max_tweets is None and self.duration is None and (self.source, self.sink) == ("synthetic", "file"):
+            return SYNTHETIC_FILE_CAP
+        return self.max_tweets
 
     def argv(self) -> list[str]:
         """These options as ``stream`` arguments (defaults left out), the inverse of the CLI's parsing."""
@@ -71,6 +83,7 @@ _FLAGS = {
     "state_dir": "--state-dir",
     "send_deadline": "--send-deadline",
     "shutdown_budget": "--shutdown-budget",
+    "min_free_mib": "--min-free-mib",
 }
 
 

@@ -1,8 +1,11 @@
 """The streamer's entry point: the command lines others run (systemd unit, local host, demo) parse into the
 options they mean, and ``python -m tweet_topics stream`` runs end to end into a file sink."""
 
+import csv
 import json
+import os
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import fields
@@ -12,7 +15,7 @@ import pytest
 
 from tweet_topics.cli import build_parser
 from tweet_topics.settings import PROJECT_ROOT
-from tweet_topics.streamer.options import StreamOptions, synthetic_command
+from tweet_topics.streamer.options import SYNTHETIC_FILE_CAP, StreamOptions, synthetic_command
 from tweet_topics_tests.conftest import REAL_TWEETS
 
 
@@ -92,3 +95,50 @@ def test_the_streamer_may_describe_only_its_own_stream():
     statements = policies.streamer_policy(d, "123456789012")["Statement"]
     describing = [s for s in statements if "firehose:DescribeDeliveryStream" in s["Action"]]
     assert len(describing) == 1 and describing[0]["Resource"].endswith(f":deliverystream/{d.firehose_stream}")
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A 64 MiB tmpfs (CI runs as root); skipped where mounting is not allowed."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_the_file_sink_never_fills_a_disk(small_disk, tmp_path):
+    """#28.6: unbounded synthetic into a file on a 64 MiB filesystem with a 16 MiB floor stops by itself, with
+    one line saying why, above the floor, every received tweet written (the default floor is 1 GiB)."""
+    out = small_disk / "check.csv"
+    argv = StreamOptions(source="synthetic", sink="file", out=out, state_dir=tmp_path / "state", min_free_mib=16).argv()
+    result = subprocess.run([sys.executable, "-m", "tweet_topics", *argv], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    said = [line for line in result.stderr.splitlines() if line.startswith("stream:")]
+    assert len(said) == 1 and "--min-free-mib" in said[0], result.stderr[-2000:]
+    assert shutil.disk_usage(small_disk).free >= 16 * 1024 * 1024
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    with open(out, newline="") as handle:
+        rows = sum(1 for _ in csv.DictReader(handle))
+    assert summary["sent"] == summary["received"] == rows > 5_000 and summary["lost"] == 0, summary
+
+
+def test_synthetic_into_a_file_has_a_default_cap():
+    assert StreamOptions(source="synthetic", sink="file").tweet_limit == SYNTHETIC_FILE_CAP
+    assert StreamOptions(source="synthetic", sink="file", max_tweets=7).tweet_limit == 7
+    assert StreamOptions(source="synthetic", sink="file", duration=5.0).tweet_limit is None
+    assert StreamOptions(source="synthetic").tweet_limit is None  # Firehose: until stopped
+
+
+def test_x_into_a_file_needs_no_aws(tmp_path):
+    """#28.6: the stream-check of the live source runs with the token in the environment and no AWS at all."""
+    out = tmp_path / "x.ndjson"
+    argv = StreamOptions(source="x", sink="file", out=out, state_dir=tmp_path / "state").argv()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TWEET_TOPICS_"))}
+    env |= {"TWEET_TOPICS_X_BEARER_TOKEN": "canary-file-token", "TWEET_TOPICS_LOCAL_DIR": str(tmp_path / "local")}
+    standin = ["-m", "tweet_topics_tests.streamer.xstandin", "sigterm", "20", str(tmp_path / "pumped"), "--"]
+    result = subprocess.run([sys.executable, *standin, *argv], env=env, capture_output=True, text=True, timeout=90)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(out.read_text().splitlines()) == 20
+    assert not (tmp_path / "local").exists()  # no stack was looked for or started

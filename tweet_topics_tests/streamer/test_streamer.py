@@ -13,6 +13,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from tweet_topics.settings import get_settings
 from tweet_topics.streamer.counters import Counters
+from tweet_topics.streamer.filesink import FileOutput
 from tweet_topics.streamer.options import synthetic_command
 from tweet_topics.streamer.producer import MAX_RECORDS, Sender
 from tweet_topics.streamer.rejects import RejectLog
@@ -21,7 +22,6 @@ from tweet_topics.streamer.runner import Loop, run
 from tweet_topics.streamer.secrets import RedactSecrets
 from tweet_topics.streamer.sources import build_rules, replay_source, synthetic_source
 from tweet_topics.streamer.spool import Spool
-from tweet_topics.streamer.status import FileOutput
 from tweet_topics_tests.conftest import REAL_TWEETS
 from tweet_topics_tests.streamer.conftest import delivered_ids, found_ranges, ledger_entries
 
