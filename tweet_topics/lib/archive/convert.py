@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from tweet_topics.lib.archive.fast import record_from_v1, record_from_v2
 from tweet_topics.lib.archive.formats import Mismatch, Payload
-from tweet_topics.lib.records import RecordError, dumps_record, record_from_v1, record_from_v2, validate_record
+from tweet_topics.lib.records import RecordError, dumps_record, validate_record
 from tweet_topics.lib.records.storable import storable
 
 MAX_RECORD_BYTES = 1000 * 1024  # Firehose's per-record limit: the combine and the streamer hold the same line

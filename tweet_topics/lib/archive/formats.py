@@ -70,34 +70,42 @@ def detect(name: str, number: int, first: bytes) -> str:
     raise ArchiveError(f"{name}:{number}: no known format fits (expected {', '.join(FORMATS)}): {stripped[:60]!r}")
 
 
-def _referenced(tweet: Mapping[str, Any], includes: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """The ``includes`` entries one tweet refers to (its author, reply user, referenced tweets and their authors)."""
-    tweets = {t.get("id"): t for t in includes.get("tweets") or [] if isinstance(t, dict)}
-    refs = [tweets[r.get("id")] for r in tweet.get("referenced_tweets") or [] if r.get("id") in tweets]
-    user_ids = {tweet.get("author_id"), tweet.get("in_reply_to_user_id"), *(t.get("author_id") for t in refs)}
-    geo = tweet.get("geo") if isinstance(tweet.get("geo"), dict) else {}
-    out = {
-        "users": [u for u in includes.get("users") or [] if isinstance(u, dict) and u.get("id") in user_ids],
-        "tweets": refs,
-        "places": [
-            p for p in includes.get("places") or [] if isinstance(p, dict) and p.get("id") == geo.get("place_id")
-        ],
-    }
-    return {k: v for k, v in out.items() if v}
+class _Includes:
+    """A page's ``includes`` indexed once, so each tweet's referenced entries cost a few lookups, not a scan."""
+
+    def __init__(self, includes: Mapping[str, Any]) -> None:
+        def index(name: str) -> dict[Any, Any]:
+            return {e.get("id"): e for e in includes.get(name) or [] if isinstance(e, dict)}
+
+        self.users, self.tweets, self.places = index("users"), index("tweets"), index("places")
+
+    def referenced(self, tweet: Mapping[str, Any]) -> dict[str, list[Any]]:
+        """The entries one tweet refers to: its author, reply user, referenced tweets and their authors, place."""
+        refs = [self.tweets[r.get("id")] for r in tweet.get("referenced_tweets") or [] if r.get("id") in self.tweets]
+        user_ids = {tweet.get("author_id"), tweet.get("in_reply_to_user_id"), *(t.get("author_id") for t in refs)}
+        geo = tweet.get("geo") if isinstance(tweet.get("geo"), dict) else {}
+        out = {
+            "users": [self.users[u] for u in user_ids if u in self.users],
+            "tweets": refs,
+            "places": [self.places[geo["place_id"]]] if geo.get("place_id") in self.places else [],
+        }
+        return {k: v for k, v in out.items() if v}
 
 
 def twarc2_payloads(obj: Any) -> Iterator[Payload]:
     """A twarc2 response page (``data`` a list) or one stream message (``data`` an object)."""
     if _shape(obj) != "twarc2":
         raise Mismatch("format_mismatch:twarc2", "not a page with data")
-    includes = obj.get("includes") if isinstance(obj.get("includes"), dict) else {}
+    index = _Includes(obj.get("includes") if isinstance(obj.get("includes"), dict) else {})
     tweets = obj["data"] if isinstance(obj["data"], list) else [obj["data"]]
     for tweet in tweets:
         if not isinstance(tweet, dict):
             yield Payload("v2", {"data": tweet}, {"data": tweet})
             continue
-        original = {"data": tweet, "includes": _referenced(tweet, includes)}
-        yield Payload("v2", {"data": tweet, "includes": includes}, original)
+        # The referenced entries are all record_from_v2 reads, so they are the payload too (not the page's whole
+        # includes, which record_from_v2 would index again for every tweet).
+        payload = {"data": tweet, "includes": index.referenced(tweet)}
+        yield Payload("v2", payload, payload)
 
 
 def flat_payload(obj: Any) -> Payload:

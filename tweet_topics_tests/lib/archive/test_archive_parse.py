@@ -145,3 +145,33 @@ def test_spill_keeps_memory_bounded_and_input_order(tmp_path):
     spilled = list(tmp_path.glob("tweet-topics-import-*/2021032316"))
     assert spilled and spilled[0].stat().st_size > 4096
     assert [t.seq for t in tweets["2021032316"]] == list(range(1, 201))
+
+
+def test_import_records_are_the_streamers_records(tmp_path):
+    """The import's conversion (per-tweet includes, the emoji shortcut) gives exactly what the streamer's replay
+    path gives for the same payloads: real pages and generated tweets with emoji, mentions and URLs."""
+    from datetime import UTC, datetime, timedelta
+
+    from tweet_topics.lib.archive import fast
+    from tweet_topics.lib.records import record_from_payload
+    from tweet_topics.lib.records.entities import clean_text
+    from tweet_topics.lib.synthetic import TweetGenerator
+
+    generator = TweetGenerator(seed=9)
+    generated = [generator.tweet(datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=i)).payload for i in range(300)]
+    path = tmp_path / "generated.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in generated))
+    _, tweets, _ = _parse(tmp_path / "parse", REAL_TWEETS, path)
+    ours = {t.id: json.loads(t.record) for hour in tweets.values() for t in hour}
+    payloads = [{"data": t, "includes": p["includes"]} for p in _pages() for t in p["data"]] + generated
+    assert len(ours) == len(payloads) == 500
+    for payload in payloads:
+        expected = record_from_payload(payload)
+        got = ours[expected["id"]]
+        got.pop("delivery")
+        assert got == expected
+    emoji_texts = [p["data"]["text"] for p in generated if not p["data"]["text"].isascii()]
+    assert emoji_texts and all(fast.clean_text(t) == clean_text(t) for t in emoji_texts)
+    assert fast.clean_text("#\ufe0f\u20e3 a\u200db \U0001f469\u200d\U0001f680!") == clean_text(
+        "#\ufe0f\u20e3 a\u200db \U0001f469\u200d\U0001f680!"
+    )

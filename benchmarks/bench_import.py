@@ -1,0 +1,114 @@
+"""Archive import (issue 25): N generated tweets as twarc2 pages (gzip) into the local stack, then again.
+
+Measures the import end to end (parse + convert + spill + write raw and original objects + ledger): tweets/s,
+peak RSS of the importing process (its conversion workers reported apart), objects written; then a re-import of
+the same file, which must write 0 objects. A second line times the parse phase alone (no storage) per worker count.
+Usage: python benchmarks/bench_import.py [--tweets 1000000] [--hours 48] [--workers 2] [--parse-only]
+"""
+
+import argparse
+import gzip
+import json
+import resource
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import _common
+
+from tweet_topics.lib.synthetic import TweetGenerator
+
+START = datetime(2025, 6, 1, tzinfo=UTC)
+PAGE = 100  # twarc2 writes one API response page of up to 100 (search) or 500 (full archive) tweets per line
+
+
+def generate(path: Path, tweets: int, hours: int, seed: int = 5) -> None:
+    """twarc2 pages: ``data`` (PAGE tweets) and ``includes`` (their users and referenced tweets), gzip."""
+    generator = TweetGenerator(seed=seed)
+    step = timedelta(hours=hours) / tweets
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        for first in range(0, tweets, PAGE):
+            messages = [generator.tweet(START + step * i).payload for i in range(first, min(first + PAGE, tweets))]
+            users = {u["id"]: u for m in messages for u in m.get("includes", {}).get("users", [])}
+            refs = {t["id"]: t for m in messages for t in m.get("includes", {}).get("tweets", [])}
+            page = {
+                "data": [m["data"] for m in messages],
+                "includes": {"users": list(users.values()), "tweets": list(refs.values())},
+                "meta": {"result_count": len(messages)},
+            }
+            out.write(json.dumps(page).encode() + b"\n")
+
+
+def peak_rss_mib(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def parse_only(path: Path, workers: int) -> float:
+    from tweet_topics.lib.archive.pipeline import RejectsFile, parse_inputs
+    from tweet_topics.lib.archive.spill import HourSpill
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spill = HourSpill(Path(tmp))
+        started = time.perf_counter()
+        stats = parse_inputs([str(path)], spill, RejectsFile(None), "import-bench", workers=workers)
+        seconds = time.perf_counter() - started
+        spill.close()
+    return stats.read / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tweets", type=int, default=1_000_000)
+    parser.add_argument("--hours", type=int, default=48)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--parse-only", action="store_true", help="time the parse phase only (no stack)")
+    args = parser.parse_args()
+    path = Path(tempfile.gettempdir()) / f"bench-import-{args.tweets}-{args.hours}.jsonl.gz"
+    if not path.exists():
+        started = time.perf_counter()
+        generate(path, args.tweets, args.hours)
+        print(f"generated {path} ({path.stat().st_size / 2**20:.0f} MiB gzip) in {time.perf_counter() - started:.0f} s")
+    if args.parse_only:
+        rate = parse_only(path, args.workers)
+        print(f"parse phase, {args.workers} workers: {rate:,.0f} tweets/s")
+        return
+    from tweet_topics.archive.importer import run_import
+    from tweet_topics.defs.resources import build_resources
+    from tweet_topics.local import stack
+    from tweet_topics.settings import get_settings
+    from tweet_topics.storage.clients import ensure_bucket
+
+    settings = get_settings()
+    status = stack.up(settings)
+    try:
+        storage = build_resources(settings.model_copy(update={"aws_endpoint_url": status.endpoint}))["storage"]
+        ensure_bucket(storage.s3.aws.client("s3"), settings.bucket, settings.region)
+        rows = []
+        for label in ("first import", "re-import of the same file"):
+            started = time.perf_counter()
+            result = run_import(storage, [str(path)], workers=args.workers)
+            seconds = time.perf_counter() - started
+            rows.append(
+                {
+                    "run": label,
+                    "tweets": result.parse.read,
+                    "imported": result.imported,
+                    "duplicates": result.duplicates,
+                    "hours": len(result.hours),
+                    "objects written": result.objects + (1 if result.imported else 0),
+                    "seconds": seconds,
+                    "tweets/s": result.parse.read / seconds,
+                    "peak RSS MiB (importer)": peak_rss_mib(resource.RUSAGE_SELF),
+                    "peak RSS MiB (largest worker)": peak_rss_mib(resource.RUSAGE_CHILDREN),
+                }
+            )
+        _common.table(
+            rows, f"import of {args.tweets:,} twarc2 tweets (gzip) over {args.hours} h, {args.workers} workers"
+        )
+    finally:
+        stack.down(settings, save=False)
+
+
+if __name__ == "__main__":
+    main()
