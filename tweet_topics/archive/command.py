@@ -71,7 +71,6 @@ def cmd_import(args: argparse.Namespace) -> int:
                 args.paths,
                 args.format,
                 dry_run=args.dry_run,
-                keep_original=settings.keep_original,
                 progress=bar.update if bar is not None else None,
             )
     except ArchiveError as exc:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from tweet_topics.lib.archive.inputs import Opener
+from tweet_topics.lib.archive.inputs import ArchiveError, Opener
 from tweet_topics.lib.archive.pipeline import ParseStats, RejectsFile, parse_inputs
 from tweet_topics.lib.archive.spill import HourSpill
 from tweet_topics.lib.ledger import merge
@@ -90,8 +90,13 @@ def s3_opener(storage: Storage) -> Opener:
     """``s3://bucket/key`` -> the object's streaming body (read in bounded chunks, never whole)."""
 
     def open_uri(uri: str) -> IO[bytes]:
+        from botocore.exceptions import ClientError
+
         bucket, _, key = uri[len("s3://") :].partition("/")
-        return storage.s3.aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            return storage.s3.aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        except ClientError as exc:
+            raise ArchiveError(f"{uri}: cannot be read ({exc.response['Error'].get('Code', 'error')})") from None
 
     return open_uri
 
@@ -169,12 +174,15 @@ def run_import(
     names: list[str],
     fmt: str = "auto",
     dry_run: bool = False,
-    keep_original: bool = True,
+    keep_original: bool | None = None,
     tombstones: set[str] | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Parse every input (nothing written if any cannot be read), then write hour by hour and the ledger."""
+    """Parse every input (nothing written if any cannot be read), then write hour by hour and the ledger.
+
+    ``keep_original`` defaults to the storage's setting (TWEET_TOPICS_KEEP_ORIGINAL)."""
+    keep = storage.keep_original if keep_original is None else keep_original
     run = new_run_id()
     rejects_path = None if dry_run else storage.local_path("imports", run) / "rejects.ndjson"
     spill = HourSpill(storage.local_path("imports"))
@@ -183,9 +191,7 @@ def run_import(
         parsed = parse_inputs(names, spill, rejects, run, fmt, s3_opener(storage), workers, progress)
         tombstones = tombstones or set()
         with ThreadPoolExecutor(HOUR_WORKERS) as pool:
-            hours = list(
-                pool.map(lambda h: write_hour(storage, spill, h, tombstones, dry_run, keep_original), spill.hours())
-            )
+            hours = list(pool.map(lambda h: write_hour(storage, spill, h, tombstones, dry_run, keep), spill.hours()))
     finally:
         rejects.close()
         spill.close()

@@ -47,6 +47,7 @@ class Storage(dg.ConfigurableResource):
     streamer_prefix: str
     original_prefix: str  # issue 25: the original JSON beside raw
     compliance_prefix: str  # issue 25: deletion tombstones and audit entries
+    keep_original: bool  # issue 25: write the original JSON beside imported raw objects
     local_dir: str
     # How Spark reaches these datasets (defs/topics/spark_io.py): the project's Python data source, or the
     # cluster's S3 connector through <spark_uri_scheme>://bucket/key; and the dir every Spark node shares.
@@ -64,6 +65,7 @@ class Storage(dg.ConfigurableResource):
             spark_io=settings.spark_io,
             spark_uri_scheme=settings.spark_uri_scheme,
             spark_shared_dir=settings.spark_shared_dir,
+            keep_original=settings.keep_original,
             **prefixes,
         )
 
