@@ -13,10 +13,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tweet_topics.archive.args import add_import_arguments
 from tweet_topics.argtypes import COUNT, PORT, Parser, hour
+from tweet_topics.preflight import ConfigError, aws_config_problem
 from tweet_topics.settings import SettingsError, get_settings
 from tweet_topics.storage.clients import LocalStackNotRunning
 from tweet_topics.streamer.main import add_stream_arguments
@@ -74,8 +75,20 @@ def cmd_stream(args: argparse.Namespace) -> int:
         _check_out(args.parser, options.out)
     if options.needs_aws:
         _check_aws()
+    if options.source == "x":
+        _check_token(get_settings().env)
     print(json.dumps(asdict(run_stream(options, get_settings()))))
     return 0
+
+
+def _check_token(env: str) -> None:
+    """``stream x`` needs the bearer token: in the environment, or (prod) the SSM parameter naming it."""
+    from tweet_topics.streamer.secrets import BEARER_ENV, BEARER_PARAMETER_ENV
+
+    if os.environ.get(BEARER_ENV) or (env == "prod" and os.environ.get(BEARER_PARAMETER_ENV)):
+        return
+    where = f"{BEARER_ENV} (or, with TWEET_TOPICS_ENV=prod, {BEARER_PARAMETER_ENV})"
+    raise ConfigError(f"stream x needs the X API bearer token: set {where}")
 
 
 def _check_out(parser: argparse.ArgumentParser, out: Path) -> None:
@@ -179,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(" ".join(line.strip() for line in str(exc).splitlines()))
     except LocalStackNotRunning as exc:
         return _fail(str(exc))
-    except NoCredentialsError:
-        from tweet_topics.preflight import NO_CREDENTIALS
-
-        return _fail(NO_CREDENTIALS)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except (BotoCoreError, ClientError) as exc:
+        problem = aws_config_problem(exc)
+        if problem is None:
+            raise
+        return _fail(problem)

@@ -8,7 +8,9 @@ import zlib
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
+from tweet_topics.preflight import aws_config_problem
 from tweet_topics.settings import get_settings
 from tweet_topics.storage.clients import make_client
 from tweet_topics.storage.keys import parse_partition_key
@@ -106,6 +108,11 @@ BAD_INPUTS = [
     (["seed"], {"TWEET_TOPICS_AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "TWEET_TOPICS_AWS_ENDPOINT_URL"),
     (["seed"], NO_CREDENTIALS, "credentials"),
     (["stream", "x"], NO_CREDENTIALS, "credentials"),
+    (["seed"], {**NO_CREDENTIALS, "AWS_PROFILE": "nope"}, "(nope) could not be found"),
+    (["stream", "synthetic", "--max-tweets", "5"], {**NO_CREDENTIALS, "AWS_PROFILE": "nope"}, "AWS_PROFILE"),
+    (["seed"], {**NO_CREDENTIALS, "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE"}, "AWS_SECRET_ACCESS_KEY"),
+    (["seed"], {**NO_CREDENTIALS, "AWS_CONFIG_FILE": "/etc/passwd", "AWS_PROFILE": "x"}, "/etc/passwd"),
+    (["stream", "x", "--sink", "file"], {"TWEET_TOPICS_X_BEARER_TOKEN": None}, "TWEET_TOPICS_X_BEARER_TOKEN"),
     (["stream", "synthetic", "--sink", "file", "--out", "check.txt"], {}, "--out"),
     (["stream", "synthetic", "--sink", "file", "--out", "/nonexistent_dir/check.csv"], {}, "/nonexistent_dir"),
 ]
@@ -141,3 +148,13 @@ def test_bad_input_is_one_line_and_exit_2_before_any_side_effect(argv, env, name
     assert not (tmp_path / "local").exists()  # no state dir, spool, stack or snapshot was created
     settings = get_settings().model_copy(update={"aws_endpoint_url": moto_endpoint})
     assert bucket not in {b["Name"] for b in make_client(settings, "s3").list_buckets()["Buckets"]}
+
+
+def test_credentials_aws_refuses_are_a_configuration_error():
+    """Keys AWS refuses (the first call's ClientError) read as one line; a missing permission does not."""
+    refused = ClientError({"Error": {"Code": "InvalidClientTokenId", "Message": "The token\nis invalid"}}, "PutObject")
+    line = aws_config_problem(refused)
+    assert line is not None and line.startswith(
+        "AWS refused the credentials: InvalidClientTokenId: The token is invalid"
+    )
+    assert aws_config_problem(ClientError({"Error": {"Code": "NoSuchKey", "Message": "x"}}, "GetObject")) is None

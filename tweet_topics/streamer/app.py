@@ -24,6 +24,7 @@ import boto3
 from botocore.config import Config
 
 from tweet_topics.lib.ledger import StreamerKeys
+from tweet_topics.preflight import ConfigError, aws_config_problem
 from tweet_topics.settings import Settings
 from tweet_topics.storage.clients import resolve_endpoint
 from tweet_topics.streamer import secrets, sources
@@ -77,6 +78,8 @@ def check_stream(client: Any, name: str, timeout: float) -> str | None:
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
             return f"delivery stream {name!r} does not exist"
+        if aws_config_problem(exc):  # wrong credentials do not heal by spooling: say so, start nothing
+            raise ConfigError(aws_config_problem(exc)) from None
         log.warning("could not check delivery stream %s (%s); starting, batches may spool", name, type(exc).__name__)
         return None
     status = response["DeliveryStreamDescription"]["DeliveryStreamStatus"]
@@ -287,7 +290,15 @@ def _source(
     from tweet_topics.storage.clients import make_client
 
     needs_ssm = settings.env == "prod" and not os.environ.get(secrets.BEARER_ENV)
-    token = secrets.bearer_token(make_client(settings, "ssm") if needs_ssm else None)
+    try:
+        token = secrets.bearer_token(make_client(settings, "ssm") if needs_ssm else None)
+    except RuntimeError as exc:
+        raise ConfigError(str(exc)) from None
+    except Exception as exc:
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ParameterNotFound":
+            raise
+        parameter = os.environ.get(secrets.BEARER_PARAMETER_ENV)
+        raise ConfigError(f"SSM parameter {parameter!r} ({secrets.BEARER_PARAMETER_ENV}) does not exist") from None
     secrets.install_redaction([token])
     offered = lambda: counters.add(offered=1)  # noqa: E731
     return sources.x_source(token, _track_rules(options.no_retweets), stop, offered), None
