@@ -274,7 +274,7 @@ def combine_objects(
     deduped = combined
     if pc.count_distinct(combined["id"]).as_py() != combined.num_rows:  # take() only when there are duplicates
         first = combined.group_by("id", use_threads=False).aggregate([("_row", "min")])["_row_min"]
-        deduped = combined.take(pc.sort_indices(first))
+        deduped = combined.take(first.sort())  # the first rows themselves in input order (sort_indices gave ranks)
     duplicates = combined.num_rows - deduped.num_rows
     kept_by_object = Counter(deduped["source_key"].to_pylist())
     for entry in per_object:
