@@ -105,6 +105,11 @@ class Settings(BaseModel):
     local_dir: Path = PROJECT_ROOT / ".local"
     partitions_start: str = "2026-01-01-00:00"
 
+    # Alerts (issue 24): where alert links point, who gets them, whether WARN check failures go out too.
+    ui_base_url: str = "http://127.0.0.1:3000"  # the Dagster UI address as users reach it (links in alerts)
+    alert_emails: str = ""  # comma-separated e-mail addresses subscribed to the alert topic at provisioning
+    alert_warn: bool = False  # also publish failed checks of WARN severity (default: ERROR only)
+
     @field_validator("region")
     @classmethod
     def _known_region(cls, value: str) -> str:
@@ -167,6 +172,22 @@ class Settings(BaseModel):
                 "yarn, k8s://…, mesos://…)"
             )
         return value
+
+    @field_validator("ui_base_url")
+    @classmethod
+    def _ui_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+            raise ValueError(f"{value!r} is not an http(s) URL of the Dagster UI (e.g. https://dagster.example.com)")
+        return value.rstrip("/")
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: str) -> str:
+        addresses = [a.strip() for a in value.split(",") if a.strip()]
+        bad = [a for a in addresses if not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", a)]
+        if bad:
+            raise ValueError(f"not e-mail addresses: {bad} (comma-separated, e.g. ops@example.com,me@example.com)")
+        return ",".join(addresses)
 
     @model_validator(mode="after")
     def _prefixes_apart(self) -> Settings:

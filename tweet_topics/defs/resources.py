@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 
+from tweet_topics.defs.alerts.sensors import AlertSettings
 from tweet_topics.defs.infra.deployment import Deployment
 from tweet_topics.defs.infra.resource import InfraResource
 from tweet_topics.defs.streaming.resources import Ec2StreamerHost, LocalStreamerHost, StreamerState
@@ -67,4 +68,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "aws": aws,
         "storage": storage,
         "pyspark": LazyPySparkResource(spark_config=spark_config(settings)),
+        "alerting": AlertSettings(ui_base_url=settings.ui_base_url, publish_warn=settings.alert_warn),
     }

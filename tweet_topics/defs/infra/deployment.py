@@ -4,6 +4,7 @@ derived from it. Built from ``Settings`` only, so no field has a default of its 
 from __future__ import annotations
 
 import dagster as dg
+from pydantic import Field
 
 from tweet_topics.settings import Settings
 
@@ -23,6 +24,7 @@ class Deployment(dg.ConfigurableResource):
     firehose_stream: str
     prefixes: dict[str, str]  # settings field name -> prefix, e.g. raw_prefix -> raw/tweets/
     bearer_token: str | None = None  # bound from dg.EnvVar("TWEET_TOPICS_X_BEARER_TOKEN"); never logged
+    alert_emails: list[str] = Field(default_factory=list)  # subscribed to the alert topic (TWEET_TOPICS_ALERT_EMAILS)
 
     @classmethod
     def from_settings(cls, settings: Settings, bearer_token: str | dg.EnvVar | None = None) -> Deployment:
@@ -35,6 +37,7 @@ class Deployment(dg.ConfigurableResource):
             firehose_stream=settings.firehose_stream,
             prefixes=prefixes,
             bearer_token=bearer_token,
+            alert_emails=[a for a in settings.alert_emails.split(",") if a],
         )
 
     @property
@@ -86,6 +89,11 @@ class Deployment(dg.ConfigurableResource):
     def control_document(self) -> str:
         """The project's SSM Command document: systemctl start|stop|restart|status of the unit, nothing else."""
         return f"{self.stem}-streamer-control"
+
+    @property
+    def alert_topic(self) -> str:
+        """The SNS topic failed runs and failed checks are published to (``defs/alerts``)."""
+        return f"{self.stem}-alerts"
 
     @property
     def tags(self) -> dict[str, str]:

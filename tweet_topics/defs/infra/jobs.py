@@ -47,6 +47,12 @@ def ensure_ec2(context: dg.OpExecutionContext, infra: InfraResource) -> list[str
     return _report(context, infra.ec2.ensure(infra.user_data()))
 
 
+@dg.op(ins=AFTER)
+def ensure_alerts(context: dg.OpExecutionContext, infra: InfraResource) -> list[str]:
+    """The SNS alert topic and its e-mail subscriptions (issue 24)."""
+    return _report(context, infra.alerts.ensure())
+
+
 @dg.op(ins={"steps": dg.In(list[list[str]])})
 def summarize_changes(context: dg.OpExecutionContext, steps: list[list[str]]) -> None:
     changed = [c for step in steps for c in step if not c.split(": ")[-1].startswith(UNCHANGED)]
@@ -57,7 +63,7 @@ def summarize_changes(context: dg.OpExecutionContext, steps: list[list[str]]) ->
     )
 
 
-@dg.job(description="Create or update S3, CloudWatch Logs, IAM, Firehose, SSM and EC2 in dependency order.")
+@dg.job(description="Create or update S3, CloudWatch Logs, IAM, Firehose, SSM, EC2 and the SNS alert topic in order.")
 def provision_infra() -> None:
     s3 = ensure_bucket()
     logs = ensure_logs(s3)
@@ -65,7 +71,8 @@ def provision_infra() -> None:
     firehose = ensure_firehose(iam)
     ssm = ensure_ssm(firehose)
     ec2 = ensure_ec2(ssm)
-    summarize_changes([s3, logs, iam, firehose, ssm, ec2])
+    alerts = ensure_alerts(ec2)
+    summarize_changes([s3, logs, iam, firehose, ssm, ec2, alerts])
 
 
 @dg.op

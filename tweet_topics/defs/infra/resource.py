@@ -17,6 +17,7 @@ from tweet_topics.defs.infra.reconcilers.ec2 import Ec2Reconciler
 from tweet_topics.defs.infra.reconcilers.firehose import FirehoseReconciler
 from tweet_topics.defs.infra.reconcilers.iam import IamReconciler
 from tweet_topics.defs.infra.reconcilers.logs import LogsReconciler
+from tweet_topics.defs.infra.reconcilers.sns import SnsReconciler
 from tweet_topics.defs.infra.reconcilers.ssm import SsmReconciler
 from tweet_topics.defs.infra.userdata import classify, render_user_data, validate_package_spec
 from tweet_topics.storage.s3 import AwsResource
@@ -131,6 +132,11 @@ class InfraResource(dg.ConfigurableResource):
     def ec2(self) -> Ec2Reconciler:
         return Ec2Reconciler(self)
 
+    @property
+    def alerts(self) -> SnsReconciler:
+        """The alert topic (issue 24): independent of the others, so it is planned, ensured and torn down last."""
+        return SnsReconciler(self)
+
     def tls_only(self) -> bool:
         """Whether the bucket gets the TLS-only policy: a plain-HTTP emulator (moto) would be locked out by it."""
         if self.require_tls is not None:
@@ -156,11 +162,12 @@ class InfraResource(dg.ConfigurableResource):
 
     def plan(self) -> list[Change]:
         """Read-only: describe/get/list calls only."""
-        return [c for r in (self.bucket, self.logs, self.iam, self.firehose, self.ssm, self.ec2) for c in r.plan()]
+        order = (self.bucket, self.logs, self.iam, self.firehose, self.ssm, self.ec2, self.alerts)
+        return [c for r in order for c in r.plan()]
 
     def teardown(self, delete_data: bool) -> list[Change]:
         """Reverse dependency order, waiting for each deletion; only what carries the project's tags goes."""
-        order = (self.ec2, self.ssm, self.firehose, self.iam, self.logs, self.bucket)
+        order = (self.alerts, self.ec2, self.ssm, self.firehose, self.iam, self.logs, self.bucket)
         return [c for r in order for c in r.teardown(delete_data)]
 
     def describe(self) -> dict[str, Any]:
@@ -170,4 +177,5 @@ class InfraResource(dg.ConfigurableResource):
             "roles": self.iam.describe(),
             "firehose": self.firehose.describe(),
             "ec2": self.ec2.describe(),
+            "alert_topic": self.alerts.describe(),
         }
