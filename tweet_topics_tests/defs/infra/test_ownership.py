@@ -10,8 +10,8 @@ import pytest
 
 from tweet_topics.defs.infra import policies
 from tweet_topics.defs.infra.jobs import provision_infra, teardown_infra
-from tweet_topics.defs.infra.reconcilers.base import OwnershipError
-from tweet_topics_tests.defs.infra.helpers import delete_bucket, make_infra, run
+from tweet_topics.defs.infra.reconcilers.base import ADOPTED_TAG, OwnershipError
+from tweet_topics_tests.defs.infra.helpers import CANARY, delete_bucket, make_infra, run
 
 DELETE_DATA = {"ops": {"teardown_all": {"config": {"delete_data": True}}}}
 TEAM_RULE = {"ID": "team-archive", "Status": "Enabled", "Filter": {"Prefix": "team/"}, "Expiration": {"Days": 400}}
@@ -59,7 +59,7 @@ def test_adopting_a_bucket_merges_tags_and_lifecycle_rules_by_key(clean):
     s3.put_bucket_lifecycle_configuration(Bucket=d.bucket, LifecycleConfiguration={"Rules": [TEAM_RULE]})
     assert [c.action for c in infra.bucket.ensure()] == ["adopt"]
     tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=d.bucket)["TagSet"]}
-    assert tags == {"team": "astro", **d.tags}
+    assert tags == {"team": "astro", **d.tags, ADOPTED_TAG: "tweet_topics"}, "adoption is recorded on the bucket"
     rules = s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"]
     assert sorted(r["ID"] for r in rules) == [
         "team-archive",
@@ -135,3 +135,65 @@ def test_created_roles_carry_the_permissions_boundary(clean):
         infra.iam.teardown()
     finally:
         iam.delete_policy(PolicyArn=boundary)
+
+
+def make_team_resources(infra, aws) -> dict[str, str]:
+    """A team's own resources that happen to carry the project's names (none of the project's tags)."""
+    d = infra.deployment
+    s3, iam, logs, fh, ssm = (aws.client(s) for s in ("s3", "iam", "logs", "firehose", "ssm"))
+    s3.create_bucket(Bucket=d.bucket)
+    s3.put_bucket_tagging(Bucket=d.bucket, Tagging={"TagSet": [{"Key": "team", "Value": "astro"}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=d.bucket, LifecycleConfiguration={"Rules": [TEAM_RULE]})
+    for key in ("team/keep.csv", f"{d.raw_prefix}2026/01/01/00/x"):
+        s3.put_object(Bucket=d.bucket, Key=key, Body=b"1")
+    logs.create_log_group(logGroupName=d.log_group, tags={"team": "astro"})
+    # moto keeps a deleted group's tags for the next group of that name (AWS does not): start from the team's only.
+    logs.untag_log_group(logGroupName=d.log_group, tags=[*d.tags, ADOPTED_TAG])
+    trust = json.dumps(policies.trust("firehose.amazonaws.com"))
+    arn = iam.create_role(RoleName=d.firehose_role, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    destination = {"RoleARN": arn, "BucketARN": f"arn:aws:s3:::{d.bucket}", "Prefix": "team/"}
+    fh.create_delivery_stream(DeliveryStreamName=d.firehose_stream, ExtendedS3DestinationConfiguration=destination)
+    ssm.put_parameter(Name=d.bearer_parameter, Value="team-token", Type="SecureString")
+    return {"role_arn": arn}
+
+
+def test_adopted_resources_are_released_not_deleted_by_a_later_teardown(clean):
+    """Adoption is recorded on each resource; teardown(delete_data) without adopt_existing keeps every adopted
+    one (the bucket keeps the team's objects, rule and tag) and removes only the project's prefixes and settings."""
+    aws = clean["aws"]
+    adopting = make_infra(clean, token=CANARY, adopt_existing=True)
+    d = adopting.deployment
+    s3, iam, logs, fh, ssm = (aws.client(s) for s in ("s3", "iam", "logs", "firehose", "ssm"))
+    team = make_team_resources(adopting, aws)
+    try:
+        assert [c.action for c in adopting.bucket.ensure()] == ["adopt"]
+        assert [c.action for c in adopting.logs.ensure()] == ["adopt"]
+        assert next(c.action for c in adopting.iam.ensure()) == "adopt"
+        assert [c.action for c in adopting.firehose.ensure(team["role_arn"])] == ["adopt"]
+        assert next(c.action for c in adopting.ssm.ensure()) == "adopt"
+        assert {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=d.bucket)["TagSet"]}[ADOPTED_TAG]
+        s3.put_object(Bucket=d.bucket, Key=f"{d.prefixes['combined_prefix']}x/tweets.csv", Body=b"ours")
+
+        later = make_infra(clean, token=CANARY)  # no adopt_existing: an ordinary teardown, months later
+        changes = [str(c) for r in (later.ssm, later.firehose, later.iam, later.logs) for c in r.teardown(True)]
+        changes += [str(c) for c in later.bucket.teardown(delete_data=True)]
+        for name in (d.bucket, d.log_group, d.firehose_role, d.firehose_stream, d.bearer_parameter):
+            assert any(c.startswith(f"{name}: release") or f" {name}: release" in c for c in changes), (name, changes)
+
+        assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=d.bucket)["Contents"]) == ["team/keep.csv"]
+        assert s3.get_bucket_tagging(Bucket=d.bucket)["TagSet"] == [{"Key": "team", "Value": "astro"}]
+        assert s3.get_bucket_lifecycle_configuration(Bucket=d.bucket)["Rules"] == [TEAM_RULE]
+        assert logs.list_tags_log_group(logGroupName=d.log_group)["tags"] == {"team": "astro"}
+        assert iam.list_role_tags(RoleName=d.firehose_role)["Tags"] == []
+        assert iam.list_role_policies(RoleName=d.firehose_role)["PolicyNames"] == [], "the project's policy went"
+        assert fh.list_tags_for_delivery_stream(DeliveryStreamName=d.firehose_stream)["Tags"] == []
+        assert ssm.get_parameter(Name=d.bearer_parameter)["Parameter"]["Name"] == d.bearer_parameter
+        tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=d.bearer_parameter)["TagList"]
+        assert tags == []
+    finally:
+        fh.delete_delivery_stream(DeliveryStreamName=d.firehose_stream)
+        ssm.delete_parameter(Name=d.bearer_parameter)
+        logs.delete_log_group(logGroupName=d.log_group)
+        for policy in iam.list_role_policies(RoleName=d.firehose_role)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=d.firehose_role, PolicyName=policy)
+        iam.delete_role(RoleName=d.firehose_role)

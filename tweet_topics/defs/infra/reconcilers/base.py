@@ -2,6 +2,10 @@
 
 A reconciler is a plain class (no Dagster) with ``plan`` (read-only), ``ensure`` (create or converge, idempotent),
 ``teardown`` (delete what it owns, waiting until gone) and ``describe``; all report ``Change`` rows.
+
+Adoption is recorded on the resource itself (the ``adopted-by`` tag next to the ownership tags), so any later run,
+with or without ``adopt_existing``, knows the resource was someone else's first: teardown never deletes an adopted
+resource, it releases it (removes the project's tags and the settings only the project uses, see each kind).
 """
 
 from __future__ import annotations
@@ -13,17 +17,20 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from tweet_topics.defs.infra.deployment import MANAGED_BY
+
 if TYPE_CHECKING:
     from tweet_topics.defs.infra.resource import InfraResource
 
 UNCHANGED = ("exists", "absent", "skip", "kept", "foreign")
+ADOPTED_TAG = "adopted-by"  # value MANAGED_BY: put on a resource when the project adopts it
 
 
 @dataclass(frozen=True)
 class Change:
     resource: str
     name: str
-    action: str  # create | update | exists | delete | absent | skip | kept | foreign | adopt
+    action: str  # create | update | exists | delete | absent | skip | kept | foreign | adopt | release
     detail: str = ""
 
     def __str__(self) -> str:
@@ -80,8 +87,29 @@ class Reconciler:
         return Change(self.kind, name, "foreign", "not tagged as ours: provision refuses it unless adopt_existing")
 
     def may_delete(self, tags: dict[str, str]) -> bool:
-        return self.d.owns(tags) or self.infra.adopt_existing
+        """Only what the project created: never a foreign resource, never an adopted one (whatever adopt_existing)."""
+        return self.d.owns(tags) and not adopted(tags)
+
+    def may_release(self, tags: dict[str, str]) -> bool:
+        """An adopted resource: teardown removes the project's tags and settings from it and keeps it."""
+        return self.d.owns(tags) and adopted(tags)
 
     def missing_tags(self, tags: dict[str, str]) -> dict[str, str]:
         """Ownership tags to add; other tags on the resource are kept (merged by key, never replaced)."""
         return {k: v for k, v in self.d.tags.items() if tags.get(k) != v}
+
+    def adoption_tags(self, tags: dict[str, str]) -> dict[str, str]:
+        """The tags that make a foreign resource ours and record that it was adopted (never created by us)."""
+        return {**self.missing_tags(tags), ADOPTED_TAG: MANAGED_BY}
+
+    def release_keys(self) -> list[str]:
+        """Tag keys removed when an adopted resource is released."""
+        return [*self.d.tags, ADOPTED_TAG]
+
+    def released(self, name: str, what: str = "") -> Change:
+        detail = "adopted, not created by the project: kept; its tags" + (f" and {what}" if what else "") + " removed"
+        return Change(self.kind, name, "release", detail)
+
+
+def adopted(tags: dict[str, str]) -> bool:
+    return tags.get(ADOPTED_TAG) == MANAGED_BY

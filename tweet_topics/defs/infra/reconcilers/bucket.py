@@ -1,15 +1,16 @@
 """The project bucket: SSE, public access block, TLS-only policy, versioning, raw expiry, ownership tags.
 
 A bucket without the ownership tags is used as it is (the project writes only its prefixes) and never changed or
-deleted, unless ``adopt_existing``; tags, lifecycle rules and bucket-policy statements are merged by key.
+deleted, unless ``adopt_existing``; tags, lifecycle rules and bucket-policy statements are merged by key. An
+adopted bucket is never deleted: teardown with delete_data removes the project's prefixes and settings only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, tag_dict, wait_until
-from tweet_topics.defs.infra.reconcilers.bucket_config import config_fixes, get_or
+from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, adopted, tag_dict, wait_until
+from tweet_topics.defs.infra.reconcilers.bucket_config import config_fixes, get_or, release_settings
 from tweet_topics.storage.clients import ensure_bucket
 
 
@@ -72,10 +73,15 @@ class BucketReconciler(Reconciler):
             return [Change(self.kind, self.d.bucket, "absent")]
         if not delete_data:
             return [Change(self.kind, self.d.bucket, "kept", "delete_data is false: the data stays")]
-        if not self._managed(s3):
+        tags = self._tags(s3)
+        if not self.may_delete(tags):  # foreign or adopted: the bucket and the team's objects stay
             count = sum(self._delete_versions(s3, prefix) for prefix in self.d.project_prefixes)
-            detail = f"foreign bucket kept; {count} object versions under the project's prefixes removed"
-            return [Change(self.kind, self.d.bucket, "kept", detail)]
+            detail = f"{count} object versions under the project's prefixes removed"
+            if self.may_release(tags):
+                release_settings(s3, self.infra, self.release_keys())
+                detail = f"adopted bucket kept; {detail}, and its lifecycle rules, policy statements and tags"
+                return [Change(self.kind, self.d.bucket, "release", detail)]
+            return [Change(self.kind, self.d.bucket, "kept", f"foreign bucket kept; {detail}")]
         s3.delete_bucket_policy(Bucket=self.d.bucket)  # the bucket goes; its TLS-only deny must not block emptying
         deleted = self._delete_versions(s3)
         s3.delete_bucket(Bucket=self.d.bucket)
@@ -88,5 +94,6 @@ class BucketReconciler(Reconciler):
         return {
             "exists": exists,
             "managed": exists and self.d.owns(self._tags(s3)),
+            "adopted": exists and adopted(self._tags(s3)),
             "arn": f"arn:aws:s3:::{self.d.bucket}",
         }

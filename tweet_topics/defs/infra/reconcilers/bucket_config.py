@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from tweet_topics.defs.infra import policies
-from tweet_topics.defs.infra.reconcilers.base import error_code
+from tweet_topics.defs.infra.deployment import MANAGED_BY
+from tweet_topics.defs.infra.reconcilers.base import ADOPTED_TAG, error_code
 from tweet_topics.defs.infra.reconcilers.merge import merge_rules, merge_statements, tag_pairs
 
 if TYPE_CHECKING:
@@ -112,7 +113,40 @@ def config_fixes(s3: Any, infra: InfraResource, tags: dict[str, str]) -> dict[st
     )
     if infra.tls_only() and policy is not None:
         out["tls_only_policy"] = lambda: s3.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
-    if not infra.deployment.owns(tags):
-        merged = tag_pairs({**tags, **infra.deployment.tags})
+    if not infra.deployment.owns(tags):  # an existing bucket without our tags: adoption, recorded on the bucket
+        merged = tag_pairs({**tags, **infra.deployment.tags, ADOPTED_TAG: MANAGED_BY})
         out["tags"] = lambda: s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": merged})
     return out
+
+
+def release_settings(s3: Any, infra: InfraResource, remove_tags: list[str]) -> None:
+    """Take the project's settings off an adopted bucket: its lifecycle rules, policy statements and tags.
+
+    Encryption, the public access block and versioning stay as they are (turning them off could expose a team's
+    data, and their values before adoption were not recorded).
+    """
+    b = infra.deployment.bucket
+    lifecycle = get_or(
+        lambda: s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"], [], ("NoSuchLifecycleConfiguration",)
+    )
+    rules = [r for r in lifecycle if r.get("ID") not in RULE_IDS]
+    if rules != lifecycle:
+        if rules:
+            s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": rules})
+        else:
+            s3.delete_bucket_lifecycle(Bucket=b)
+    raw_policy = get_or(lambda: s3.get_bucket_policy(Bucket=b)["Policy"], None, ("NoSuchBucketPolicy",))
+    if raw_policy:
+        policy = json.loads(raw_policy)
+        ours = {st["Sid"] for st in policies.bucket_policy(infra.deployment)["Statement"]}
+        kept = [st for st in policy["Statement"] if st.get("Sid") not in ours]
+        if not kept:
+            s3.delete_bucket_policy(Bucket=b)
+        elif len(kept) != len(policy["Statement"]):
+            s3.put_bucket_policy(Bucket=b, Policy=json.dumps({**policy, "Statement": kept}))
+    tags = get_or(lambda: s3.get_bucket_tagging(Bucket=b)["TagSet"], [], ("NoSuchTagSet",))
+    left = [t for t in tags if t["Key"] not in remove_tags]
+    if left:
+        s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": left})
+    else:
+        s3.delete_bucket_tagging(Bucket=b)

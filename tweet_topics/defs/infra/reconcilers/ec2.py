@@ -93,8 +93,7 @@ class Ec2Reconciler(Reconciler):
             tags = tag_dict(group.get("Tags"))
             action = "adopt" if self.ownership(name, tags) == "adopt" else "exists"
             if action == "adopt":
-                missing = tag_pairs(self.missing_tags(tags))
-                ec2.create_tags(Resources=[group["GroupId"]], Tags=missing)
+                ec2.create_tags(Resources=[group["GroupId"]], Tags=tag_pairs(self.adoption_tags(tags)))
         egress = group.get("IpPermissionsEgress", [])
         if group.get("IpPermissions"):
             ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=group["IpPermissions"])
@@ -112,8 +111,9 @@ class Ec2Reconciler(Reconciler):
         named = self.named_instances()
         if named:
             first = named[0]
-            self.ownership(self.d.instance_name, tag_dict(first.get("Tags")))  # raises unless adopt_existing
-            ec2.create_tags(Resources=[first["InstanceId"]], Tags=self.d.tag_list())
+            tags = tag_dict(first.get("Tags"))
+            self.ownership(self.d.instance_name, tags)  # raises unless adopt_existing
+            ec2.create_tags(Resources=[first["InstanceId"]], Tags=tag_pairs(self.adoption_tags(tags)))
             ec2.modify_instance_metadata_options(InstanceId=first["InstanceId"], HttpTokens="required")
             return Change(self.kind, self.d.instance_name, "adopt", f"{first['InstanceId']}, IMDSv2 required")
         ami = self.client("ssm").get_parameter(Name=self.infra.ami_parameter)["Parameter"]["Value"]
@@ -148,25 +148,36 @@ class Ec2Reconciler(Reconciler):
     def teardown(self, delete_data: bool = False) -> list[Change]:
         ec2 = self.client("ec2")
         out = []
-        doomed = [i for i in self.named_instances() if self.may_delete(tag_dict(i.get("Tags")))]
-        kept = [i["InstanceId"] for i in self.named_instances() if i not in doomed]
+        named = self.named_instances()
+        doomed = [i["InstanceId"] for i in named if self.may_delete(tag_dict(i.get("Tags")))]
+        adopted = [i["InstanceId"] for i in named if self.may_release(tag_dict(i.get("Tags")))]
+        kept = [i["InstanceId"] for i in named if i["InstanceId"] not in doomed + adopted]
         if kept:
             out.append(Change(self.kind, self.d.instance_name, "foreign", f"not tagged as ours, kept: {kept}"))
-        ids = [i["InstanceId"] for i in doomed]
-        if ids:
-            ec2.terminate_instances(InstanceIds=ids)
-            ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
-            out.append(Change(self.kind, self.d.instance_name, "delete", ",".join(ids)))
+        if adopted:
+            ec2.delete_tags(Resources=adopted, Tags=[{"Key": k} for k in self.release_keys()])
+            detail = f"adopted, not created by the project: kept running ({','.join(adopted)}); its tags removed"
+            out.append(Change(self.kind, self.d.instance_name, "release", detail))
+        if doomed:
+            ec2.terminate_instances(InstanceIds=doomed)
+            wait = {"Delay": 1, "MaxAttempts": 300}
+            ec2.get_waiter("instance_terminated").wait(InstanceIds=doomed, WaiterConfig=wait)
+            out.append(Change(self.kind, self.d.instance_name, "delete", ",".join(doomed)))
+        return [*out, self._teardown_group(ec2)]
+
+    def _teardown_group(self, ec2: Any) -> Change:
         group = self._group(ec2)
         name = self.d.security_group
         if group is None:
-            out.append(Change("security-group", name, "absent"))
-        elif not self.may_delete(tag_dict(group.get("Tags"))):
-            out.append(Change("security-group", name, "foreign", "not tagged as ours: kept"))
-        else:
-            ec2.delete_security_group(GroupId=group["GroupId"])
-            out.append(Change("security-group", name, "delete"))
-        return out
+            return Change("security-group", name, "absent")
+        tags = tag_dict(group.get("Tags"))
+        if self.may_release(tags):
+            ec2.delete_tags(Resources=[group["GroupId"]], Tags=[{"Key": k} for k in self.release_keys()])
+            return Change("security-group", name, "release", "adopted, not created by the project: kept")
+        if not self.may_delete(tags):
+            return Change("security-group", name, "foreign", "not tagged as ours: kept")
+        ec2.delete_security_group(GroupId=group["GroupId"])
+        return Change("security-group", name, "delete")
 
     def describe(self) -> dict[str, Any]:
         group = self._group(self.client("ec2")) or {}

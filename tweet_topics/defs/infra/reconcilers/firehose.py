@@ -84,8 +84,7 @@ class FirehoseReconciler(Reconciler):
             tags = self._tags(fh)
             action = "adopt" if self.ownership(name, tags) == "adopt" else "exists"
             if action == "adopt":
-                missing = tag_pairs(self.missing_tags(tags))
-                fh.tag_delivery_stream(DeliveryStreamName=name, Tags=missing)
+                fh.tag_delivery_stream(DeliveryStreamName=name, Tags=tag_pairs(self.adoption_tags(tags)))
             if self._differs(desc):
                 fh.update_destination(
                     DeliveryStreamName=name,
@@ -105,7 +104,10 @@ class FirehoseReconciler(Reconciler):
         name = self.d.firehose_stream
         if self._describe(fh) is None:
             return [Change(self.kind, name, "absent")]
-        if not self.may_delete(self._tags(fh)):
+        if self.may_release(tags := self._tags(fh)):
+            fh.untag_delivery_stream(DeliveryStreamName=name, TagKeys=self.release_keys())
+            return [self.released(name)]
+        if not self.may_delete(tags):
             return [Change(self.kind, name, "foreign", "not tagged as ours: kept")]
         fh.delete_delivery_stream(DeliveryStreamName=name, AllowForceDelete=False)
         wait_until(lambda: self._describe(fh) is None, f"firehose {name} deletion")

@@ -98,8 +98,7 @@ class IamReconciler(Reconciler):
                 action = "create"
             else:
                 if self.ownership(role, found["TagMap"]) == "adopt":
-                    missing = self.missing_tags(found["TagMap"])
-                    iam.tag_role(RoleName=role, Tags=tag_pairs(missing))
+                    iam.tag_role(RoleName=role, Tags=tag_pairs(self.adoption_tags(found["TagMap"])))
                     action = "adopt"
                 if not self._boundary_ok(found):
                     iam.put_role_permissions_boundary(RoleName=role, PermissionsBoundary=boundary)
@@ -133,8 +132,8 @@ class IamReconciler(Reconciler):
             profile = iam.create_instance_profile(InstanceProfileName=name, Tags=self.d.tag_list())["InstanceProfile"]
             action = "create"
         elif self.ownership(name, profile["TagMap"]) == "adopt":
-            missing = self.missing_tags(profile["TagMap"])
-            iam.tag_instance_profile(InstanceProfileName=name, Tags=tag_pairs(missing))
+            adoption = self.adoption_tags(profile["TagMap"])
+            iam.tag_instance_profile(InstanceProfileName=name, Tags=tag_pairs(adoption))
             action = "adopt"
         if not any(r["RoleName"] == name for r in profile.get("Roles", [])):
             iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
@@ -147,6 +146,9 @@ class IamReconciler(Reconciler):
         name = self.d.streamer_role
         if profile is None:
             out.append(Change("instance-profile", name, "absent"))
+        elif self.may_release(profile["TagMap"]):
+            iam.untag_instance_profile(InstanceProfileName=name, TagKeys=self.release_keys())
+            out.append(Change("instance-profile", name, "release", "adopted, not created by the project: kept"))
         elif not self.may_delete(profile["TagMap"]):
             out.append(Change("instance-profile", name, "foreign", "not tagged as ours: kept"))
         else:
@@ -154,10 +156,16 @@ class IamReconciler(Reconciler):
                 iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role["RoleName"])
             iam.delete_instance_profile(InstanceProfileName=name)
             out.append(Change("instance-profile", name, "delete"))
-        for role, _, _, _ in self.roles():
+        for role, _, inline, _ in self.roles():
             found = self._role(iam, role)
             if found is None:
                 out.append(Change(self.kind, role, "absent"))
+                continue
+            if self.may_release(found["TagMap"]):
+                if self._inline(iam, role, inline) is not None:
+                    iam.delete_role_policy(RoleName=role, PolicyName=inline)
+                iam.untag_role(RoleName=role, TagKeys=self.release_keys())
+                out.append(self.released(role, f"inline policy {inline}"))
                 continue
             if not self.may_delete(found["TagMap"]):
                 out.append(Change(self.kind, role, "foreign", "not tagged as ours: kept"))

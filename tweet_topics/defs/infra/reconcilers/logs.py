@@ -39,7 +39,7 @@ class LogsReconciler(Reconciler):
         else:
             tags = self._tags(logs)
             if self.ownership(self.d.log_group, tags) == "adopt":
-                logs.tag_log_group(logGroupName=self.d.log_group, tags=self.missing_tags(tags))
+                logs.tag_log_group(logGroupName=self.d.log_group, tags=self.adoption_tags(tags))
                 action = "adopt"
         if group is None or group.get("retentionInDays") != self.infra.log_retention_days:
             logs.put_retention_policy(logGroupName=self.d.log_group, retentionInDays=self.infra.log_retention_days)
@@ -53,7 +53,10 @@ class LogsReconciler(Reconciler):
         logs = self.client("logs")
         if self._group(logs) is None:
             return [Change(self.kind, self.d.log_group, "absent")]
-        if not self.may_delete(self._tags(logs)):
+        if self.may_release(tags := self._tags(logs)):
+            logs.untag_log_group(logGroupName=self.d.log_group, tags=self.release_keys())
+            return [self.released(self.d.log_group)]
+        if not self.may_delete(tags):
             return [Change(self.kind, self.d.log_group, "foreign", "not tagged as ours: kept")]
         logs.delete_log_group(logGroupName=self.d.log_group)
         return [Change(self.kind, self.d.log_group, "delete")]

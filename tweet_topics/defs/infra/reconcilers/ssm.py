@@ -66,8 +66,8 @@ class SsmReconciler(Reconciler):
         if current is not None:
             tags = self._tags(ssm, "Parameter", name)
             if self.ownership(name, tags) == "adopt":
-                missing = tag_pairs(self.missing_tags(tags))
-                ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=missing)
+                adoption = tag_pairs(self.adoption_tags(tags))
+                ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=adoption)
                 action = "adopt"
         if current != token:
             key = {"KeyId": self.infra.sse_kms_key_arn} if self.infra.sse_kms_key_arn else {}
@@ -93,7 +93,9 @@ class SsmReconciler(Reconciler):
                 Name=name, Content=content, DocumentType="Command", DocumentFormat="JSON", Tags=self.d.tag_list()
             )
             return Change("ssm-document", name, "create", "systemctl start|stop|restart|status")
-        self.ownership(name, self._tags(ssm, "Document", name))
+        tags = self._tags(ssm, "Document", name)
+        if self.ownership(name, tags) == "adopt":
+            ssm.add_tags_to_resource(ResourceType="Document", ResourceId=name, Tags=tag_pairs(self.adoption_tags(tags)))
         if json.loads(doc["Content"]) == json.loads(content):
             return Change("ssm-document", name, "exists")
         version = ssm.update_document(Name=name, Content=content, DocumentVersion="$LATEST", DocumentFormat="JSON")
@@ -108,6 +110,9 @@ class SsmReconciler(Reconciler):
         name = self.d.bearer_parameter
         if self._current(ssm) is None:
             out.append(Change(self.kind, name, "absent"))
+        elif self.may_release(self._tags(ssm, "Parameter", name)):
+            ssm.remove_tags_from_resource(ResourceType="Parameter", ResourceId=name, TagKeys=self.release_keys())
+            out.append(self.released(name))
         elif not self.may_delete(self._tags(ssm, "Parameter", name)):
             out.append(Change(self.kind, name, "foreign", "not tagged as ours: kept"))
         else:
@@ -116,6 +121,9 @@ class SsmReconciler(Reconciler):
         doc = self.d.control_document
         if self._document(ssm) is None:
             out.append(Change("ssm-document", doc, "absent"))
+        elif self.may_release(self._tags(ssm, "Document", doc)):
+            ssm.remove_tags_from_resource(ResourceType="Document", ResourceId=doc, TagKeys=self.release_keys())
+            out.append(Change("ssm-document", doc, "release", "adopted, not created by the project: kept"))
         elif not self.may_delete(self._tags(ssm, "Document", doc)):
             out.append(Change("ssm-document", doc, "foreign", "not tagged as ours: kept"))
         else:
