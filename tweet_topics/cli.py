@@ -81,6 +81,22 @@ def cmd_stream(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    """The live topic query in the foreground (the systemd unit and the local live host run exactly this)."""
+    from tweet_topics.live.runner import LiveOptions, run_live
+
+    if args.trigger_seconds is not None and args.trigger_seconds > 10:
+        args.parser.error("--trigger-seconds must be at most 10 (live topics within two minutes)")
+    _check_aws()
+    options = LiveOptions(
+        trigger_seconds=args.trigger_seconds or get_settings().live_trigger_seconds,
+        max_seconds=args.max_seconds,
+        start_back_minutes=args.start_back_minutes,
+        checkpoint=args.checkpoint,
+    )
+    return run_live(get_settings(), options)
+
+
 def _check_token(env: str) -> None:
     """``stream x`` needs the bearer token: in the environment, or (prod) the SSM parameter naming it."""
     from tweet_topics.streamer.secrets import BEARER_ENV, BEARER_PARAMETER_ENV
@@ -159,6 +175,12 @@ def build_parser() -> Parser:
     stream = sub.add_parser("stream", help="stream tweets into Firehose (or a file)")
     add_stream_arguments(stream)
     stream.set_defaults(func=cmd_stream, parser=stream)
+    live = sub.add_parser("live", help="the live topic query (Spark Structured Streaming) in the foreground")
+    live.add_argument("--trigger-seconds", type=COUNT, default=None, help="default: TWEET_TOPICS_LIVE_TRIGGER_SECONDS")
+    live.add_argument("--max-seconds", type=COUNT, default=None, help="stop after this long (default: until SIGTERM)")
+    live.add_argument("--start-back-minutes", type=COUNT, default=60, help="a new checkpoint starts this far back")
+    live.add_argument("--checkpoint", default=None, help="default: TWEET_TOPICS_LIVE_CHECKPOINT or .local/live/")
+    live.set_defaults(func=cmd_live, parser=live)
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded local stack")
     _history_args(demo, tweets_per_hour=250)
     demo.add_argument("--stream-tweets", type=COUNT, default=2000)

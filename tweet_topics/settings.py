@@ -92,6 +92,7 @@ class Settings(BaseModel):
     original_prefix: str = "original/"  # what X sent (or the archive's line), gzip NDJSON per hour (issue 25)
     compliance_prefix: str = "compliance/"  # deletion tombstones and audit entries (issue 25)
     keep_original: bool = True  # write the original/ dataset beside raw (off: no original JSON is kept)
+    live_prefix: str = "live/"  # live topic results (tweet_topics/live), heartbeat and page
     firehose_stream: str = Field("tweet-topics-delivery", pattern=r"^[a-zA-Z0-9_.-]{1,64}$")
     aws_endpoint_url: str | None = None
     spark_master: str = "local[*]"
@@ -104,6 +105,11 @@ class Settings(BaseModel):
     spark_shared_dir: str | None = None
     local_dir: Path = PROJECT_ROOT / ".local"
     partitions_start: str = "2026-01-01-00:00"
+    # Firehose BufferingHints interval (AWS allows 0-900 s for S3): lower is fresher live topics, more objects.
+    firehose_buffer_seconds: int = Field(60, ge=0, le=900)
+    live_retention_days: int = Field(7, ge=1, le=3650)  # live per-minute results expire after this
+    live_trigger_seconds: int = Field(5, ge=1, le=10)  # the live query's micro-batch trigger
+    live_checkpoint: str | None = None  # the live query's checkpoint dir (default: <local_dir>/live/checkpoint)
 
     # Alerts (issue 24): where alert links point, who gets them, whether WARN check failures go out too.
     ui_base_url: str = "http://127.0.0.1:3000"  # the Dagster UI address as users reach it (links in alerts)
@@ -135,6 +141,7 @@ class Settings(BaseModel):
         "streamer_prefix",
         "original_prefix",
         "compliance_prefix",
+        "live_prefix",
     )
     @classmethod
     def _prefix(cls, value: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +34,46 @@ TOPIC_NAMES_JSON = "topic_names.json"  # beside a model version, written by topi
 IMPORT_STREAM = "archive-import"  # the stream name in imported raw object names (issue 25)
 
 
+@dataclass(frozen=True)
+class LiveKeys:
+    """The live query's objects (tweet_topics/live): one Parquet per minute of tweets, per-hour topic counts,
+    quarantined lines per raw object, heartbeat, desired state and the live page. Picklable: executors use it."""
+
+    prefix: str
+
+    def minute(self, minute: datetime) -> str:
+        return f"{self.prefix}minutes/{minute:%Y/%m/%d/%H/%M}.parquet"
+
+    def minutes_of_hour(self, hour: datetime) -> str:
+        return f"{self.prefix}minutes/{hour:%Y/%m/%d/%H}/"
+
+    def counts(self, hour: datetime) -> str:
+        return f"{self.prefix}counts/{hour:%Y/%m/%d/%H}.json"
+
+    @property
+    def counts_root(self) -> str:
+        return f"{self.prefix}counts/"
+
+    @property
+    def minutes_root(self) -> str:
+        return f"{self.prefix}minutes/"
+
+    def quarantine(self, raw_key: str) -> str:
+        return f"{self.prefix}quarantine/{raw_key.rsplit('/', 1)[-1]}.ndjson"
+
+    @property
+    def heartbeat(self) -> str:
+        return f"{self.prefix}heartbeat.json"
+
+    @property
+    def desired(self) -> str:
+        return f"{self.prefix}desired.json"
+
+    @property
+    def page(self) -> str:
+        return f"{self.prefix}live.html"
+
+
 class Storage(dg.ConfigurableResource):
     """Where every dataset lives; field values come from ``Settings`` (no defaults of its own)."""
 
@@ -45,6 +86,7 @@ class Storage(dg.ConfigurableResource):
     predictions_prefix: str
     reports_prefix: str
     streamer_prefix: str
+    live_prefix: str
     original_prefix: str  # issue 25: the original JSON beside raw
     compliance_prefix: str  # issue 25: deletion tombstones and audit entries
     keep_original: bool  # issue 25: write the original JSON beside imported raw objects
@@ -120,6 +162,11 @@ class Storage(dg.ConfigurableResource):
     def streamer(self) -> StreamerKeys:
         """The streamer's objects: heartbeat, desired state, ledger objects, ledger summary."""
         return StreamerKeys(self.streamer_prefix)
+
+    @property
+    def live(self) -> LiveKeys:
+        """The live query's objects (tweet_topics/live)."""
+        return LiveKeys(self.live_prefix)
 
     def raw_import_key(self, hour: datetime, digest: str) -> str:
         """An imported object in Firehose's own layout (``<stream>-1-<time>-<uuid>``) named by its content's

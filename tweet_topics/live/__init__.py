@@ -1,0 +1,1 @@
+"""Live topics: a Spark Structured Streaming query that scores raw Firehose objects as they land (docs/live.md)."""
