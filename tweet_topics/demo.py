@@ -51,6 +51,7 @@ def run_demo(options: DemoOptions) -> Path:
     os.environ["TWEET_TOPICS_AWS_ENDPOINT_URL"] = status.endpoint or ""
     os.environ.setdefault("SPARK_CONF_DIR", str(environment.spark_conf_dir(settings, "error")))
     started = time.monotonic()
+    live = None
     try:
         get_settings.cache_clear()  # the endpoint and partition start above are part of the settings now
         settings = get_settings()
@@ -58,6 +59,7 @@ def run_demo(options: DemoOptions) -> Path:
         import dagster as dg
 
         from tweet_topics.definitions import defs  # built now: resources and partitions see the settings above
+        from tweet_topics.live import demo_step as live_demo
 
         instance = dg.DagsterInstance.get()
         print(f"local AWS stack: {status.endpoint}; Dagster home: {home}; partitions from {partitions_start}")
@@ -67,6 +69,7 @@ def run_demo(options: DemoOptions) -> Path:
         summary = seed_bucket(settings, start, options.hours, options.tweets_per_hour, options.seed, faults=True)
         print(f"  {summary.tweets:,} tweets in {summary.objects} objects from {start:%Y-%m-%d %H}:00 UTC")
         print(f"3/5 stream {options.stream_tweets} synthetic tweets live through the local Firehose")
+        live = live_demo.start(settings)  # scores the live tweets as they land (once step 4 has fitted a model)
         command = synthetic_command(max_tweets=options.stream_tweets, seed=options.seed + 1)
         out = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ.copy())
         print("  streamer: " + out.stdout.strip().splitlines()[-1])
@@ -79,12 +82,15 @@ def run_demo(options: DemoOptions) -> Path:
         _run_job(defs, "assignments_job", instance, tags)
         print("5/5 build the report")
         _run_job(defs, "report_job", instance)
+        live_demo.finish(live, settings, expect=options.stream_tweets)
         latest = json.loads((settings.local_dir / "reports" / "latest.json").read_text())
         print(f"\ndone in {time.monotonic() - started:.0f} s. Report: {latest['path']}\n  (also {latest['s3']})")
         print("  open it with `python -m tweet_topics report open`; browse runs and assets with `make dev`.")
         print("  The live-streamed tweets sit in the current hour; raw_tweets_sensor picks it up once it closes.")
         return Path(latest["path"])
     finally:
+        if live is not None:
+            live.stop()
         if not already_up:
             stack.down(settings)
 

@@ -12,6 +12,7 @@ from dagster_pyspark import LazyPySparkResource
 from tweet_topics.defs.alerts.sensors import AlertSettings
 from tweet_topics.defs.infra.deployment import Deployment
 from tweet_topics.defs.infra.resource import InfraResource
+from tweet_topics.defs.live.resources import LiveState, LocalLiveHost
 from tweet_topics.defs.streaming.resources import Ec2StreamerHost, LocalStreamerHost, StreamerState
 from tweet_topics.defs.streaming.sensors import SupervisorSettings
 from tweet_topics.settings import Settings
@@ -61,12 +62,16 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         )
     )
     return {
-        "infra": InfraResource(aws=aws, deployment=deployment),
+        "infra": InfraResource(aws=aws, deployment=deployment, buffer_interval_s=settings.firehose_buffer_seconds),
         "streamer_host": host,
         "streamer_state": streamer_state,
         "supervisor": SupervisorSettings(),
         "aws": aws,
         "storage": storage,
+        "live_state": LiveState(storage=storage),
+        "live_host": LocalLiveHost(
+            aws=aws, local_dir=str(settings.local_dir), trigger_seconds=settings.live_trigger_seconds
+        ),
         "pyspark": LazyPySparkResource(spark_config=spark_config(settings)),
         "alerting": AlertSettings(ui_base_url=settings.ui_base_url, publish_warn=settings.alert_warn),
     }

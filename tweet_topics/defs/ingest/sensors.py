@@ -19,7 +19,7 @@ hourly_pipeline_job = dg.define_asset_job(
     description="combined_tweets then filtered_tweets for the requested hour(s)",
 )
 
-FIREHOSE_BUFFER = timedelta(seconds=60)
+FIREHOSE_BUFFER = timedelta(seconds=get_settings().firehose_buffer_seconds)  # TWEET_TOPICS_FIREHOSE_BUFFER_SECONDS
 GRACE = timedelta(minutes=5)
 LOOKBACK = timedelta(hours=72)
 

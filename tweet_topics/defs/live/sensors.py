@@ -1,0 +1,50 @@
+"""live_supervisor: keeps the live query in its desired state from its heartbeat, and observes live_topic_shares."""
+
+import time
+
+import dagster as dg
+
+from tweet_topics.defs.live.assets import observation
+from tweet_topics.defs.live.jobs import start_live, stop_live
+from tweet_topics.defs.live.resources import LiveState, LocalLiveHost
+from tweet_topics.lib.supervisor import Observation, SupervisorCursor, decide
+from tweet_topics.storage.catalog import Storage
+
+JOBS = {"start": start_live, "stop": stop_live, "restart": start_live}
+# waiting_for_model is healthy for the supervisor: restarting would not bring a model.
+HEALTHY_AS = {"running": "running", "waiting_for_model": "running", "degraded": "degraded", "starting": "running"}
+
+
+@dg.sensor(jobs=[start_live, stop_live], minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+def live_supervisor(
+    context: dg.SensorEvaluationContext, live_host: LocalLiveHost, live_state: LiveState, storage: Storage
+) -> dg.SensorResult:
+    """Desired vs heartbeat (the streamer supervisor's rules, lib/supervisor.py); a stale or stopped heartbeat of a
+    process that should run gets a restart (stop, then start)."""
+    beat = live_state.heartbeat()
+    obs = Observation(
+        desired=live_state.desired(),
+        host_running=bool(live_host.status()["running"]),
+        heartbeat_age_s=beat["age_s"] if beat else None,
+        heartbeat_state=HEALTHY_AS.get(beat["state"], beat["state"]) if beat else None,
+        state_age_s=None,
+    )
+    now = time.time()
+    decision = decide(obs, SupervisorCursor.parse(context.cursor), now, stale_after_s=90.0, settle_s=240.0)
+    if decision.action == "restart":
+        live_host.stop()  # the start job then brings up a fresh process from the checkpoint
+    events = [observation(storage, live_state)]
+    if decision.action is None:
+        return dg.SensorResult(skip_reason=decision.reason, cursor=decision.cursor.dump(), asset_events=events)
+    job = JOBS[decision.action]
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"live-{decision.action}-{int(now)}",
+                job_name=job.name,
+                tags={"tweet_topics/trigger": "live_supervisor", "tweet_topics/reason": decision.reason[:200]},
+            )
+        ],
+        cursor=decision.cursor.dump(),
+        asset_events=events,
+    )
