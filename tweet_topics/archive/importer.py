@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from tweet_topics.lib.archive.compliance import Actions, rewrite, tombstoned_ids
 from tweet_topics.lib.archive.inputs import ArchiveError, Opener
 from tweet_topics.lib.archive.pipeline import ParseStats, RejectsFile, parse_inputs
 from tweet_topics.lib.archive.spill import HourSpill
@@ -42,6 +43,7 @@ class HourResult:
     bytes: int = 0
     handed: list[int] = field(default_factory=list)
     duplicate_seqs: list[int] = field(default_factory=list)
+    tombstoned_seqs: list[int] = field(default_factory=list)  # deleted on X (apply_deletions): rejected
 
 
 @dataclass
@@ -61,6 +63,14 @@ class ImportResult:
         return sum(h.duplicates for h in self.hours)
 
     @property
+    def tombstoned(self) -> int:
+        return sum(len(h.tombstoned_seqs) for h in self.hours)
+
+    @property
+    def rejected(self) -> int:
+        return self.parse.rejected + self.tombstoned
+
+    @property
     def objects(self) -> int:
         return sum(h.objects for h in self.hours)
 
@@ -74,7 +84,7 @@ class ImportResult:
             "read": self.parse.read,
             "imported": self.imported,
             "duplicates": self.duplicates,
-            "rejected": self.parse.rejected,
+            "rejected": self.rejected,
             "hours": len(written),
             "first_hour": partition_key(written[0].hour) if written else None,
             "last_hour": partition_key(written[-1].hour) if written else None,
@@ -110,12 +120,23 @@ def existing_ids(storage: Storage, hour: datetime) -> tuple[set[str], set[str]]:
     return ids, set(keys)
 
 
-def _batches(spill: HourSpill, hour_name: str, known: set[str], result: HourResult) -> Iterator[tuple[bytes, bytes]]:
+def _batches(
+    spill: HourSpill, hour_name: str, known: set[str], tombstones: set[str], result: HourResult
+) -> Iterator[tuple[bytes, bytes]]:
     """The hour's new records as (raw body, originals body) of about OBJECT_BYTES each, duplicates counted."""
     records: list[bytes] = []
     originals: list[bytes] = []
     size = 0
     for tweet in spill.read(hour_name):
+        if tombstones and (deleted := tombstoned_ids(tweet.record, tombstones)):
+            # Deleted on X (or a retweet of one): rejected; a mere reference is nulled, as apply_deletions does.
+            actions = Actions(remove=deleted)
+            fixed = rewrite(tweet.record.rstrip(b"\n"), actions)
+            if fixed.removed:
+                result.tombstoned_seqs.append(tweet.seq)
+                continue
+            kept = rewrite(tweet.original, actions, original=True).body
+            tweet = tweet._replace(record=fixed.body + b"\n", original=kept or b"null")
         if tweet.id in known:
             result.duplicates += 1
             result.duplicate_seqs.append(tweet.seq)
@@ -140,8 +161,7 @@ def write_hour(
     hour = datetime.strptime(hour_name, "%Y%m%d%H").replace(tzinfo=UTC)
     result = HourResult(hour)
     known, keys = existing_ids(storage, hour)
-    known |= tombstones
-    for body, originals in _batches(spill, hour_name, known, result):
+    for body, originals in _batches(spill, hour_name, known, tombstones, result):
         digest = hashlib.sha256(body).hexdigest()
         key = storage.raw_import_key(hour, digest)
         if dry_run or key in keys:
@@ -161,12 +181,19 @@ def ledger_entry(result: ImportResult) -> dict[str, Any]:
         "run": result.run,
         "source": "import",
         "handed": merge(seq for h in result.hours for seq in h.handed),
-        "rejected": merge(result.parse.rejected_seqs),
+        "rejected": merge([*result.parse.rejected_seqs, *(s for h in result.hours for s in h.tombstoned_seqs)]),
         "duplicates": merge(seq for h in result.hours for seq in h.duplicate_seqs),
-        "rejected_reasons": dict(result.parse.reasons),
+        "rejected_reasons": dict(result.parse.reasons)
+        | ({"deleted_on_x": result.tombstoned} if result.tombstoned else {}),
         "hours": [partition_key(h.hour) for h in result.written_hours()],
         "written_at": datetime.now(UTC).isoformat(),
     }
+
+
+def load_tombstones(storage: Storage) -> set[str]:
+    """Digests of every id deleted so far (``lib.archive.compliance.id_digest``), written by apply_deletions."""
+    keys = [o.key for o in storage.s3.list(storage.tombstones_prefix)]
+    return {d for _, body in (storage.s3.get_many(keys) if keys else []) for d in json.loads(body)["digests"]}
 
 
 def run_import(
@@ -175,7 +202,6 @@ def run_import(
     fmt: str = "auto",
     dry_run: bool = False,
     keep_original: bool | None = None,
-    tombstones: set[str] | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
@@ -189,13 +215,18 @@ def run_import(
     rejects = RejectsFile(rejects_path)
     try:
         parsed = parse_inputs(names, spill, rejects, run, fmt, s3_opener(storage), workers, progress)
-        tombstones = tombstones or set()
+        tombstones = load_tombstones(storage)
         with ThreadPoolExecutor(HOUR_WORKERS) as pool:
             hours = list(pool.map(lambda h: write_hour(storage, spill, h, tombstones, dry_run, keep), spill.hours()))
+        for hour in hours:  # no id and no line: the rejects file must not keep what X deleted
+            for seq in hour.tombstoned_seqs:
+                rejects.write({"seq": seq, "hour": partition_key(hour.hour), "reason": "deleted_on_x"})
     finally:
         rejects.close()
         spill.close()
-    result = ImportResult(run, parsed, hours, rejects_path if parsed.rejected else None, dry_run)
+    result = ImportResult(run, parsed, hours, rejects_path, dry_run)
+    if not result.rejected:
+        result.rejects_path = None
     if not dry_run and result.imported:
         entry = ledger_entry(result)
         key = storage.streamer.ledger(run, 1, max(parsed.seq, 1))

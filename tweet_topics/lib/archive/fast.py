@@ -7,8 +7,8 @@ none after; so a text without such a character has no emoji, and one with them i
 before the first to the last of them. The result is the same string (tested against ``clean_text`` itself).
 
 ``record_from_v2``/``record_from_v1`` are used as they are, with only their ``_finish``'s ``clean_text`` bound to
-the shortcut: the same code, so any change to the parsers applies here too. Moving the shortcut into
-``entities.clean_text`` would make this module unnecessary (and the streamer faster).
+the shortcut: the same code, so any change to the parsers applies here too. Once ``entities.clean_text`` has a
+shortcut of its own (it no longer hands the whole text to ``replace_emoji``), the parsers are used unchanged.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ def _rebound(function: Callable[..., Any], **names: Any) -> Callable[..., Any]:
     return rebound
 
 
-if entities.clean_text.__code__.co_consts[0] is not None and "emoji" not in entities.clean_text.__code__.co_names:
-    raise ImportError("entities.clean_text no longer calls the emoji library: lib/archive/fast.py is out of date")
-_finish = _rebound(payloads._finish, clean_text=clean_text)
-record_from_v2 = _rebound(payloads.record_from_v2, _finish=_finish)
-record_from_v1 = _rebound(payloads.record_from_v1, _finish=_finish)
+if "replace_emoji" in entities.clean_text.__code__.co_names:  # the library's tokenizer over the whole text
+    _finish = _rebound(payloads._finish, clean_text=clean_text)
+    record_from_v2 = _rebound(payloads.record_from_v2, _finish=_finish)
+    record_from_v1 = _rebound(payloads.record_from_v1, _finish=_finish)
+else:  # entities.clean_text has a shortcut of its own: nothing to add
+    record_from_v2, record_from_v1 = payloads.record_from_v2, payloads.record_from_v1

@@ -9,38 +9,18 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-import dagster as dg
 import pytest
 
 from tweet_topics.archive.importer import run_import
-from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets
 from tweet_topics.lib.combine import csv_to_table
 from tweet_topics.lib.ledger import reconcile
 from tweet_topics.storage.keys import parse_partition_key, partition_key
 from tweet_topics_tests.conftest import DATA, REAL_TWEETS
+from tweet_topics_tests.defs.archive.archive_hours import COMBINED_2021, RAW_2021
 from tweet_topics_tests.helpers import materialize_range
 
 V1_FILE = DATA / "archive" / "v1-statuses.jsonl"
-# The sample was posted on 2021-03-23: these tests start their partitions there (the suite's start is 2026).
-ARCHIVE_HOURS = dg.HourlyPartitionsDefinition(start_date="2021-03-23-00:00", timezone="UTC", fmt="%Y-%m-%d-%H:%M")
-
-
-def _from_2021(asset: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    """The same asset (same code, same checks) over partitions that start at the sample's day."""
-    attributes = asset.get_attributes_dict()
-    return asset.__class__.dagster_internal_init(
-        **{
-            **attributes,
-            "specs": [spec.replace_attributes(partitions_def=ARCHIVE_HOURS) for spec in asset.specs],
-            "check_specs_by_output_name": {
-                name: spec._replace(partitions_def=ARCHIVE_HOURS)
-                for name, spec in attributes["check_specs_by_output_name"].items()
-            },
-        }
-    )
-
-
-ASSETS = [RAW_TWEETS.replace_attributes(partitions_def=ARCHIVE_HOURS), _from_2021(combined_tweets)]
+ASSETS = [RAW_2021, COMBINED_2021]
 
 
 def _keys(storage) -> list[str]:

@@ -1,0 +1,164 @@
+"""apply_deletions' storage side: rewrite the hours that hold affected tweets, rebuild what depends on them, and
+record tombstones and an audit entry.
+
+Raw objects are Firehose's and the project's store refuses to touch them; honouring X's deletions is the one
+exception, done here with the raw client (in AWS the operator's role needs ``s3:DeleteObjectVersion``): each raw
+and original object that names an affected id is rewritten in place, and every noncurrent version of the touched
+hours' objects is deleted, so old versions keep no copy. Then the hour's combined_tweets is re-committed from the
+rewritten raw objects (its raw fingerprint follows, so raw_tweets_sensor does not request the hour again),
+filtered_tweets is re-filtered with the settings of its last commit, and tweet_topic_assignments rows of removed
+tweets are dropped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tweet_topics.config import BLOCKLIST_FILE
+from tweet_topics.defs.hourly.hours import combine_hour, filter_hour
+from tweet_topics.lib.archive.compliance import Actions, id_digest, rewrite
+from tweet_topics.lib.filtering import Blocklist
+from tweet_topics.lib.ledger import merge
+from tweet_topics.lib.synthetic.generator import TWITTER_EPOCH_MS
+from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, Storage
+from tweet_topics.storage.hourly import parquet_bytes
+from tweet_topics.storage.keys import hour_from_key, partition_key
+
+SNOWFLAKE_SLACK = timedelta(hours=1)  # Firehose files by arrival: a tweet can sit in the hour after its own
+
+
+@dataclass
+class HourDeletion:
+    hour: datetime
+    objects_rewritten: int = 0
+    removed: int = 0
+    scrubbed: int = 0
+    references_nulled: int = 0
+    removed_delivery: dict[str, list[int]] = field(default_factory=dict)
+
+
+def candidate_hours(storage: Storage, ids: set[str]) -> list[datetime]:
+    """Raw hours that can hold the ids: each snowflake id's own hour and the next; every raw hour for older ids."""
+    raw = {h for o in storage.s3.list(storage.raw_prefix) if (h := hour_from_key(storage.raw_prefix, o.key))}
+    wanted: set[datetime] = set()
+    for tweet_id in ids:
+        ms = (int(tweet_id) >> 22) + TWITTER_EPOCH_MS
+        if int(tweet_id) < 10**15:  # pre-snowflake ids (before Nov 2010) carry no time
+            return sorted(raw)
+        at = datetime.fromtimestamp(ms / 1000, UTC).replace(minute=0, second=0, microsecond=0)
+        wanted |= {at, at + SNOWFLAKE_SLACK}
+    return sorted(wanted & raw)
+
+
+def purge_versions(storage: Storage, prefix: str) -> int:
+    """Delete every noncurrent version and delete marker under ``prefix`` (no-op on an unversioned bucket)."""
+    s3, doomed = storage.s3.aws.client("s3"), []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=storage.bucket, Prefix=prefix):
+        doomed += [v for v in page.get("Versions", []) if not v["IsLatest"]]
+        doomed += page.get("DeleteMarkers", [])
+    for start in range(0, len(doomed), 1000):
+        chunk = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in doomed[start : start + 1000]]
+        s3.delete_objects(Bucket=storage.bucket, Delete={"Objects": chunk})
+    return len(doomed)
+
+
+def _rewrite_prefix(storage: Storage, prefix: str, actions: Actions, result: HourDeletion, original: bool) -> None:
+    s3 = storage.s3.aws.client("s3")  # the raw client: the one sanctioned rewrite of raw objects
+    keys = [o.key for o in storage.s3.list(prefix)]
+    for key, body in storage.s3.get_many(keys) if keys else []:
+        data = gzip.decompress(body) if original else body
+        out = rewrite(data, actions, original=original)
+        if not out.changed:
+            continue
+        new = gzip.compress(out.body, compresslevel=6, mtime=0) if original else out.body
+        s3.put_object(Bucket=storage.bucket, Key=key, Body=new)  # an emptied raw object stays, empty
+        result.objects_rewritten += 1
+        if not original:
+            result.removed += out.removed
+            result.scrubbed += out.scrubbed
+            result.references_nulled += out.references_nulled
+            for run, seqs in out.removed_delivery.items():
+                result.removed_delivery.setdefault(run, []).extend(seqs)
+
+
+def _drop_predictions(storage: Storage, hour: datetime, ids: set[str]) -> None:
+    dataset = storage.predictions
+    if not dataset.is_committed(hour):
+        return
+    token = dataset.begin(hour)
+    table = pq.read_table(io.BytesIO(dataset.read_bytes(hour, PREDICTIONS_PARQUET)))
+    if "id" not in table.column_names:
+        return
+    keep = pc.invert(pc.is_in(table["id"].cast(pa.string()), value_set=pa.array(sorted(ids), pa.string())))
+    kept = table.filter(keep)
+    if kept.num_rows == table.num_rows:
+        return
+    metadata = dict(dataset.read_metadata(hour), rows_removed_by_deletion=table.num_rows - kept.num_rows)
+    dataset.write_hour(hour, {PREDICTIONS_PARQUET: parquet_bytes(kept)}, metadata, token=token)
+
+
+def delete_in_hour(storage: Storage, hour: datetime, actions: Actions) -> HourDeletion:
+    """Rewrite one hour everywhere; then drop the old versions of everything touched."""
+    result = HourDeletion(hour)
+    _rewrite_prefix(storage, storage.raw_hour(hour), actions, result, original=False)
+    _rewrite_prefix(storage, storage.original_hour(hour), actions, result, original=True)
+    if result.objects_rewritten:
+        if storage.combined.is_committed(hour):
+            combine_hour(storage, hour)
+        if storage.filtered.is_committed(hour):
+            recorded = storage.filtered.read_metadata(hour)
+            blocklist = Blocklist.from_file(Path(BLOCKLIST_FILE))
+            filter_hour(storage, hour, blocklist, recorded["min_words"], tuple(recorded["languages"]))
+        _drop_predictions(storage, hour, actions.remove)
+    for dataset_prefix in (storage.raw_hour(hour), storage.original_hour(hour)):
+        purge_versions(storage, dataset_prefix)
+    for dataset in (storage.combined, storage.filtered, storage.predictions):
+        purge_versions(storage, dataset.hour_prefix(hour))
+    return result
+
+
+def apply_deletions(
+    storage: Storage, actions: Actions, run_id: str, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Apply ``actions`` to every candidate hour, then write tombstones and the audit entry (counts, no ids)."""
+    now = datetime.now(UTC)
+    label = f"{now:%Y%m%dT%H%M%SZ}-{run_id[:8]}"
+    if actions.tombstone:  # first: an import racing this run already skips the ids
+        digests = sorted(id_digest(i) for i in actions.tombstone)
+        storage.s3.put(f"{storage.tombstones_prefix}{label}.json", json.dumps({"digests": digests}).encode())
+    hours = [delete_in_hour(storage, h, actions) for h in candidate_hours(storage, actions.remove | actions.scrub_geo)]
+    touched = [h for h in hours if h.objects_rewritten]
+    removed_delivery: dict[str, list[int]] = {}
+    for h in touched:
+        for run, seqs in h.removed_delivery.items():
+            removed_delivery.setdefault(run, []).extend(seqs)
+        if progress:
+            progress(f"{partition_key(h.hour)}: removed {h.removed}, scrubbed {h.scrubbed}")
+    audit = {
+        "run": run_id,
+        "applied_at": now.isoformat(),
+        "ids": len(actions.remove | actions.scrub_geo),
+        "by_action": actions.by_action,
+        "unreadable_lines": len(actions.unreadable),
+        "hours": [partition_key(h.hour) for h in touched],
+        "hours_searched": len(hours),
+        "objects_rewritten": sum(h.objects_rewritten for h in touched),
+        "records_removed": sum(h.removed for h in touched),
+        "records_scrubbed": sum(h.scrubbed for h in touched),
+        "references_nulled": sum(h.references_nulled for h in touched),
+        # The delivery sequences that left the raw data: delivery_ledger subtracts them from what must be found.
+        "deleted_delivery": {run: merge(seqs) for run, seqs in sorted(removed_delivery.items())},
+    }
+    storage.s3.put(f"{storage.audit_prefix}{label}.json", json.dumps(audit).encode(), "application/json")
+    return audit
