@@ -12,10 +12,15 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: install demo test test-fast lint validate system-deps dev local-up local-down bench soak clean
 
+# pip -q still prints setuptools' "Editable installation" notice: the isolated build backend emits it as a warning
+# on every editable install of this (flat) layout. It is information only, so exactly that message is filtered.
+PIP := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	@echo "install: $(VENV) (pip, then the project with its dev extras)"
+	@$(PIP) install -q --upgrade pip
+	@$(PIP) install -q -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -55,7 +60,7 @@ local-down: install
 	$(PY) -m tweet_topics local down
 
 bench: install
-	$(PY) -m pip install -q -e ".[dev,bench]"
+	@$(PIP) install -q -e ".[dev,bench]"
 	$(PY) benchmarks/bench_combine.py
 	$(PY) benchmarks/bench_streamer.py
 	$(PY) benchmarks/bench_topic_model.py
