@@ -35,6 +35,7 @@ class SoakConfig:
     late_objects: int = 3
     streamer_tweets: int = 1500  # the last streamer run's own tweets (0: no streamer slice)
     streamer_rate: float = 150.0
+    streamer_kill_after: tuple[int, int] = (200, 600)  # run 1 is SIGKILLed once this many are durable (drawn)
     backfill_hours: int = 6  # each of the two overlapping backfills (0: none)
     kill_mid_commit: bool = True
     report: bool = False  # also fit the topic model and build the report (Spark; the full soak only)
@@ -128,8 +129,8 @@ def plan_day(config: SoakConfig, raw_prefix: str, stream: str) -> DayPlan:
         deliveries.append(Delivery(at, firehose_key(raw_prefix, stream, _key_time(key, hour), rng), body, "late"))
         faults.append((at, f"{partition_key(hour)}: late object ({len(tweets)} tweets) after the hour closed"))
     backfill_at = backfills = kill_at = None
-    if config.backfill_hours and config.hours >= config.backfill_hours + 6:
-        first = hours[rng.randrange(0, config.hours - config.backfill_hours - 4)]
+    if config.backfill_hours and config.hours >= config.backfill_hours + 4:
+        first = hours[rng.randrange(0, config.hours - config.backfill_hours - 3)]
         overlap = max(1, config.backfill_hours // 2)
         backfills = (
             (first, first + HOUR * (config.backfill_hours - 1)),

@@ -101,8 +101,13 @@ class _Day:
             plan.backfills = None
 
     def _streamer(self, origin: datetime, stream: str, endpoint: str) -> None:
-        config = SliceConfig(origin=origin, seed=self.config.seed + 7, rate=self.config.streamer_rate)
-        config.tweets = self.config.streamer_tweets
+        config = SliceConfig(
+            origin=origin,
+            seed=self.config.seed + 7,
+            rate=self.config.streamer_rate,
+            tweets=self.config.streamer_tweets,
+            kill_after=self.config.streamer_kill_after,
+        )
         outcome = run_slice(config, endpoint, self.workdir / "streamer", self.rng, self.log)
         day = (self.config.day, self.config.day + HOUR * self.config.hours)
         outcome.objects_moved = move_to_simulated_hours(self.storage, stream, day, self.rng)
@@ -235,6 +240,7 @@ def report_lines(result: SoakResult) -> list[str]:
             "check evaluations during the day: " + json.dumps(dict(sorted(record.checks.items()))),
         ]
         lines += [f"run failed (expected under faults): {f}" for f in record.failed]
+        lines.append(f"checks red at their latest evaluation: {record.red_at_the_end or 'none'}")
     if a:
         lines.append(f"quarantined by reason: {dict(a.quarantined)}; injected: {result.poison}")
         for name, hours in a.failing_checks.items():

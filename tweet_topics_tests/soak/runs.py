@@ -42,6 +42,12 @@ class RunLog:
     failed: list[str] = field(default_factory=list)  # "<partition(s)>: <why>"
     checks: Counter[str] = field(default_factory=Counter)  # "<check> passed|failed" -> evaluations
     by_trigger: Counter[str] = field(default_factory=Counter)
+    latest: dict[tuple[str, str], bool] = field(default_factory=dict)  # (check, partition) -> last evaluation
+
+    @property
+    def red_at_the_end(self) -> list[str]:
+        """Checks whose latest evaluation for a partition (in-process runs) failed."""
+        return sorted(f"{check} {partition}" for (check, partition), ok in self.latest.items() if not ok)
 
 
 class Launcher:
@@ -92,6 +98,7 @@ class Launcher:
         self.record.by_trigger[trigger] += 1
         for evaluation in result.get_asset_check_evaluations():
             self.record.checks[f"{evaluation.check_name} {'passed' if evaluation.passed else 'failed'}"] += 1
+            self.record.latest[(evaluation.check_name, partition)] = evaluation.passed
         if not result.success:
             errors = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
             self.record.failed.append(f"{partition} ({trigger}): {(errors or ['failed'])[-1].strip()[:300]}")
@@ -116,7 +123,9 @@ class Launcher:
             raise
         self.record.runs += 1
         self.record.by_trigger[what] += 1
-        if code != 0:
+        if code == -signal.SIGKILL:
+            self.record.failed.append(f"{name} ({what}): SIGKILLed, as scheduled")
+        elif code != 0:
             tail = (self.workdir / f"{name}.log").read_text(errors="replace").strip().splitlines()[-1:]
             self.record.failed.append(f"{name} ({what}): exit {code} {' '.join(tail)[:300]}")
         return code

@@ -42,6 +42,7 @@ class SliceConfig:
     seed: int = 5
     rate: float = 150.0  # tweets per second (real), 1/rate seconds apart in simulated time
     tweets: int = 1500  # run 3's own tweets (runs 1 and 2 are cut off by faults)
+    kill_after: tuple[int, int] = (200, 600)  # run 1 is SIGKILLed once this many are durable (drawn)
 
 
 @dataclass
@@ -138,7 +139,7 @@ def run_slice(config: SliceConfig, endpoint: str, workdir: Path, rng: random.Ran
             http.share = rng.uniform(0.1, 0.5)
             outcome.faults.append(f"firehose partial failures {http.share:.0%} of entries (run 1)")
             runs.append(start("run1", None))
-            target = rng.randrange(200, 600)
+            target = rng.randrange(*config.kill_after)
             _wait(lambda: _checkpoint(state) >= target, STARTUP + 30, "run 1 delivering")
             runs[-1].proc.send_signal(signal.SIGKILL)
             code, counters = runs[-1].finish(10)
@@ -149,7 +150,7 @@ def run_slice(config: SliceConfig, endpoint: str, workdir: Path, rng: random.Ran
             http.share = 0.0
             runs.append(start("run2", None))
             base = _checkpoint(state)
-            _wait(lambda: _checkpoint(state) >= base + 150, STARTUP + 30, "run 2 delivering")
+            _wait(lambda: _checkpoint(state) >= base + config.kill_after[0] // 2, STARTUP + 30, "run 2 delivering")
             tcp.mode = "blackhole"
             _wait(lambda: list((state / "spool").glob("segment-*.ndjson")), DEADLINE + 30, "run 2 spooling")
             time.sleep(rng.uniform(0.5, 2.0))

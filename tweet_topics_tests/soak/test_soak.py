@@ -1,6 +1,6 @@
 """A compressed day of faults on the real local stack (``make soak`` runs the full one): the ledger's proof.
 
-Eight simulated hours with every kind of fault the full soak injects - poison lines, in-hour duplicates, a
+Six simulated hours with every kind of fault the full soak injects - poison lines, in-hour duplicates, a
 duplicated raw object, late objects for closed hours, the real streamer SIGKILLed, blackholed and SIGTERMed
 under Firehose partial failures, a run SIGKILLed between its files and its commit, two overlapping backfills -
 then every committed hour is counted independently. Select it with ``-m soak``.
@@ -20,7 +20,15 @@ COMBINE_DEDUPE = (
 
 @pytest.mark.soak
 def test_a_compressed_day_of_faults_loses_nothing(resources, bucket, settings, tmp_path):
-    config = SoakConfig(seed=26, hours=8, tweets_per_hour=20, streamer_tweets=150, backfill_hours=2, late_objects=2)
+    config = SoakConfig(
+        seed=26,
+        hours=6,
+        tweets_per_hour=20,
+        streamer_tweets=100,
+        streamer_kill_after=(100, 250),
+        backfill_hours=2,
+        late_objects=2,
+    )
     result = run_soak(resources, config, settings.firehose_stream, tmp_path)
     print("\n" + "\n".join(report_lines(result)))
     a, stream = result.audit, result.stream
