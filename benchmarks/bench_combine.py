@@ -1,15 +1,20 @@
-"""One hour of 120,000 records in 60 Firehose objects: our combine + filter + CSV vs the reference's way.
+"""One hour of 120,000 records in 60 Firehose objects: our combine + filter + CSV vs what a user would pick.
 
-Baseline (same process, same tweets in the reference's TAB layout): split lines, split fields, pandas
-DataFrame, one big ``str.contains`` alternation, ``to_csv``. Ours: NDJSON through pyarrow (parse, validate,
-dedupe, quarantine), the compiled word-boundary blocklist, and the RFC 4180 CSV writer.
+Peers, in the same process on the same bytes: polars ``read_ndjson`` + dedupe on id + the same blocklist
+pattern + CSV (the bar: ratio 1.0), DuckDB ``read_json`` doing the same, and (``--reference``) the
+reference's own pandas way on the same tweets as TAB lines. Ours: NDJSON through pyarrow (parse, validate,
+dedupe, quarantine), the compiled word-boundary blocklist, and the RFC 4180 CSV writer. The peers validate
+nothing; ours quarantines every bad line.
 
 Second part: a 168-hour backfill as one Dagster run vs one run per hour (moto S3, in-process runs).
-Usage: python benchmarks/bench_combine.py [--records 120000] [--hours 168] [--per-hour-runs 168]
+Usage: python benchmarks/bench_combine.py [--records 120000] [--hours 168] [--per-hour-runs 168] [--reference]
 """
 
 import argparse
 import io
+import os
+import shutil
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -17,9 +22,9 @@ import _common
 import pandas as pd
 
 from tweet_topics.config import BLOCKLIST_FILE
-from tweet_topics.lib.combine import combine_objects, quarantine_to_ndjson, table_to_csv
+from tweet_topics.lib.combine import LIST_SEPARATOR, combine_objects, quarantine_to_ndjson, table_to_csv
 from tweet_topics.lib.filtering import Blocklist, filter_tweets
-from tweet_topics.lib.records import LEGACY_FIELDS, legacy_line_from_record, record_from_v2
+from tweet_topics.lib.records import LEGACY_FIELDS, LIST_FIELDS, legacy_line_from_record, record_from_v2
 from tweet_topics.lib.synthetic import TweetGenerator, render_hour
 
 HOUR = datetime(2026, 3, 1, 5, tzinfo=UTC)
@@ -96,11 +101,39 @@ def reference_way(objects: list[tuple[str, bytes]], unwanted: list[str]) -> int:
 
 
 def ours(objects: list[tuple[str, bytes]], blocklist: Blocklist) -> int:
+    """The two assets' work in one process: combine (parse, validate, dedupe, quarantine), CSV, filter."""
     result = combine_objects(objects, hour=HOUR)
     csv = table_to_csv(result.table)
     quarantine_to_ndjson(result.quarantine)
     filtered = filter_tweets(result.table, blocklist)
     return len(csv) + filtered.kept.num_rows
+
+
+def polars_way(objects: list[tuple[str, bytes]], pattern: str) -> int:
+    """What a user would pick instead: polars read_ndjson (all cores), dedupe on id, blocklist, CSV."""
+    import polars as pl
+
+    frame = pl.read_ndjson(io.BytesIO(b"".join(body for _, body in objects)))
+    frame = frame.unique(subset="id", keep="first", maintain_order=True)
+    frame = frame.filter(~frame["clean_text"].fill_null("").str.contains(f"(?i){pattern}"))
+    lists = [name for name, kind in frame.schema.items() if isinstance(kind, pl.List)]
+    frame = frame.with_columns([pl.col(name).list.join(LIST_SEPARATOR) for name in lists])
+    return len(frame.write_csv())
+
+
+def duckdb_way(paths: list[str], pattern: str) -> int:
+    """DuckDB on the same bytes (one file per object on a RAM disk): read_json, dedupe, blocklist, CSV."""
+    import duckdb
+
+    out = os.path.join(os.path.dirname(paths[0]), "out.csv")
+    lists = ", ".join(f"array_to_string({n}, '{LIST_SEPARATOR}') AS {n}" for n in LIST_FIELDS)
+    query = f"""COPY (SELECT * EXCLUDE (filename) REPLACE ({lists})
+        FROM read_json({paths!r}, format = 'newline_delimited', filename = true)
+        WHERE NOT regexp_matches(coalesce(clean_text, ''), $pattern, 'i')
+        QUALIFY row_number() OVER (PARTITION BY id ORDER BY filename) = 1) TO '{out}' (HEADER)"""
+    with duckdb.connect() as connection:
+        connection.execute(query, {"pattern": pattern})
+    return os.path.getsize(out)
 
 
 def best_of(fn, repeats: int) -> float:
@@ -112,7 +145,8 @@ def best_of(fn, repeats: int) -> float:
     return min(times)
 
 
-def bench_hour(records: int, repeats: int) -> None:
+def hour_objects(records: int) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+    """The same tweets as 60 NDJSON Firehose objects and as 60 objects of the reference's TAB lines."""
     tweets = TweetGenerator(seed=1).tweets_between(HOUR, HOUR + timedelta(hours=1), records)
     ndjson = render_hour(tweets, HOUR, "raw/", "bench", n_objects=60).objects
     legacy_records = [record_from_v2(t.payload) for t in tweets]
@@ -124,30 +158,38 @@ def bench_hour(records: int, repeats: int) -> None:
         )
         for i in range(60)
     ]
+    return ndjson, legacy
+
+
+def bench_hour(records: int, repeats: int, reference: bool) -> None:
+    ndjson, legacy = hour_objects(records)
     blocklist = Blocklist.from_file(BLOCKLIST_FILE)
-    unwanted = [t.strip("*") for t in blocklist.terms]
-    base = best_of(lambda: reference_way(legacy, unwanted), repeats)
-    mine = best_of(lambda: ours(ndjson, blocklist), repeats)
+    ram = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    paths = []
+    for key, body in ndjson:
+        paths.append(os.path.join(ram, key.rsplit("/", 1)[-1] + ".json"))
+        with open(paths[-1], "wb") as handle:
+            handle.write(body)
+    try:
+        runs = {
+            "polars read_ndjson + dedupe + blocklist + CSV": lambda: polars_way(ndjson, blocklist.pattern),
+            "DuckDB read_json + dedupe + blocklist + CSV (RAM disk)": lambda: duckdb_way(paths, blocklist.pattern),
+            "ours: combine_objects alone (parse, validate, dedupe)": lambda: combine_objects(ndjson, hour=HOUR),
+            "ours: combine + filter + CSV (both assets' work)": lambda: ours(ndjson, blocklist),
+        }
+        if reference:
+            unwanted = [t.strip("*") for t in blocklist.terms]
+            runs["reference way (pandas, TAB lines)"] = lambda: reference_way(legacy, unwanted)
+        seconds = {name: best_of(run, repeats) for name, run in runs.items()}
+    finally:
+        shutil.rmtree(ram, ignore_errors=True)
+    peer = seconds["polars read_ndjson + dedupe + blocklist + CSV"]
     mb = sum(len(b) for _, b in ndjson) / 1e6
-    _common.table(
-        [
-            {
-                "engine": "reference way (pandas, TAB)",
-                "records": records,
-                "seconds": base,
-                "records/s": int(records / base),
-                "ratio": 1.0,
-            },
-            {
-                "engine": "ours (pyarrow NDJSON + filter + CSV)",
-                "records": records,
-                "seconds": mine,
-                "records/s": int(records / mine),
-                "ratio": base / mine,
-            },
-        ],
-        f"one hour: {records:,} records in 60 objects ({mb:.0f} MB NDJSON), best of {repeats}",
-    )
+    rows = [
+        {"engine": name, "seconds": s, "records/s": int(records / s), "x polars": s / peer}
+        for name, s in seconds.items()
+    ]
+    _common.table(rows, f"one hour: {records:,} records in 60 objects ({mb:.0f} MB NDJSON), best of {repeats}")
 
 
 DAEMON_CONCURRENCY = 4  # deploy/dagster.yaml: QueuedRunCoordinator max_concurrent_runs
@@ -265,8 +307,9 @@ def main() -> None:
     parser.add_argument("--per-hour-runs", type=int, default=168)
     parser.add_argument("--tweets-per-hour", type=int, default=500)
     parser.add_argument("--process-runs", type=int, default=12, help="per-hour runs as separate processes, 4 at a time")
+    parser.add_argument("--reference", action="store_true", help="also time the reference's pandas way")
     args = parser.parse_args()
-    bench_hour(args.records, args.repeats)
+    bench_hour(args.records, args.repeats, args.reference)
     if args.hours:
         bench_backfill(args.hours, args.per_hour_runs, args.tweets_per_hour, args.process_runs)
 

@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,46 +19,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 
+from tweet_topics.lib.combine_fast import (
+    COMBINED_COLUMNS,
+    COMBINED_SCHEMA,
+    LIST_SEPARATOR,
+    fast_object,
+)
 from tweet_topics.lib.records import (
     LIST_FIELDS,
-    RECORD_FIELDS,
-    SCHEMA_VERSION,
     RecordError,
     record_from_legacy_line,
     validate_record,
 )
-from tweet_topics.lib.records.storable import (
-    ASCII_ID,
-    CANONICAL_FORMAT,
-    MAX_FLOAT,
-    MAX_LINE_BYTES,
-    TIME_FIELDS,
-    storable,
-)
-
-LIST_SEPARATOR = "|"
-_ARROW_TYPES: dict[str, pa.DataType] = {}
-for _name, _kind in RECORD_FIELDS.items():
-    if _name in LIST_FIELDS:
-        _ARROW_TYPES[_name] = pa.string()  # pipe-joined in CSV, as the reference did
-    elif _kind is bool:
-        _ARROW_TYPES[_name] = pa.bool_()
-    elif _kind is int:
-        _ARROW_TYPES[_name] = pa.int64()
-    elif _kind == (float, int):
-        _ARROW_TYPES[_name] = pa.float64()
-    else:
-        _ARROW_TYPES[_name] = pa.string()
-COMBINED_SCHEMA = pa.schema(
-    [pa.field(n, t) for n, t in _ARROW_TYPES.items()]
-    + [pa.field("source_key", pa.string()), pa.field("line_number", pa.int64())]
-)
-COMBINED_COLUMNS = COMBINED_SCHEMA.names
+from tweet_topics.lib.records.storable import MAX_LINE_BYTES, storable
 
 
 @dataclass
@@ -89,85 +66,7 @@ def _parse_line(line: bytes, is_unterminated_last: bool) -> dict[str, Any]:
     raise RecordError("unrecognized_line", "neither a JSON record nor a legacy TAB record")
 
 
-_JSON_SCHEMA = pa.schema(
-    [pa.field(n, pa.list_(pa.string()) if n in LIST_FIELDS else t) for n, t in _ARROW_TYPES.items()]
-)
-
-
 QUARANTINE_LINE_BYTES = 64 * 1024
-# A lone surrogate escape (a high one not followed by a low one, or a low one without a high one before it);
-# valid pairs such as "\\ud83d\\ude80" (an emoji written by json.dumps) are fine.
-_SURROGATE_ESCAPE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-)
-
-
-def _has_long_line(body: bytes) -> bool:
-    if len(body) <= MAX_LINE_BYTES:
-        return False
-    return any(len(line) > MAX_LINE_BYTES for line in body.split(b"\n"))
-
-
-def _fast_object(key: str, body: bytes) -> pa.Table | None:
-    """Parse a clean Firehose object in one vectorized pass (pyarrow's JSON reader).
-
-    Returns None when the object needs the line-by-line path: any blank, legacy or malformed line, a type
-    mismatch, or a record that fails validation. Accepted objects give exactly what the slow path would.
-    """
-    if not body.endswith(b"\n") or b"\n\n" in body or b"\r" in body or not body.startswith(b"{"):
-        return None
-    if _SURROGATE_ESCAPE.search(body) or _has_long_line(body):
-        return None  # the line path quarantines these with their reason
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    try:
-        table = pajson.read_json(
-            io.BytesIO(body),
-            read_options=pajson.ReadOptions(use_threads=False, block_size=1 << 23),
-            parse_options=pajson.ParseOptions(explicit_schema=_JSON_SCHEMA, unexpected_field_behavior="ignore"),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.num_rows != body.count(b"\n"):
-        return None
-
-    def every(mask: Any) -> bool:  # nulls count as failures
-        return bool(pc.all(pc.fill_null(mask, False)).as_py())
-
-    ok = every(pc.equal(table["schema_version"], SCHEMA_VERSION))
-    ok = ok and every(pc.match_substring_regex(table["id"], ASCII_ID.pattern.replace("\\Z", "$")))
-    for name in ("created_at", "text", "author_id"):
-        ok = ok and every(pc.greater(pc.utf8_length(table[name]), 0))
-    for name in TIME_FIELDS:  # only canonical UTC times; others are normalized (or quarantined) line by line
-        column = table[name]
-        if column.null_count < len(column):
-            parsed = pc.strptime(column, format=CANONICAL_FORMAT, unit="s", error_is_null=True)
-            # Arrow rolls 2026-02-30 over to 03-02: only times that print back unchanged are real dates.
-            same = pc.equal(pc.strftime(parsed, format=CANONICAL_FORMAT), column)
-            ok = ok and every(pc.or_(pc.is_null(column), same))
-    for name in RECORD_FIELDS:
-        if pa.types.is_floating(table.schema.field(name).type):
-            ok = ok and not bool(pc.any(pc.is_nan(pc.fill_null(table[name], 0.0))).as_py())
-            ok = ok and not bool(pc.any(pc.is_inf(pc.fill_null(table[name], 0.0))).as_py())
-            ok = ok and every(pc.less_equal(pc.abs(pc.fill_null(table[name], 0.0)), MAX_FLOAT))
-        elif name in LIST_FIELDS:  # a null element would vanish in the join; the line path quarantines it
-            ok = ok and pc.list_flatten(table[name]).null_count == 0
-    if not ok or table.num_rows == 0:
-        return None
-    columns = {}
-    for name in _ARROW_TYPES:
-        column = table[name]
-        if name in LIST_FIELDS:
-            column = pc.fill_null(
-                pc.binary_join(pc.fill_null(column, pa.scalar([], pa.list_(pa.string()))), LIST_SEPARATOR), ""
-            )
-        columns[name] = column
-    columns["source_key"] = pa.array([key] * table.num_rows, pa.string())
-    columns["line_number"] = pa.array(range(1, table.num_rows + 1), pa.int64())
-    return pa.table(columns, schema=COMBINED_SCHEMA)
 
 
 def parse_row(key: str, number: int, line: bytes, last: bool) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -227,6 +126,37 @@ def _slow_object(
     return pa.Table.from_pylist(rows, schema=COMBINED_SCHEMA), read, bad, blank, legacy
 
 
+def _first_of_each_id(table: pa.Table) -> pa.Table:
+    """The first row of every id in (key, line) order; take() only when there are duplicates."""
+    if pc.count_distinct(table["id"]).as_py() == table.num_rows:
+        return table
+    numbered = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    first = numbered.group_by("id", use_threads=False).aggregate([("_row", "min")])["_row_min"]
+    return table.take(first.sort())  # the first rows themselves in input order (sort_indices gave their ranks)
+
+
+def _in_id_order(table: pa.Table) -> pa.Table:
+    """Rows sorted by numeric id (shorter ids first, then by text); Firehose order is nearly sorted already,
+    so a cheap check of neighbours decides whether the sort is needed at all."""
+    if table.num_rows < 2:
+        return table
+    ids, lengths = table["id"], pc.binary_length(table["id"])
+    n = table.num_rows
+    shorter = pc.less(lengths.slice(0, n - 1), lengths.slice(1))
+    same_length = pc.equal(lengths.slice(0, n - 1), lengths.slice(1))
+    in_order = pc.or_(shorter, pc.and_(same_length, pc.less_equal(ids.slice(0, n - 1), ids.slice(1))))
+    if pc.all(in_order).as_py():
+        return table
+    keyed = table.append_column("_id_len", lengths)
+    order = pc.sort_indices(keyed, sort_keys=[("_id_len", "ascending"), ("id", "ascending")])
+    return table.take(order)
+
+
+def _rows_by_object(table: pa.Table) -> dict[str, int]:
+    counts = pc.value_counts(table["source_key"])
+    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
+
+
 def combine_objects(
     objects: Iterable[tuple[str, bytes]],
     hour: datetime | None = None,
@@ -247,7 +177,7 @@ def combine_objects(
     ordered = sorted(objects, key=lambda kv: kv[0])
     # Objects are parsed concurrently (pyarrow releases the GIL); one worker per core beats intra-object threads.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        fast_tables = list(pool.map(lambda kv: _fast_object(*kv), ordered)) if fast else [None] * len(ordered)
+        fast_tables = list(pool.map(lambda kv: fast_object(*kv), ordered)) if fast else [None] * len(ordered)
     for index, ((key, body), table) in enumerate(zip(ordered, fast_tables, strict=True), start=1):
         bytes_read += len(body)
         if table is not None:
@@ -270,20 +200,11 @@ def combine_objects(
             }
         )
     combined = pa.concat_tables(tables) if tables else COMBINED_SCHEMA.empty_table()
-    combined = combined.append_column("_row", pa.array(range(combined.num_rows), pa.int64()))
-    deduped = combined
-    if pc.count_distinct(combined["id"]).as_py() != combined.num_rows:  # take() only when there are duplicates
-        first = combined.group_by("id", use_threads=False).aggregate([("_row", "min")])["_row_min"]
-        deduped = combined.take(first.sort())  # the first rows themselves in input order (sort_indices gave ranks)
-    duplicates = combined.num_rows - deduped.num_rows
-    kept_by_object = Counter(deduped["source_key"].to_pylist())
+    table = _in_id_order(_first_of_each_id(combined))
+    duplicates = combined.num_rows - table.num_rows
+    kept_by_object = _rows_by_object(table)
     for entry in per_object:
         entry["kept"] = kept_by_object.get(entry["key"], 0)
-    deduped = deduped.append_column("_id_len", pc.utf8_length(deduped["id"]))
-    order = pc.sort_indices(deduped, sort_keys=[("_id_len", "ascending"), ("id", "ascending")])
-    if not pc.all(pc.equal(order, pa.array(range(len(order)), pa.uint64()))).as_py():  # Firehose order is ~sorted
-        deduped = deduped.take(order)
-    table = deduped.drop_columns(["_row", "_id_len"])
     late = 0
     created = table["created_at"]
     if hour is not None and table.num_rows:
@@ -358,7 +279,7 @@ def drop_known_ids(result: CombineResult, known: pa.Array) -> int:
     dropped = int(pc.sum(seen).as_py() or 0)
     if dropped:
         result.table = result.table.filter(pc.invert(seen))
-        kept_by_object = Counter(result.table["source_key"].to_pylist())
+        kept_by_object = _rows_by_object(result.table)
         for entry in result.stats["objects"]:
             entry["kept"] = kept_by_object.get(entry["key"], 0)
         result.stats.update(kept=result.table.num_rows, duplicates=result.stats["duplicates"] + dropped)

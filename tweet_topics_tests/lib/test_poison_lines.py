@@ -123,3 +123,33 @@ def test_fuzz_both_parse_paths_agree_and_every_output_reads_back():
     assert back.num_rows == fast.table.num_rows
     result = filter_tweets(back, Blocklist(terms=("crypto",)), min_words=5, languages=("en",))
     assert result.kept.num_rows + result.rejected.num_rows == back.num_rows
+
+
+def test_escapes_and_line_shapes_take_the_same_decision_on_both_paths():
+    """The vectorized path screens escapes and line shapes without a regex over each body (issue 27): every
+    variant below must give exactly what the line path gives, and the clean ones must stay vectorized."""
+    records = clean_lines(12, seed=4)
+    text = body_of(records[:3]).replace(b'"text": "', b'"text": "@@', 1)
+    variants = {  # the escape put into one text: does the object stay on the vectorized path?
+        "pair": (rb"\ud83d\ude80", True),
+        "escaped backslash, then u": (rb"\\ud800", False),  # valid text; the screen is conservative
+        "other escapes": (rb"\u00e9\u0041", True),
+        "lone high at the end": (rb"\ud83d", False),
+        "lone low": (rb"\ude80", False),
+        "high, high, low": (rb"\ud83d\ud83d\ude80", False),
+        "pair, then a low": (rb"\ud83d\ude80\ude80", False),
+    }
+    objects = [(f"raw/e-{name}", text.replace(b"@@", escape)) for name, (escape, _) in variants.items()]
+    objects += [
+        ("raw/s-cr", body_of(records[3:6]).replace(b"\n", b"\r\n", 1)),
+        ("raw/s-spaces", body_of(records[6:9]) + b"   \n"),
+        ("raw/s-unknown-field", body_of([{**records[9], "extra": "\ud800"}])),
+        ("raw/s-bad-utf8-unknown", body_of([{**records[10], "extra": "x"}]).replace(b'"x"', b'"\xff"')),
+    ]
+    fast = combine_objects(objects, hour=HOUR, fast=True)
+    slow = combine_objects(objects, hour=HOUR, fast=False)
+    assert fast.table.equals(slow.table)
+    assert fast.quarantine == slow.quarantine
+    vectorized = sum(fast_path for _, fast_path in variants.values())
+    assert fast.stats["objects_parsed_line_by_line"] == len(objects) - vectorized
+    assert fast.stats["malformed"] >= 4
