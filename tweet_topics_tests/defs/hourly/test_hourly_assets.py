@@ -58,6 +58,7 @@ def test_backfill_range_in_one_run_matches_generated_input(resources, bucket):
             "unique_ids",
             "schema",
             "no_data_while_streaming",
+            "volume",
             "filter_counts_reconcile",
             "built_from_current_combined",
         )
