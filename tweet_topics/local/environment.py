@@ -21,11 +21,23 @@ from tweet_topics.settings import PARTITION_FORMAT, PROJECT_ROOT, Settings, env_
 DOTENV = PROJECT_ROOT / ".env"
 PARTITIONS_VAR = env_name("partitions_start")
 
-DAGSTER_YAML = """\
-# Written by tweet_topics (make demo / make dev) for the local instance; edit freely, it is not overwritten.
+CONCURRENCY_YAML = """\
+# One Spark step at a time (topic_corpus, topic_model, tweet_topic_assignments are in the pool "spark"): they
+# share the one local Spark driver, however the run was launched (jobs, eager automation, the UI's asset page).
+concurrency:
+  pools:
+    granularity: op
+    default_limit: 1
+"""
+DAGSTER_YAML = (
+    """\
+# Written by tweet_topics (make demo / make dev) for the local instance; edit freely, it is not overwritten
+# (a file from before the Spark pool existed gets the concurrency block appended once).
 telemetry:
   enabled: false
 """
+    + CONCURRENCY_YAML
+)
 
 # Spark's own default profile logs every stage at INFO/WARN; the demo shows its progress with its own step lines.
 # Known lines silenced at every level: the optimizer's hint about caching (our input is cached one step earlier:
@@ -70,6 +82,9 @@ def dagster_home(settings: Settings) -> Path:
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML)
+    elif "concurrency:" not in config.read_text():
+        with config.open("a") as out:
+            out.write("\n" + CONCURRENCY_YAML)
     return home
 
 

@@ -80,7 +80,7 @@ def _key(entry: dict) -> str:
     return entry["key"]
 
 
-@dg.asset(deps=["filtered_tweets"], group_name="topics", kinds={"spark", "parquet"})
+@dg.asset(deps=["filtered_tweets"], group_name="topics", kinds={"spark", "parquet"}, pool="spark")
 def topic_corpus(
     context: dg.AssetExecutionContext, config: CorpusConfig, storage: Storage, pyspark: LazyPySparkResource
 ) -> dg.MaterializeResult:
@@ -122,7 +122,7 @@ def topic_corpus(
     )
 
 
-@dg.asset(deps=[topic_corpus], group_name="topics", kinds={"spark"})
+@dg.asset(deps=[topic_corpus], group_name="topics", kinds={"spark"}, pool="spark")
 def topic_model(
     context: dg.AssetExecutionContext, config: TopicModelConfig, storage: Storage, pyspark: LazyPySparkResource
 ) -> dg.MaterializeResult:

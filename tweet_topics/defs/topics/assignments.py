@@ -63,6 +63,7 @@ class AssignmentConfig(dg.Config):
     group_name="topics",
     kinds={"spark", "parquet"},
     automation_condition=dg.AutomationCondition.eager(),
+    pool="spark",
 )
 def tweet_topic_assignments(
     context: dg.AssetExecutionContext, config: AssignmentConfig, storage: Storage, pyspark: LazyPySparkResource
