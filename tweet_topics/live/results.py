@@ -34,7 +34,11 @@ TWEET_SCHEMA = pa.schema(
     ]
 )
 SCORED_COLUMNS = [f.name for f in TWEET_SCHEMA if f.name != "committed_at"]
-COUNTS_SCHEMA = "minute string, model_version string, dominant_topic int, tweets long, added long"
+# What a merge task returns: per (minute, version, topic) the minute's tweets and how many this batch added; per
+# reason (rows not scored: filtered, malformed, duplicate, outside the watermark) how many, with the newest object.
+COUNTS_SCHEMA = (
+    "minute string, model_version string, dominant_topic int, tweets long, added long, reason string, newest string"
+)
 _COUNTS_ARROW = pa.schema(
     [
         pa.field("minute", pa.string()),
@@ -42,6 +46,8 @@ _COUNTS_ARROW = pa.schema(
         pa.field("dominant_topic", pa.int32()),
         pa.field("tweets", pa.int64()),
         pa.field("added", pa.int64()),
+        pa.field("reason", pa.string()),
+        pa.field("newest", pa.string()),
     ]
 )
 
@@ -103,10 +109,14 @@ def merge_partition(batches: Iterable[pa.RecordBatch], options: dict[str, str], 
     batches = [b for b in batches if b.num_rows]
     if not batches:
         return
-    table = pa.Table.from_batches(batches)
+    every = pa.Table.from_batches(batches)
+    rows: list[dict[str, Any]] = [
+        {"reason": r["reason"] or "kept", "tweets": r["count_all"], "newest": r["source_key_max"], "added": 0}
+        for r in every.group_by("reason").aggregate([([], "count_all"), ("source_key", "max")]).to_pylist()
+    ]
+    table = every.filter(pc.is_null(every["reason"]))
     store = _store(options)
     now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = []
     for minute in sorted(set(table["minute"].to_pylist())):
         key = keys.minute(parse_minute(minute))
         old = read_parquet_or_none(store, key)
@@ -121,6 +131,8 @@ def update_hour_counts(store: Any, keys: Any, counts: list[dict[str, Any]]) -> l
     """Replace the touched minutes' entries in each hour's counts object; returns the minutes written."""
     by_hour: dict[str, dict[str, dict[str, dict[str, int]]]] = {}
     for row in counts:
+        if row.get("reason"):
+            continue  # a per-reason row, not a minute's count
         minutes = by_hour.setdefault(row["minute"][:13], {})
         versions = minutes.setdefault(row["minute"], {})
         versions.setdefault(row["model_version"], {})[str(row["dominant_topic"])] = int(row["tweets"])

@@ -74,6 +74,7 @@ class LiveProcess:
             start_back_s=self.options.start_back_minutes * 60,
             max_objects=self.options.max_objects,
             filter_config=FilterConfig(),
+            partitions=2 * spark.sparkContext.defaultParallelism,
         )
         spark.dataSource.register(LiveRawSource)
         sink = LiveSink(self.storage, self.status, options, timedelta(minutes=self.options.watermark_minutes))

@@ -37,6 +37,7 @@ class LiveStatus:
     last_batch_id: int | None = None
     last_batch_at: str | None = None
     last_batch_seconds: float | None = None
+    busy_seconds: float = 0.0  # time spent in micro-batches since the start
     last_committed_minute: str | None = None
     newest_object_at: str | None = None
     tweets_scored: int = 0
@@ -103,31 +104,27 @@ class LiveSink:
         high = (now + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M")
         outside = F.col("reason").isNull() & ((F.col("minute") < low) | (F.col("minute") > high))
         frame = frame.withColumn("reason", F.when(outside, F.lit(OUTSIDE_WATERMARK)).otherwise(F.col("reason")))
-        frame = frame.persist()
-        try:
-            summary = frame.groupBy("reason").agg(F.count("*").alias("n"), F.max("source_key").alias("newest"))
-            reasons = summary.collect()
-            kept = frame.where(F.col("reason").isNull()).withColumn("processed_text", cleaned_text_column("clean_text"))
-            scored = dominant_topics(model.transform(kept)).withColumn("model_version", F.lit(version))
-            scored = scored.withColumn("dominant_topic", F.col("dominant_topic").cast("int"))
-            tasks = max(1, frame.sparkSession.sparkContext.defaultParallelism)
-            counts = (
-                scored.select(*SCORED_COLUMNS)
-                .repartition(tasks, "minute")
-                .mapInArrow(partial(merge_partition, options=self.options, keys=self.storage.live), COUNTS_SCHEMA)
-                .collect()
-            )
-        finally:
-            frame.unpersist()
+        # One pass: rows that are not scored keep an empty text (no terms: topic -1) and are only counted.
+        text = F.when(F.col("reason").isNull(), cleaned_text_column("clean_text")).otherwise(F.lit(""))
+        scored = dominant_topics(model.transform(frame.withColumn("processed_text", text)))
+        scored = scored.withColumn("model_version", F.lit(version))
+        scored = scored.withColumn("dominant_topic", F.col("dominant_topic").cast("int"))
+        tasks = max(1, frame.sparkSession.sparkContext.defaultParallelism)
+        counts = (
+            scored.select(*SCORED_COLUMNS, "reason")
+            .repartition(tasks, "minute")
+            .mapInArrow(partial(merge_partition, options=self.options, keys=self.storage.live), COUNTS_SCHEMA)
+            .collect()
+        )
         rows = [r.asDict() for r in counts]
         update_hour_counts(self.storage.s3, self.storage.live, rows)
-        self._record(batch_id, reasons, rows, time.monotonic() - started)
+        self._record(batch_id, [r for r in rows if r["reason"]], [r for r in rows if not r["reason"]], started)
 
-    def _record(self, batch_id: int, reasons: list[Any], rows: list[dict], seconds: float) -> None:
+    def _record(self, batch_id: int, reasons: list[dict], rows: list[dict], started: float) -> None:
         status = self.status
         by_reason = Counter(status.rows_by_reason)
         for r in reasons:
-            by_reason[r["reason"] or "kept"] += int(r["n"])
+            by_reason[r["reason"]] += int(r["tweets"])
         newest = max((r["newest"] for r in reasons if r["newest"]), default=None)
         if newest:
             named = key_time(self.storage.raw_prefix, newest)
@@ -140,5 +137,6 @@ class LiveSink:
         status.batches += 1
         status.last_batch_id = batch_id
         status.last_batch_at = datetime.now(UTC).isoformat()
-        status.last_batch_seconds = round(seconds, 3)
+        status.last_batch_seconds = round(time.monotonic() - started, 3)
+        status.busy_seconds = round(status.busy_seconds + status.last_batch_seconds, 3)
         status.query_error = None

@@ -25,7 +25,13 @@ NAME = "tweet_topics_live_raw"
 
 
 def source_options(
-    storage: Any, *, lookback_s: float, start_back_s: float, max_objects: int, filter_config: Any
+    storage: Any,
+    *,
+    lookback_s: float,
+    start_back_s: float,
+    max_objects: int,
+    filter_config: Any,
+    partitions: int = 4,
 ) -> dict:
     """Everything the source needs, as Spark string options (no secrets: prod uses the default credential chain)."""
     aws = storage.s3.aws
@@ -39,6 +45,7 @@ def source_options(
         "lookback_s": str(lookback_s),
         "start_back_s": str(start_back_s),
         "max_objects": str(max_objects),
+        "partitions": str(partitions),
         "blocklist_file": filter_config.blocklist_file,
         "min_words": str(filter_config.min_words),
         "languages": json.dumps(list(filter_config.languages)),
@@ -56,7 +63,7 @@ def _store(options: dict[str, str]) -> Any:
 
 @dataclass
 class RawObject(InputPartition):
-    key: str
+    keys: tuple[str, ...]  # one object per partition, or several once a batch has more objects than task slots
 
 
 class RawObjectStream(DataSourceStreamReader):
@@ -83,23 +90,28 @@ class RawObjectStream(DataSourceStreamReader):
         return end.to_dict()
 
     def partitions(self, start: dict, end: dict) -> list[RawObject]:
-        return [RawObject(k) for k in new_objects(RawOffset.from_dict(start), RawOffset.from_dict(end))]
+        """One partition per object up to ``partitions`` of them; a backlog shares them round-robin (each task
+        costs far more than parsing one Firehose object)."""
+        keys = new_objects(RawOffset.from_dict(start), RawOffset.from_dict(end))
+        slots = max(1, int(self.options.get("partitions") or 1))
+        groups = [tuple(keys[i :: min(slots, len(keys))]) for i in range(min(slots, len(keys)))]
+        return [RawObject(g) for g in groups if g]
 
     def read(self, partition: RawObject) -> Iterator[Any]:  # type: ignore[override]
-        from botocore.exceptions import ClientError
-
-        from tweet_topics.storage.catalog import LiveKeys
+        from concurrent.futures import ThreadPoolExecutor
 
         store = _store(self.options)
-        try:
-            body: bytes | None = store.get(partition.key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404", "NotFound"):
-                raise  # an outage fails the batch; the runner restarts the query from its checkpoint
-            body = None
+        with ThreadPoolExecutor(max_workers=min(8, len(partition.keys))) as pool:
+            bodies = list(pool.map(lambda key: _get_or_none(store, key), partition.keys))
+        for key, body in zip(partition.keys, bodies, strict=True):
+            yield from self._parse(store, key, body)
+
+    def _parse(self, store: Any, key: str, body: bytes | None) -> Iterator[Any]:
+        from tweet_topics.storage.catalog import LiveKeys
+
         rows, quarantine = parse_object(
             self.raw_prefix,
-            partition.key,
+            key,
             body,
             self.options["blocklist_file"],
             int(self.options["min_words"]),
@@ -107,11 +119,24 @@ class RawObjectStream(DataSourceStreamReader):
         )
         if quarantine:  # keyed by the raw object: a replayed batch rewrites the same entries
             data = b"".join(json.dumps(q, ensure_ascii=False).encode() + b"\n" for q in quarantine)
-            store.put(LiveKeys(self.options["live_prefix"]).quarantine(partition.key), data, "application/x-ndjson")
+            store.put(LiveKeys(self.options["live_prefix"]).quarantine(key), data, "application/x-ndjson")
         yield from rows.to_batches(max_chunksize=10_000)
 
     def commit(self, end: dict) -> None:
         """Nothing to release: the raw objects stay (they are the batch's input too)."""
+
+
+def _get_or_none(store: Any, key: str) -> bytes | None:
+    """The object's bytes; None when it vanished after it was listed. Other errors (an outage) fail the batch, and
+    the runner restarts the query from its checkpoint."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return store.get(key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404", "NotFound"):
+            raise
+        return None
 
 
 class LiveRawSource(DataSource):
