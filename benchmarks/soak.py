@@ -51,16 +51,18 @@ def main() -> int:
         )
         workdir = Path(tempfile.mkdtemp(prefix="tweet-topics-soak-"))
         result = run_soak(resources, config, settings.firehose_stream, workdir)
+        print("\n" + "\n".join(report_lines(result)), flush=True)
+        built = True
         if args.report:  # built whatever the verdict: the report must cope with the day's hours as they are
-            result.figures["report"] = build_report(config)
-        print("\n" + "\n".join(report_lines(result)))
-        return 0 if result.ok else 1
+            built, line = build_report(config)
+            print(f"report: {line}")
+        return 0 if result.ok and built else 1
     finally:
         stack.down(settings, save=False)
 
 
-def build_report(config) -> str:
-    """topics_job, assignments_job over the day and report_job, as the demo runs them; returns the report path."""
+def build_report(config) -> tuple[bool, str]:
+    """topics_job, assignments_job over the day and report_job, as the demo runs them: (built, what happened)."""
     import json
 
     import dagster as dg
@@ -75,11 +77,14 @@ def build_report(config) -> str:
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     instance = dg.DagsterInstance.ephemeral()
     for name, job_tags in (("topics_job", {}), ("assignments_job", tags), ("report_job", {})):
-        result = defs.resolve_job_def(name).execute_in_process(instance=instance, tags=job_tags, run_config=quiet)
+        job = defs.resolve_job_def(name)
+        result = job.execute_in_process(instance=instance, tags=job_tags, run_config=quiet, raise_on_error=False)
         if not result.success:
-            return f"{name} failed (run {result.run_id})"
+            errors = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
+            return False, f"{name} failed: {(errors or ['see the run'])[-1].strip()}"
+        print(f"  {name} done ({time.monotonic() - started:.0f} s)", flush=True)
     latest = json.loads((get_settings().local_dir / "reports" / "latest.json").read_text())
-    return f"built in {time.monotonic() - started:.0f} s: {latest['path']}"
+    return True, f"built in {time.monotonic() - started:.0f} s: {latest['path']}"
 
 
 if __name__ == "__main__":
