@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tweet_topics import examples
 from tweet_topics.local import environment, stack
 from tweet_topics.local.seed_data import seed_bucket, yesterday
 from tweet_topics.settings import PARTITION_FORMAT, PROJECT_ROOT, get_settings
@@ -86,6 +87,8 @@ def run_demo(options: DemoOptions) -> Path:
         latest = json.loads((settings.local_dir / "reports" / "latest.json").read_text())
         print(f"\ndone in {time.monotonic() - started:.0f} s. Report: {latest['path']}\n  (also {latest['s3']})")
         print("  open it with `python -m tweet_topics report open`; browse runs and assets with `make dev`.")
+        print("  from the command line, against these hours (README, 'From the command line'):")
+        print("\n".join(f"    {line}" for line in examples.render(first, last).splitlines()))
         print("  The live-streamed tweets sit in the current hour; raw_tweets_sensor picks it up once it closes.")
         return Path(latest["path"])
     finally:
