@@ -1,5 +1,5 @@
-"""The command lines a user runs: ``dagster asset materialize`` against the local stack (one hour, a range as one
-run), and ``python -m tweet_topics`` refusing every bad input with one line and exit code 2, before any effect."""
+"""``python -m tweet_topics`` refusing every bad input with one line and exit code 2, before any effect (README's
+``dg launch`` examples run in test_readme_commands.py)."""
 
 import os
 import subprocess
@@ -13,61 +13,8 @@ from botocore.exceptions import ClientError
 from tweet_topics.preflight import aws_config_problem
 from tweet_topics.settings import get_settings
 from tweet_topics.storage.clients import make_client
-from tweet_topics.storage.keys import parse_partition_key
-from tweet_topics_tests.helpers import seed
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def materialize_cli(resources: dict, home: Path, *partition_args: str) -> str:
-    """`dagster asset materialize` of the hourly assets in a subprocess; returns its output."""
-    env = {
-        **os.environ,
-        "TWEET_TOPICS_AWS_ENDPOINT_URL": resources["aws"].endpoint_url,
-        "DAGSTER_HOME": str(home),
-        # dagster loads .env from its working directory; the demo's start there must not move the tests' start.
-        "TWEET_TOPICS_PARTITIONS_START": get_settings().partitions_start,
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "asset",
-            "materialize",
-            "-m",
-            "tweet_topics.definitions",
-            "--select",
-            "combined_tweets,filtered_tweets",
-            *partition_args,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-3000:]
-    return output
-
-
-def test_dagster_asset_materialize_one_partition(resources, bucket, tmp_path):
-    key = next(iter(seed(resources, hours=1, tweets_per_hour=40).expected))
-    assert "RUN_SUCCESS" in materialize_cli(resources, tmp_path, "--partition", key)
-    meta = resources["storage"].filtered.read_metadata(parse_partition_key(key))
-    assert meta["input"] > 0
-
-
-def test_dagster_asset_materialize_partition_range_is_one_run(resources, bucket, tmp_path):
-    """`--partition-range` runs a backfill of several hours as one run (BackfillPolicy.single_run)."""
-    seeded = seed(resources, hours=3, tweets_per_hour=30)
-    keys = sorted(seeded.expected)
-    output = materialize_cli(resources, tmp_path, "--partition-range", f"{keys[0]}...{keys[-1]}")
-    assert output.count("RUN_SUCCESS") == 1
-    for key in keys:
-        meta = resources["storage"].combined.read_metadata(parse_partition_key(key))
-        assert meta["kept"] == seeded.expected[key]["kept"]
 
 
 STACK_DOWN = {"TWEET_TOPICS_AWS_ENDPOINT_URL": None}  # and a local dir without stack.json: nothing was started
