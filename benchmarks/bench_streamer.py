@@ -1,14 +1,32 @@
-"""20,000 synthetic tweets into the local Firehose (moto server): the batched producer vs one ``put_record`` per
-tweet (the reference's way), in the same run. Prints tweets/s, API calls and the ratio.
-Usage: python benchmarks/bench_streamer.py [--tweets 20000]
+"""The streamer's throughput, per stage and sustained, against a local stub endpoint that only counts.
+
+1. Stages, one core each, CPU time: parse (``parse_line``), convert (``to_record``: payload -> checked NDJSON
+   record), journal (the write-ahead log, one ``os.write`` per record), batch + send (``Sender`` with
+   PutRecordBatch of 500 to the stub: botocore serialization + HTTP).
+2. Sustained: a real ``stream x`` process (tweepy replaced by a pump of pre-serialized v2 messages, paced only by
+   the streamer's own backpressure) into ``benchmarks/firehose_stub.py`` for ``--seconds`` (60): tweets/s per
+   5-second window (min and mean), peak RSS, PutRecordBatch calls per 500 records, and the exit books (write-ahead
+   log, sequence numbers and ledger objects all on, as in production).
+   The stub, not moto: one Firehose stream takes 5 MB/s by default and moto stores every record itself.
+3. ``--moto``: the batched producer vs one ``put_record`` per tweet into the local Firehose (moto server).
+
+Usage: python benchmarks/bench_streamer.py [--seconds 60] [--moto]
 """
 
 import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import _common
+import emoji
 
 from tweet_topics.defs.resources import build_resources
 from tweet_topics.lib.records import dumps_record, record_from_payload
@@ -19,11 +37,181 @@ from tweet_topics.streamer.counters import Counters
 from tweet_topics.streamer.producer import MAX_RECORDS, Batch, Sender
 from tweet_topics.streamer.spool import Spool
 
+HERE = Path(__file__).resolve().parent
+TARGET = 18_000  # tweets/s: the order of the global public tweet rate at peaks (issue 27)
+
+
+def start_stub(workdir: Path) -> tuple[subprocess.Popen, str]:
+    portfile = workdir / "stub.port"
+    stub = subprocess.Popen([sys.executable, str(HERE / "firehose_stub.py"), str(portfile)])
+    deadline = time.monotonic() + 20
+    while not portfile.exists() or not portfile.read_text():
+        if time.monotonic() > deadline:
+            stub.kill()
+            raise RuntimeError("the stub did not start within 20 s")
+        time.sleep(0.05)
+    return stub, f"http://127.0.0.1:{portfile.read_text()}"
+
+
+def stub_counts(url: str) -> dict:
+    with urllib.request.urlopen(f"{url}/counts", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def cpu_rate(fn, items: list) -> tuple[list, float]:
+    start = time.process_time()
+    out = [fn(item) for item in items]
+    return out, len(items) / max(time.process_time() - start, 1e-9)
+
+
+@contextlib.contextmanager
+def before_fast_paths():
+    """The conversion as it was (issue 27's baseline): the emoji library over every whole text, strptime checks."""
+    from tweet_topics.lib.records import payloads, storable
+    from tweet_topics.lib.records.entities import _WHITESPACE
+
+    def clean_text(text: str) -> str:
+        return _WHITESPACE.sub(" ", emoji.replace_emoji(text, replace=" ")).strip()
+
+    def canonical_time(value: str) -> str:
+        if storable.CANONICAL_TIME.match(value):
+            datetime.strptime(value, storable.CANONICAL_FORMAT)
+            return value
+        return fast_time(value)
+
+    fast_clean, fast_time = payloads.clean_text, storable._canonical_time
+    payloads.clean_text, storable._canonical_time = clean_text, canonical_time
+    try:
+        yield
+    finally:
+        payloads.clean_text, storable._canonical_time = fast_clean, fast_time
+
+
+def stages(url: str, workdir: Path, n: int = 10_000) -> list[dict]:
+    """Each stage alone on one core (CPU time of this process, so other load on the machine counts less)."""
+    from tweet_topics.streamer.app import streamer_client
+    from tweet_topics.streamer.convert import parse_line, to_record
+    from tweet_topics.streamer.journal import Journal
+
+    lines = [json.dumps(t.payload).encode() for t in TweetGenerator(seed=6).stream(n)]
+    payloads, parse = cpu_rate(parse_line, lines)
+    records, convert = cpu_rate(lambda item: to_record(item[1], "bench", item[0])[0], list(enumerate(payloads)))
+    with before_fast_paths():
+        _, convert_before = cpu_rate(lambda item: to_record(item[1], "bench", item[0])[0], list(enumerate(payloads)))
+    journal = Journal(workdir / "journal").start("bench", 1)
+    _, journaled = cpu_rate(journal.append, records)
+    journal.discard()
+    settings = get_settings().model_copy(update={"aws_endpoint_url": url})
+    counters = Counters(received=n, in_memory=n)
+    client = streamer_client(settings, "firehose", 10.0)
+    sender = Sender(client, settings.firehose_stream, Spool(workdir / "spool"), counters)
+    sender.start()
+    start = time.process_time()
+    for first in range(0, n, MAX_RECORDS):
+        sender.submit(Batch(records[first : first + MAX_RECORDS], time.monotonic()), timeout=60)
+    sender.close(network_until=time.monotonic() + 60)
+    sender.join()
+    send = n / (time.process_time() - start)
+    assert counters.sent == n, counters
+    return [
+        {"stage": "parse (JSON line -> payload)", "tweets/s (1 core)": int(parse)},
+        {"stage": "convert, before (emoji scan of every text, strptime)", "tweets/s (1 core)": int(convert_before)},
+        {"stage": "convert (payload -> checked record)", "tweets/s (1 core)": int(convert)},
+        {"stage": "journal (write-ahead log)", "tweets/s (1 core)": int(journaled)},
+        {"stage": "batch + send (PutRecordBatch of 500 to the stub)", "tweets/s (1 core)": int(send)},
+    ]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def sustained(url: str, workdir: Path, seconds: float) -> dict:
+    """A real streamer process into the stub for ``seconds``: rates per 5-s window, peak RSS, calls, books."""
+    argv = ["stream", "x", "--duration", str(seconds), "--state-dir", str(workdir / "state")]
+    env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": url, "TWEET_TOPICS_X_BEARER_TOKEN": "bench-token"}
+    log = open(workdir / "streamer.log", "wb")  # noqa: SIM115 - closed below
+    child = subprocess.Popen(
+        [sys.executable, str(HERE / "streamer_child.py"), "20000", "--", *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log,
+    )
+    windows, peak, last, last_at = [], 0.0, None, None
+    before = stub_counts(url)["records"]  # what the stage runs sent
+    while child.poll() is None:
+        time.sleep(1.0)
+        try:
+            peak = max(peak, rss_mib(child.pid))
+        except OSError:
+            break
+        records = stub_counts(url)["records"] - before
+        now = time.monotonic()
+        if records and last is None:
+            last, last_at = records, now  # the clock starts at the first delivered batch
+        elif last is not None and now - last_at >= 5.0:
+            windows.append((records - last) / (now - last_at))
+            last, last_at = records, now
+    out, _ = child.communicate(timeout=120)
+    log.close()
+    summary = json.loads(out.decode().strip().splitlines()[-1])
+    counts = stub_counts(url)
+    full = windows[:-1] or windows  # the last window holds the shutdown
+    return {
+        "summary": summary,
+        "counts": counts,
+        "min": min(full),
+        "mean": sum(full) / len(full),
+        "windows": len(full),
+        "peak_rss_mib": peak,
+        "exit": child.returncode,
+    }
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tweets", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--moto", action="store_true", help="also the batched vs per-tweet comparison on moto")
+    parser.add_argument("--tweets", type=int, default=20_000, help="--moto: tweets")
     args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-streamer-"))
+    stub, url = start_stub(workdir)
+    try:
+        _common.table(stages(url, workdir), "Streamer stages, each alone on one core (CPU time)")
+        result = sustained(url, workdir, args.seconds)
+    finally:
+        stub.kill()
+    summary, counts = result["summary"], result["counts"]
+    per_call = counts["records"] / max(counts["put_record_batch"], 1)
+    _common.table(
+        [
+            {
+                "seconds": args.seconds,
+                "tweets/s min of 5-s windows": int(result["min"]),
+                "tweets/s mean": int(result["mean"]),
+                "target": TARGET,
+                "ratio (min / target)": result["min"] / TARGET,
+                "peak RSS MiB": int(result["peak_rss_mib"]),
+                "records per PutRecordBatch": round(per_call, 1),
+                "received": summary["received"],
+                "sent": summary["sent"],
+                "lost": summary["lost"],
+                "balanced": summary["received"] == summary["sent"] + summary["rejected"] and not summary["lost"],
+            }
+        ],
+        "Sustained: a real `stream x` process into a local stub endpoint that only counts (not moto, not Firehose)",
+    )
+    print(f"\nstub counts: {counts}; exit code {result['exit']}; log in {workdir / 'streamer.log'}")
+    if args.moto:
+        moto_comparison(args.tweets)
+
+
+def moto_comparison(tweets: int) -> None:
+    """The batched producer vs one put_record per tweet (the reference), both into the local Firehose (moto)."""
+    args = argparse.Namespace(tweets=tweets)
     settings = get_settings()
     status = stack.up(settings)
     try:

@@ -148,14 +148,14 @@ class Sender(threading.Thread):
     def run(self) -> None:
         while True:
             offline = time.monotonic() >= self._offline_at
-            if self.held:
-                self._retry_held(offline)
-                continue
             # After SIGTERM the spool is not drained before close(), nor while batches wait to be spooled.
             held_back = self.stopping.is_set() and (not self._closing or not self.queue.empty())
             draining = len(self.spool) and not offline and not self._gave_up_draining and not held_back
             if draining and time.monotonic() >= self._drain_at:
-                self._drain_one()
+                self._drain_one()  # also while batches are held: a held batch may only go behind the backlog
+            if self.held:
+                self._retry_held(offline)
+                continue
             try:
                 batch = self.queue.get(timeout=0.02 if draining and self._closing else 0.1)
             except queue.Empty:

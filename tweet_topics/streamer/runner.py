@@ -114,7 +114,6 @@ class Loop:
 
     def handle(self, item: Item) -> None:
         self.seq += 1
-        self.counters.add(received=1)
         if self.checkpoint is not None:
             self._positions.append((self.seq, item.position, item.complete))
         if item.error is not None:
@@ -126,7 +125,7 @@ class Loop:
             self._reject(exc.reason, exc.detail, item.payload)
             return
         self.last_tweet_at = created_at
-        self.counters.add(in_memory=1)
+        self.counters.add(received=1, in_memory=1)  # one move under the lock: the books never show half of it
         if self._batch and (len(self._batch.records) >= MAX_RECORDS or self._bytes + len(record) > MAX_BATCH_BYTES):
             self.hand_off()  # waits while the output is full (backpressure), unless stopping
         if self._batch is None:
@@ -138,7 +137,7 @@ class Loop:
             self.journal_failed = not self._batch.journal.append(record)
 
     def _reject(self, reason: str, detail: str, raw: Any) -> None:
-        self.counters.add(rejected=1)
+        self.counters.add(received=1, rejected=1)
         self.rejects.write(reason, detail, raw, seq=self.seq, run=self.run_id)
         if self.on_rejected:
             self.on_rejected(self.run_id, self.seq, reason)

@@ -19,7 +19,7 @@ from tweet_topics.lib.synthetic import TweetGenerator
 from tweet_topics.streamer.convert import Reject, parse_line
 
 RULE_MAX_LENGTH = 512  # X API v2 filtered stream rule length (Basic/Pro tiers)
-LIVE_QUEUE = 10_000  # stream messages held between tweepy's thread and the main loop
+LIVE_QUEUE = 5_000  # stream messages held between tweepy's thread and the main loop (drained within the budget)
 DRAIN_WAIT = 3.0  # seconds the live source waits for tweepy's thread to hand over its last messages
 
 

@@ -23,7 +23,7 @@ from tweet_topics.streamer.secrets import RedactSecrets
 from tweet_topics.streamer.sources import build_rules, replay_source, synthetic_source
 from tweet_topics.streamer.spool import Spool
 from tweet_topics_tests.conftest import REAL_TWEETS
-from tweet_topics_tests.streamer.conftest import delivered_ids, found_ranges, ledger_entries
+from tweet_topics_tests.streamer.conftest import delivered_ids, found_ranges, ledger_entries, wait_for
 
 
 class FlakyFirehose:
@@ -67,6 +67,7 @@ def pipeline(client, tmp_path, deadline=5.0, **sender_options):
 
 def stream(client, count, tmp_path, network_for=30.0, **kwargs):
     counters, sender, loop = pipeline(client, tmp_path, **kwargs)
+    loop.max_age = 60.0  # batches close by size here, however slowly a loaded machine converts
     sender.start()
     run(synthetic_source(count, seed=3), loop, threading.Event())
     loop.hand_off()
@@ -121,10 +122,17 @@ def test_sigterm_flushes_and_the_ledger_reconciles(resources, firehose, tmp_path
     }
     # The command line LocalStreamerHost and the demo run, from the one function that writes it.
     cmd = synthetic_command(rate=400, max_tweets=100000, state_dir=tmp_path / "state", heartbeat_interval=0.5)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
+    err_path = tmp_path / "stderr"
+    with open(err_path, "w") as err_file:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err_file, text=True)
+        try:  # SIGTERM once it streams (start-up takes seconds on a loaded machine)
+            wait_for(lambda: "streamer run" in err_path.read_text(), 60)
+            time.sleep(3)
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+    err = err_path.read_text()
     assert proc.returncode == 0, err[-2000:]
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["received"] > 100

@@ -1,0 +1,64 @@
+"""The streamer's conversion fast paths give exactly what the slow, obvious code gives (issue 27, target 3)."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+import emoji
+import pytest
+
+from tweet_topics.lib.records.entities import _WHITESPACE, clean_text
+from tweet_topics.lib.records.storable import CANONICAL_FORMAT, _canonical_time
+from tweet_topics.lib.synthetic import TweetGenerator
+
+
+def reference_clean_text(text: str) -> str:
+    """What ``clean_text`` did before the fast path: the emoji library over the whole text."""
+    return _WHITESPACE.sub(" ", emoji.replace_emoji(text, replace=" ")).strip()
+
+
+def test_clean_text_equals_the_emoji_library_on_every_emoji_and_random_mixes():
+    keys = list(emoji.EMOJI_DATA)
+    for key in keys:  # every emoji of the table, in context (ZWJ joins, keycap digits, accents around)
+        text = f"a{key}b 1{key}{key}\u200d{key}é #{key}"
+        assert clean_text(text) == reference_clean_text(text), repr(text)
+    rng = random.Random(7)
+    parts = [*"ab #*19 \t\né\u200d\ufe0f\ufe0e\u20e3\u2640\u2642©™ℹ", "\U0001f3fb", "\U0001f3ff", "\U000e0067"]
+    parts += ["\U000e007f", "\U0001f3f4", "\U0001f1fa", "\U0001f1f8", *rng.sample(keys, 300)]
+    for _ in range(5_000):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(1, 12)))
+        assert clean_text(text) == reference_clean_text(text), repr(text)
+    for tweet in TweetGenerator(seed=3).stream(500):
+        text = tweet.payload["data"]["text"]
+        assert clean_text(text) == reference_clean_text(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-01-01T00:00:00Z",
+        "2024-02-29T23:59:59Z",
+        "2026-02-29T00:00:00Z",
+        "2026-02-30T12:00:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-00-10T00:00:00Z",
+        "2026-01-00T00:00:00Z",
+        "2026-01-01T24:00:00Z",
+        "2026-01-01T00:60:00Z",
+        "2026-01-01T00:00:60Z",
+        "2026-01-01T00:00:61Z",
+        "0000-01-01T00:00:00Z",
+    ],
+)
+def test_canonical_times_are_checked_as_strptime_would(value):
+    try:
+        datetime.strptime(value, CANONICAL_FORMAT)
+        valid = True
+    except ValueError:
+        valid = False
+    if valid:
+        assert _canonical_time(value) == value
+    else:
+        with pytest.raises(ValueError):
+            _canonical_time(value)
