@@ -135,11 +135,15 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     import webbrowser
 
-    latest = get_settings().local_dir / "reports" / "latest.json"
-    if not latest.exists():
-        print("no report yet: run `make demo` or materialize topic_report", file=sys.stderr)
+    from tweet_topics.storage.catalog import Storage
+    from tweet_topics.storage.reports import NoReport, download_latest_report
+
+    settings = get_settings()
+    try:  # the bucket is the system of record: download its latest page, then open the copy
+        path, _ = download_latest_report(Storage.from_settings(settings).reports, settings.local_dir / "reports")
+    except NoReport as exc:
+        print(exc, file=sys.stderr)
         return 1
-    path = json.loads(latest.read_text())["path"]
     print(path)
     if not args.print_only:
         webbrowser.open(f"file://{path}")

@@ -7,7 +7,6 @@ quiet, and the full logs of every run are in the UI. It records the first seeded
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -84,13 +83,16 @@ def run_demo(options: DemoOptions) -> Path:
         print("5/5 build the report")
         _run_job(defs, "report_job", instance)
         live_demo.finish(live, settings, expect=options.stream_tweets)
-        latest = json.loads((settings.local_dir / "reports" / "latest.json").read_text())
-        print(f"\ndone in {time.monotonic() - started:.0f} s. Report: {latest['path']}\n  (also {latest['s3']})")
+        from tweet_topics.storage.catalog import Storage
+        from tweet_topics.storage.reports import download_latest_report
+
+        page, uri = download_latest_report(Storage.from_settings(settings).reports, settings.local_dir / "reports")
+        print(f"\ndone in {time.monotonic() - started:.0f} s. Report: {uri}\n  (downloaded to {page})")
         print("  open it with `python -m tweet_topics report open`; browse runs and assets with `make dev`.")
         print("  from the command line, against these hours (README, 'From the command line'):")
         print("\n".join(f"    {line}" for line in examples.render(first, last).splitlines()))
         print("  The live-streamed tweets sit in the current hour; raw_tweets_sensor picks it up once it closes.")
-        return Path(latest["path"])
+        return page
     finally:
         if live is not None:
             live.stop()

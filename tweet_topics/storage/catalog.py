@@ -18,6 +18,7 @@ from tweet_topics.lib.naming import topic_names
 from tweet_topics.settings import Settings
 from tweet_topics.storage.hourly import HourlyDataset
 from tweet_topics.storage.keys import hour_prefix
+from tweet_topics.storage.reports import ReportPages
 from tweet_topics.storage.s3 import AwsResource, S3Store
 from tweet_topics.storage.versions import VersionedStore
 
@@ -130,6 +131,11 @@ class Storage(dg.ConfigurableResource):
     @property
     def predictions(self) -> HourlyDataset:
         return HourlyDataset("tweet_topic_assignments", self.predictions_prefix, (PREDICTIONS_PARQUET,), self.s3)
+
+    @property
+    def reports(self) -> ReportPages:
+        """topic_report's pages (the system of record; ``report open`` downloads the latest) and latest.json."""
+        return ReportPages(self.s3, self.reports_prefix)
 
     @property
     def trends(self) -> HourlyDataset:

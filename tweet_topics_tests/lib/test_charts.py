@@ -6,6 +6,7 @@ import pyarrow as pa
 from tweet_topics.lib.report import charts
 from tweet_topics.lib.report import sections as report
 from tweet_topics.lib.report.aggregates import aggregate
+from tweet_topics.lib.report.tables import HtmlTable
 
 NAMES = {0: "Launches", 1: "Mars", 2: "an extraordinarily long topic name that goes on"}
 
@@ -91,9 +92,11 @@ def test_hashtags_lowercased_per_topic_and_followers_box():
     assert [t.name for t in box.data] == ["Launches", "Mars"]  # Mars has one known follower count (2000)
 
 
-def test_tables_escape_html():
-    fig = charts.table("t", ["text"], [["<script>alert(1)</script>"]])
-    assert fig.data[0].cells.values[0][0] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+def test_tables_are_html_and_escape_every_cell():
+    table = charts.table("t <i>", ["<th>"], [["<script>alert(1)</script>"]])
+    page = table.to_html()
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page and "<script>" not in page
+    assert "t &lt;i&gt;" in page and "&lt;th&gt;" in page
 
 
 def test_every_builder_survives_an_empty_frame():
@@ -107,9 +110,10 @@ def test_every_builder_survives_an_empty_frame():
         charts.top_users(report.series(agg.mentions), "x"),
         charts.top_hashtags_per_topic(report.counts_frame(agg.hashtags, ["topic", "tag"]), NAMES),
         charts.top_terms_bars([], NAMES),
-        charts.table("t", ["a"], [[]]),
     ):
         assert fig.layout.annotations[0].text == charts.NO_DATA
+    empty_table = charts.table("t", ["a"], [[]])
+    assert not empty_table.rows and charts.NO_DATA in empty_table.to_html()
 
 
 EVIL = '<a href="https://evil.example/x">click</a><b>bold</b><br>&#60;i&#62;'
@@ -148,8 +152,30 @@ def test_data_strings_never_become_markup_in_any_chart():
 
     seen_escaped = 0
     for heading, section in hostile_sections():
+        if isinstance(section, HtmlTable):
+            page = section.to_html()
+            assert "<a " not in page and "<b>" not in page and "<br>" not in page, heading
+            seen_escaped += "&lt;a href" in page
+            continue
         for text in plotted_strings(json.loads(section.to_json())):
             markup = text.replace("<extra>", "").replace("</extra>", "")
             assert "<" not in markup and "&#60;" not in markup, (heading, text)
             seen_escaped += "&lt;a href" in text
     assert seen_escaped > 10  # the hostile values are drawn (escaped), not dropped
+
+
+def test_every_chart_titles_every_axis_it_shows():
+    """The top-terms grid had no axis titles: every visible axis of every chart now says what it measures."""
+    missing = []
+    for heading, section in hostile_sections():
+        if isinstance(section, HtmlTable):
+            continue
+        figure = section.to_plotly_json()
+        layout = figure["layout"]
+        used = {f"{d}axis{t.get(d + 'axis', d)[1:]}" for t in figure["data"] for d in "xy"}  # axes traces draw on
+        for name in used | {k for k in layout if k.startswith(("xaxis", "yaxis"))}:
+            axis = layout.get(name, {})
+            shown = axis.get("visible", True) and axis.get("showticklabels", True)
+            if shown and not (axis.get("title") or {}).get("text"):
+                missing.append(f"{heading}: {name}")
+    assert not missing, missing

@@ -1,8 +1,9 @@
-"""topic_report: one offline HTML page of plotly charts per model version and window, in S3 and on disk.
+"""topic_report: one offline HTML page of plotly charts and tables per model version and window, in the bucket.
 
 A recipe: it folds the scored hours into ``ReportAggregates`` batch by batch (never every row at once), reads the
-hourly metadata (delivery health, measured volumes) and the stored ``topic_trends`` hours, and writes what
-``lib/report/sections.py`` assembles.
+hourly metadata (delivery health, measured volumes) and the stored ``topic_trends`` hours, and publishes what
+``lib/report/sections.py`` assembles to the bucket (``storage.reports``): the UI links a pre-signed https URL of
+the page, and ``python -m tweet_topics report open`` downloads the latest one.
 """
 
 import io
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field
 
+from tweet_topics.defs.infra.resource import InfraResource
 from tweet_topics.lib.report import cost, delivery
 from tweet_topics.lib.report import sections as report
 from tweet_topics.lib.report.aggregates import COLUMNS, ReportAggregates
@@ -31,6 +33,7 @@ class ReportConfig(dg.Config):
     model_version: str | None = Field(None, description="default: the latest model")
     x_api_tier: str = Field("basic", description="X API access tier for the post-cap line (free/basic/pro/enterprise)")
     z_threshold: float = Field(3.0, gt=0, description="the |z| marked as an alert in the trends section")
+    min_baseline_hours: int = Field(6, ge=1, description="as topic_trends': no z shown before this many hours")
     prices_file: str = Field(str(cost.PRICES_FILE), description="dated prices and caps (see its how_to_update)")
 
 
@@ -60,7 +63,9 @@ def _sent(storage: Storage) -> dict[datetime, int] | None:
     group_name="reports",
     kinds={"plotly", "html"},
 )
-def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storage: Storage) -> dg.MaterializeResult:
+def topic_report(
+    context: dg.AssetExecutionContext, config: ReportConfig, storage: Storage, infra: InfraResource
+) -> dg.MaterializeResult:
     """Every reference analysis plus trends, emerging terms, delivery health and a cost estimate, in one page."""
     version = storage.models.resolve(config.model_version)
     manifest = storage.models.manifest(version)
@@ -77,7 +82,8 @@ def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storag
     combined = _metadata(storage.combined, hours)
     flow = delivery.delivery_frame(combined, _metadata(storage.filtered, hours), _sent(storage))
     prices = cost.load_prices(Path(config.prices_file))
-    lines = cost.estimate(cost.measured_volumes(list(combined.values())), prices, config.x_api_tier)
+    region, volumes = infra.deployment.region, cost.measured_volumes(list(combined.values()))
+    lines = cost.estimate(volumes, prices, config.x_api_tier, region, infra.instance_type)
     cost_line, health = cost.summary_line(lines, prices), delivery.health_line(flow)
     window, metrics = report.report_window(hours), manifest["metrics"]
     sections = report.sections(
@@ -87,34 +93,26 @@ def topic_report(context: dg.AssetExecutionContext, config: ReportConfig, storag
         report.summary_rows(version, hours, agg, metrics),
         trend_records,
         flow,
-        (lines, prices, cost_line),
+        (lines, prices, cost_line, region),
         config.z_threshold,
+        config.min_baseline_hours,
     )
     files = report.page_files(
         f"tweet_topics report — model {version}", f"window {window}, {agg.tweets:,} tweets", sections
     )
-    prefix = f"{storage.reports_prefix}{version}/{window}/"
-    storage.s3.replace_prefix(
-        prefix,
-        {n: (d, "text/html" if n.endswith(".html") else "application/octet-stream") for n, d in files.items()},
-        commit_last=report.REPORT_FILE,
-    )
-    local = storage.local_path("reports", version, window)
-    for name, data in files.items():
-        (local / name).parent.mkdir(parents=True, exist_ok=True)
-        (local / name).write_bytes(data)
-    local_page, s3_uri = local / report.REPORT_FILE, f"s3://{storage.bucket}/{prefix}{report.REPORT_FILE}"
-    (storage.local_path("reports") / "latest.json").write_text(json.dumps({"path": str(local_page), "s3": s3_uri}))
+    pages = storage.reports
+    page = pages.publish(version, window, files)
+    link = pages.presigned_url(page)
     alerts = sorted({f"{r['hour']}: {a}" for r in trend_records for a in r["alerts"]})
     summary = report.markdown_summary(
         version, window, agg, metrics, manifest["topics"], names, alerts[-5:], health, cost_line
     )
-    context.log.info(f"report written to {local_page} and {s3_uri}")
+    context.log.info(f"report published to {pages.uri(page)}; `python -m tweet_topics report open` downloads it")
     return dg.MaterializeResult(
         metadata={
-            "report": dg.MetadataValue.path(str(local_page)),
-            "report_url": dg.MetadataValue.url(local_page.as_uri()),
-            "s3": dg.MetadataValue.url(s3_uri),
+            "report_url": dg.MetadataValue.url(link),  # pre-signed, valid for 7 days
+            "s3": dg.MetadataValue.url(pages.uri(page)),
+            "open": dg.MetadataValue.text("python -m tweet_topics report open"),
             "summary": dg.MetadataValue.md(summary),
             "tweets": agg.tweets,
             "hours": len(hours),

@@ -96,7 +96,8 @@ class ReportAggregates:
     coverage: Counter[str] = field(default_factory=Counter)
     locations: Counter[tuple[str, int]] = field(default_factory=Counter)  # raw location x topic
     followers: dict[int, TopicFollowers] = field(default_factory=lambda: defaultdict(TopicFollowers))
-    samples: dict[int, list[tuple[float, str, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    # per topic: (probability, id, text, author, created_at) of its most representative tweets
+    samples: dict[int, list[tuple[float, str, str, str, str]]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, batch: pa.Table | pa.RecordBatch) -> None:
         """Fold one batch of prediction rows into the counts."""
@@ -173,6 +174,7 @@ class ReportAggregates:
                 "id": _column(batch, "id"),
                 "text": text,
                 "user": _column(batch, "user_screen_name"),
+                "created_at": _column(batch, "created_at"),
             }
         )
         for t in pc.unique(topic).to_pylist():
@@ -182,7 +184,13 @@ class ReportAggregates:
             best = rows.take(pc.select_k_unstable(rows, min(SAMPLE_TWEETS, rows.num_rows), [("p", "descending")]))
             heap = self.samples[t]
             for row in best.to_pylist():
-                item = (float(row["p"] or 0.0), row["id"] or "", row["text"] or "", row["user"] or "")
+                item = (
+                    float(row["p"] or 0.0),
+                    row["id"] or "",
+                    row["text"] or "",
+                    row["user"] or "",
+                    str(row["created_at"] or ""),
+                )
                 if len(heap) < SAMPLE_TWEETS:
                     heapq.heappush(heap, item)
                 else:

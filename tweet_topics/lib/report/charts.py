@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from tweet_topics.lib.report.tables import NO_DATA, HtmlTable
+
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 LABEL_MAX = 22
@@ -35,9 +37,6 @@ def short(label: Any, limit: int = LABEL_MAX) -> str:
     """A label cut to ``limit`` characters (then escaped, so no entity is cut in half)."""
     text = str(label)
     return esc(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-NO_DATA = "no data for this window"
 
 
 def empty(title: str, message: str = NO_DATA) -> Any:
@@ -78,7 +77,9 @@ def top_terms_bars(topics: Sequence[Mapping[str, Any]], names: Mapping[int, str]
             row=1,
             col=col,
         )
-    fig.update_layout(title=title, height=420, margin={"l": 40, "r": 20, "t": 80, "b": 40})
+    fig.update_layout(title=title, height=460, margin={"l": 40, "r": 20, "t": 80, "b": 60})
+    fig.update_xaxes(title_text="weight")
+    fig.update_yaxes(title_text="term")
     return fig
 
 
@@ -196,7 +197,10 @@ def weekday_hour_heatmap(hourly: pd.DataFrame, names: Mapping[int, str]) -> Any:
     )
     subtitle = "" if len(days) == 7 else f" — {len(days)} of 7 weekdays in this window"
     fig.update_layout(
-        title=title + subtitle, xaxis={"side": "top"}, yaxis={"title": "hour", "autorange": "reversed"}, height=800
+        title=title + subtitle,
+        xaxis={"side": "top", "title": "weekday"},
+        yaxis={"title": "hour (UTC)", "autorange": "reversed"},
+        height=800,
     )
     return fig
 
@@ -226,7 +230,9 @@ def followers_by_topic(followers: pd.DataFrame, names: Mapping[int, str]) -> Any
                 marker_color=colors.get(name, PALETTE[0]),
             )
         )
-    fig.update_layout(title=title, yaxis={"type": "log", "title": "followers + 1"}, showlegend=False, height=450)
+    fig.update_layout(
+        title=title, xaxis_title="topic", yaxis={"type": "log", "title": "followers + 1"}, showlegend=False, height=450
+    )
     return fig
 
 
@@ -247,7 +253,7 @@ def top_users(counts: pd.Series, title: str, n: int = 10) -> Any:
             marker_color="#4c78a8",
         )
     )
-    fig.update_layout(title=title, height=max(300, 32 * len(counts) + 120), xaxis_title="tweets")
+    fig.update_layout(title=title, height=max(300, 32 * len(counts) + 120), xaxis_title="tweets", yaxis_title="user")
     return fig
 
 
@@ -271,32 +277,22 @@ def top_hashtags_per_topic(tags: pd.DataFrame, names: Mapping[int, str], n: int 
                 marker_color=colors[name],
             )
         )
-    fig.update_layout(title=title, barmode="stack", height=450, yaxis_title="tweets")  # one bar per tag
+    fig.update_layout(title=title, barmode="stack", height=450, xaxis_title="hashtag", yaxis_title="tweets")
     return fig
 
 
 def table(
-    title: str, headers: Sequence[str], columns: Sequence[Sequence[Any]], widths: Sequence[int] | None = None
-) -> Any:
-    """A plotly table; cell text is HTML-escaped (plotly renders tags such as <b> inside cells)."""
-    import html
-
-    import plotly.graph_objects as go
-
-    rows = len(columns[0]) if columns else 0
-    if not rows:
-        return empty(title)
-    cells = [[html.escape(str(v), quote=False) for v in col] for col in columns]  # plotly decodes only &amp; &lt; &gt;
-    fig = go.Figure(
-        go.Table(
-            columnwidth=list(widths) if widths else None,
-            header={"values": [html.escape(h) for h in headers], "align": "left", "fill_color": "#e8eef6"},
-            cells={"values": cells, "align": "left"},
-        )
-    )
-    fig.update_layout(title=title, height=min(1400, 80 + 26 * rows), margin={"t": 50, "b": 10, "l": 10, "r": 10})
-    return fig
+    title: str,
+    headers: Sequence[str],
+    columns: Sequence[Sequence[Any]],
+    note: str = "",
+    numeric: Sequence[int] = (),
+    empty_text: str = NO_DATA,
+) -> HtmlTable:
+    """An HTML table from columns (cells escaped by ``HtmlTable``; long text wraps instead of being clipped)."""
+    rows = [list(row) for row in zip(*columns, strict=True)] if columns else []
+    return HtmlTable(title, list(headers), rows, note, frozenset(numeric), empty_text)
 
 
-def summary_table(rows: Sequence[tuple[str, Any]]) -> Any:
+def summary_table(rows: Sequence[tuple[str, Any]]) -> HtmlTable:
     return table("Model and window", ["", "value"], [[k for k, _ in rows], [v for _, v in rows]])

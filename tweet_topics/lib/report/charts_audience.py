@@ -10,10 +10,12 @@ from typing import Any
 
 import pandas as pd
 
-from tweet_topics.lib.report.charts import SOURCE_UNAVAILABLE, annotated_heatmap, empty, esc, short, table, topic_pivot
+from tweet_topics.lib.report.charts import SOURCE_UNAVAILABLE, annotated_heatmap, empty, esc, table, topic_pivot
 
 
-def _bars(title: str, labels: Sequence[str], values: Sequence[int], colors: Sequence[str], height: int = 320) -> Any:
+def _bars(
+    title: str, labels: Sequence[str], values: Sequence[int], colors: Sequence[str], axis: str, height: int = 320
+) -> Any:
     import plotly.graph_objects as go
 
     fig = go.Figure(
@@ -27,7 +29,7 @@ def _bars(title: str, labels: Sequence[str], values: Sequence[int], colors: Sequ
             hovertemplate="%{y}: %{x:,}<extra></extra>",
         )
     )
-    fig.update_layout(title=title, xaxis_title="tweets", height=height, margin={"l": 200})
+    fig.update_layout(title=title, xaxis_title="tweets", yaxis_title=axis, height=height, margin={"l": 200})
     return fig
 
 
@@ -42,7 +44,7 @@ def account_flags(flags: Mapping[str, int]) -> Any:
             labels.append(f"{flag.removeprefix('user_')}: {state}")
             values.append(int(flags.get(f"{flag}:{state}", 0)))
             colors.append(color)
-    return _bars(title, labels[::-1], values[::-1], colors[::-1], height=360)
+    return _bars(title, labels[::-1], values[::-1], colors[::-1], "flag: value", height=360)
 
 
 def location_coverage(coverage: Mapping[str, int]) -> Any:
@@ -52,7 +54,8 @@ def location_coverage(coverage: Mapping[str, int]) -> Any:
         return empty(title)
     order = ["place_country present", "place_country missing", "user_location present", "user_location empty"]
     colors = ["#2ca02c", "#bbbbbb", "#2ca02c", "#bbbbbb"]
-    return _bars(title, order[::-1], [int(coverage.get(k, 0)) for k in order][::-1], colors[::-1])
+    values = [int(coverage.get(k, 0)) for k in order][::-1]
+    return _bars(title, order[::-1], values, colors[::-1], "field")
 
 
 def top_locations_table(locations: pd.Series, unique: int, n: int = 50) -> Any:
@@ -61,14 +64,12 @@ def top_locations_table(locations: pd.Series, unique: int, n: int = 50) -> Any:
 
     top = locations.sort_values(ascending=False, kind="stable").head(n)
     title = f"Top {len(top)} user locations ({unique:,} unique, placeholders such as Earth/Worldwide excluded)"
-    if top.empty:
-        return empty(title)
     countries = [country_name(country_of(loc)) if country_of(loc) else "—" for loc in top.index]
     return table(
         title,
         ["#", "location", "country", "tweets"],
         [list(range(1, len(top) + 1)), list(top.index), countries, [f"{v:,}" for v in top]],
-        widths=[6, 50, 25, 12],
+        numeric=(0, 3),
     )
 
 
@@ -78,9 +79,8 @@ def tweets_by_country(countries: pd.Series, n: int = 20) -> Any:
     top = countries.sort_values(ascending=False, kind="stable").head(n)
     if top.empty:
         return empty(title)
-    return _bars(
-        title, list(top.index)[::-1], list(top.to_numpy())[::-1], ["#4c78a8"] * len(top), max(300, 140 + 30 * len(top))
-    )
+    labels, values = list(top.index)[::-1], list(top.to_numpy())[::-1]
+    return _bars(title, labels, values, ["#4c78a8"] * len(top), "country", max(300, 140 + 30 * len(top)))
 
 
 def country_topic_heatmap(counts: pd.DataFrame, names: Mapping[int, str], top: int = 12) -> Any:
@@ -94,42 +94,53 @@ def top_clients_table(sources: pd.Series, n: int = 20) -> Any:
     """The ``n`` most used posting clients; "not available" when X returned no ``source`` at all."""
     title = f"Top {n} clients"
     known = sources[sources.index.notna()] if len(sources) else sources
-    if sources.empty:
-        return empty(title)
-    if known.empty:
-        return empty(title, SOURCE_UNAVAILABLE)
+    if len(sources) and known.empty:
+        return table(title, ["client"], [], empty_text=SOURCE_UNAVAILABLE)
     top = known.sort_values(ascending=False, kind="stable").head(n)
-    share = top / sources.sum()
+    share = top / sources.sum() if len(sources) else top
     return table(
         title,
         ["client", "tweets", "share"],
         [list(top.index), [f"{v:,}" for v in top], [f"{s:.1%}" for s in share]],
-        widths=[50, 15, 15],
+        numeric=(1, 2),
     )
+
+
+def distinct_digits(values: Sequence[float], low: int = 3, high: int = 8) -> int:
+    """The fewest decimals (``low``..``high``) at which different values print differently."""
+    wanted = len(set(values))
+    return next((d for d in range(low, high) if len({f"{v:.{d}f}" for v in values}) == wanted), high)
+
+
+def tweet_time(created_at: str) -> str:
+    """'2026-03-02T10:05:00.000Z' -> '2026-03-02 10:05 UTC' (unparseable text is shown as it is)."""
+    stamp = pd.to_datetime(created_at, utc=True, errors="coerce")
+    return created_at if pd.isna(stamp) else f"{stamp:%Y-%m-%d %H:%M} UTC"
 
 
 def representative_tweets(
-    samples: Mapping[int, Sequence[tuple[float, str, str, str]]], names: Mapping[int, str]
+    samples: Mapping[int, Sequence[tuple[float, str, str, str, str]]], names: Mapping[int, str]
 ) -> Any:
-    """Each topic's most representative tweets (highest topic probability); text is HTML-escaped."""
-    title = "Most representative tweets per topic (highest probability)"
-    rows = [
-        (names.get(t, str(t)), p, user, text)
-        for t in sorted(samples)
-        for p, _id, text, user in sorted(samples[t], reverse=True)
-    ]
-    if not rows:
-        return empty(title)
-    fig = table(
-        title,
-        ["topic", "p", "author", "text"],
+    """Each topic's most representative tweets: the full text (wrapped), its probability, author and time."""
+    from tweet_topics.lib.report.aggregates import SAMPLE_TWEETS
+
+    rows = [(names.get(t, str(t)), *item) for t in sorted(samples) for item in sorted(samples[t], reverse=True)]
+    digits = distinct_digits([r[1] for r in rows]) if rows else 3
+    note = (
+        f"Per topic, the {SAMPLE_TWEETS} tweets whose dominant topic it is with the highest probability (p, the "
+        f"topic's share of the tweet's topic distribution; ties broken by tweet id), most probable first. p is "
+        f"shown with {digits} decimals, enough to tell the rows apart."
+    )
+    return table(
+        "Most representative tweets per topic",
+        ["topic", "p", "author", "time", "text"],
         [
-            [short(r[0], 28) for r in rows],
-            [f"{r[1]:.3f}" for r in rows],
-            ["@" + r[2] if r[2] else "" for r in rows],
+            [r[0] for r in rows],
+            [f"{r[1]:.{digits}f}" for r in rows],
+            ["@" + r[4] if r[4] else "" for r in rows],
+            [tweet_time(r[5]) for r in rows],
             [" ".join(r[3].split()) for r in rows],
         ],
-        widths=[18, 7, 15, 90],
+        note=note,
+        numeric=(1,),
     )
-    fig.update_layout(height=min(2400, 90 + 62 * len(rows)))
-    return fig

@@ -18,10 +18,13 @@ from tweet_topics.config import CONFIG_DIR
 
 PRICES_FILE = CONFIG_DIR / "prices.json"
 GB = 1024**3
-# Objects the pipeline itself writes per hour (staged PUT + server-side COPY for every file and the commit
-# marker): combined 2 files, filtered 2 files, predictions 1 file, each plus metadata.json.
-PIPELINE_WRITES_PER_HOUR = 2 * ((2 + 1) + (2 + 1) + (1 + 1))
-PIPELINE_READS_PER_HOUR = 6  # combined CSV, filtered parquet, predictions for trends/report, commit markers
+# Objects the pipeline itself PUTs per hour: each hourly dataset's files (written once under a run prefix) plus
+# its _commit.json: combined 2 + 1, filtered 2 + 1, predictions 1 + 1, trends 1 + 1 (a test derives it from the
+# storage catalog, so it follows the commits).
+PIPELINE_WRITES_PER_HOUR = 10
+# GETs per hour besides the raw objects: commits and files read by filter (2), scoring (4: commit, two footer
+# ranges, the file), trends (2), the hourly checks (2) and the report (2).
+PIPELINE_READS_PER_HOUR = 12
 
 
 def load_prices(path: Path = PRICES_FILE) -> dict[str, Any]:
@@ -58,19 +61,32 @@ def measured_volumes(per_hour: Sequence[Mapping[str, Any]]) -> Volumes:
 class CostLine:
     item: str
     usage: str
-    monthly_usd: float | None  # None: the price is not in prices.json
+    monthly_usd: float | None  # None: no price in prices.json for this region (or instance type)
     driver: str
+    source: str = ""  # the page the price comes from
 
 
 def _money(quantity: float, price: float | None) -> float | None:
     return None if price is None else round(quantity * price, 2)
 
 
-def estimate(volumes: Volumes, prices: Mapping[str, Any], tier: str = "basic") -> list[CostLine]:
+def regional(prices: Mapping[str, Any], region: str) -> dict[str, Any]:
+    """The prices of ``region`` (empty when the file has none: every line then says its price is missing)."""
+    return dict(prices.get("regions", {}).get(region, {}))
+
+
+def estimate(
+    volumes: Volumes,
+    prices: Mapping[str, Any],
+    tier: str = "basic",
+    region: str = "us-east-1",
+    instance_type: str = "t3.micro",
+) -> list[CostLine]:
     """Firehose ingestion, S3 storage and requests, EC2 hours and the X API post cap, per month."""
     hours = float(prices.get("hours_per_month", 730))
-    fh, s3, ec2, x = prices["firehose"], prices["s3"], prices["ec2"], prices["x_api"]
-    increment = fh["billing_increment_kb"] * 1024
+    local, sources, x = regional(prices, region), prices.get("sources", {}), prices["x_api"]
+    fh, s3 = local.get("firehose", {}), local.get("s3", {})
+    increment = int(fh.get("billing_increment_kb", 5)) * 1024
     billed_record = math.ceil(volumes.record_bytes / increment) * increment if volumes.records else 0
     firehose_gb = volumes.records * hours * billed_record / GB
     stored_gb = volumes.bytes * hours / GB
@@ -80,42 +96,49 @@ def estimate(volumes: Volumes, prices: Mapping[str, Any], tier: str = "basic") -
     cap = x["monthly_post_cap"].get(tier)
     cap_share = f"{posts / cap:.0%} of the {tier} cap ({cap:,}/month)" if cap else f"no cap known for tier {tier!r}"
     days_to_cap = f"; cap reached after {cap / (volumes.records * 24):.1f} days" if cap and volumes.records else ""
+    ec2_price = local.get("ec2_on_demand_per_hour", {}).get(instance_type)
     return [
         CostLine(
             "Firehose ingestion",
             f"{firehose_gb:,.2f} GB billed ({billed_record // 1024} KB per record)",
             _money(firehose_gb, fh.get("ingestion_per_gb")),
             f"records/hour {volumes.records:,.0f} x mean record {volumes.record_bytes:,.0f} B rounded up to 5 KB",
+            sources.get("firehose", ""),
         ),
         CostLine(
             "S3 storage (one month of raw data)",
             f"{stored_gb:,.3f} GB-month",
             _money(stored_gb, s3.get("standard_storage_per_gb_month")),
             f"bytes/hour {volumes.bytes:,.0f}",
+            sources.get("s3", ""),
         ),
         CostLine(
             "S3 PUT/COPY/LIST requests",
             f"{puts:,.0f} requests",
             _money(puts / 1000, s3.get("put_copy_post_list_per_1000")),
             f"objects/hour {volumes.objects:,.1f} from Firehose + {PIPELINE_WRITES_PER_HOUR} pipeline writes",
+            sources.get("s3", ""),
         ),
         CostLine(
             "S3 GET requests",
             f"{gets:,.0f} requests",
             _money(gets / 1000, s3.get("get_select_per_1000")),
             f"objects/hour {volumes.objects:,.1f} read by the combine + {PIPELINE_READS_PER_HOUR} pipeline reads",
+            sources.get("s3", ""),
         ),
         CostLine(
-            f"EC2 streamer ({ec2['instance_type']})",
+            f"EC2 streamer ({instance_type})",
             f"{hours:,.0f} instance hours",
-            _money(hours, ec2.get("on_demand_per_hour")),
+            _money(hours, ec2_price),
             "one instance running all month",
+            sources.get("ec2", ""),
         ),
         CostLine(
             f"X API posts ({tier} tier)",
             f"{posts:,.0f} posts/month: {cap_share}{days_to_cap}",
             None,
             f"records/hour {volumes.records:,.0f}",
+            sources.get("x_api", ""),
         ),
     ]
 
@@ -133,4 +156,5 @@ def summary_line(lines: Sequence[CostLine], prices: Mapping[str, Any]) -> str:
     amount, missing = total(lines)
     unpriced = f" (no price yet for: {', '.join(missing)})" if missing else ""
     quota = next(line.usage for line in lines if line.item.startswith("X API"))
-    return f"~${amount:,.2f}/month{unpriced}; X API {quota}; prices as of {prices.get('as_of', '?')}"
+    as_of = prices.get("as_of", "?")
+    return f"~${amount:,.2f}/month{unpriced}; X API {quota}; list prices as of {as_of}, confirm on the source pages"

@@ -1,8 +1,9 @@
-"""Delivery health: where each hour's records go, from the hourly metadata (and, later, the streamer's ledger).
+"""Delivery health: where each hour's records go, from the hourly metadata and the streamer's delivery ledger.
 
 Raw records read by the combine split into kept (the combined CSV), quarantined (malformed) and duplicates; the
 kept ones split into the modeling corpus (filtered kept) and filtered out. ``sent`` is the streamer-side count
-from the delivery ledger (not built yet): when given, records sent but never read show as "not delivered".
+from the ``delivery_ledger`` asset's summary: when given, records sent but never read show as "not delivered";
+hours without ledger objects (seeded or imported history) have no ``sent`` and the report says so.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Assemble plotly figures into one self-contained HTML page (plotly.js written once beside it)."""
+"""Assemble plotly figures and HTML tables into one self-contained page (plotly.js inline: a pre-signed link to
+the one object renders offline, and no second file has to be fetched with its own signature)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-PLOTLY_JS = "plotly.min.js"
+from tweet_topics.lib.report.tables import TABLE_CSS
+
+REPORT_FILE = "index.html"  # the page's name in the bucket (storage/reports.py) and in a download
 
 
 def plotly_js() -> str:
@@ -16,7 +19,7 @@ def plotly_js() -> str:
 
 
 def render_page(title: str, subtitle: str, sections: Sequence[tuple[str, Any]]) -> str:
-    """``sections`` are (heading, figure); every heading is an <h2> with a stable id."""
+    """``sections`` are (heading, plotly figure or ``HtmlTable``); every heading is an <h2> with a stable id."""
     body = []
     for heading, figure in sections:
         anchor = heading.lower().replace(" ", "-").replace("/", "")
@@ -25,8 +28,8 @@ def render_page(title: str, subtitle: str, sections: Sequence[tuple[str, Any]]) 
     toc = "".join(f"<li>{html.escape(h)}</li>" for h, _ in sections)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<script src="{PLOTLY_JS}"></script>
-<style>body{{font-family:sans-serif;margin:2rem;max-width:1400px}}section{{margin-bottom:2rem}}</style>
+<script type="text/javascript">{plotly_js()}</script>
+<style>body{{font-family:sans-serif;margin:2rem;max-width:1400px}}section{{margin-bottom:2rem}}{TABLE_CSS}</style>
 </head><body><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p><ul>{toc}</ul>
 {"".join(body)}
 </body></html>

@@ -18,9 +18,7 @@ from tweet_topics.lib.report import charts, charts_audience, charts_ops
 from tweet_topics.lib.report.aggregates import ReportAggregates
 from tweet_topics.lib.report.cost import CostLine
 from tweet_topics.lib.report.locations import country_name, country_of, is_placeholder
-from tweet_topics.lib.report.page import PLOTLY_JS, plotly_js, render_page
-
-REPORT_FILE = "index.html"
+from tweet_topics.lib.report.page import REPORT_FILE, render_page
 
 
 def report_window(hours: Sequence[datetime]) -> str:
@@ -72,10 +70,14 @@ def location_counts(agg: ReportAggregates) -> tuple[pd.Series, Counter[tuple[str
 
 def trend_frames(records: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(hour, name, share, baseline, z, alert) per topic and hour; (hour, term, ...) per emerging term."""
-    shifts = [{"hour": r["hour"], **s} for r in records for s in [*r["topics"], r["low_confidence"]]]
+    shifts = [
+        {"hour": r["hour"], "baseline_hours": r.get("baseline_hours", 0), **s}
+        for r in records
+        for s in [*r["topics"], r["low_confidence"]]
+    ]
     terms = [{"hour": r["hour"], **t} for r in records for t in r["emerging_terms"]]
     return (
-        pd.DataFrame(shifts, columns=["hour", "name", "share", "baseline", "z", "alert"]),
+        pd.DataFrame(shifts, columns=["hour", "baseline_hours", "name", "share", "baseline", "z", "alert"]),
         pd.DataFrame(terms, columns=["hour", "term", "count", "baseline_count", "g2", "ratio"]),
     )
 
@@ -106,8 +108,9 @@ def sections(
     summary: list[tuple[str, Any]],
     trend_records: Sequence[Mapping[str, Any]] = (),
     flow: pd.DataFrame | None = None,
-    costs: tuple[Sequence[CostLine], Mapping[str, Any], str] | None = None,
+    costs: tuple[Sequence[CostLine], Mapping[str, Any], str, str] | None = None,
     z_threshold: float = 3.0,
+    min_baseline_hours: int = 6,
 ) -> list[tuple[str, Any]]:
     """Every report section as (heading, plotly figure), in page order."""
     hourly = hourly_frame(agg)
@@ -125,7 +128,7 @@ def sections(
         ("Summary", charts.summary_table(summary)),
         ("Top terms per topic", charts.top_terms_bars(topics, names)),
         ("Topic prevalence over time", charts.prevalence_over_time(hourly, names)),
-        ("Topic trends", ops.topic_share_z(shifts, z_threshold)),
+        ("Topic trends", ops.topic_share_z(shifts, z_threshold, min_baseline_hours)),
         ("Emerging terms", ops.emerging_terms_table(terms)),
         ("Most representative tweets", charts_audience.representative_tweets(agg.samples, names)),
         ("Weekday and hour", charts.weekday_hour_heatmap(hourly, names)),
@@ -173,8 +176,8 @@ def markdown_summary(
 
 
 def page_files(title: str, subtitle: str, report_sections: list[tuple[str, Any]]) -> dict[str, bytes]:
-    """The offline page, plotly.js beside it and one figure JSON per section."""
-    files = {REPORT_FILE: render_page(title, subtitle, report_sections).encode(), PLOTLY_JS: plotly_js().encode()}
+    """The offline page (plotly.js inline) and one figure (or table) JSON per section."""
+    files = {REPORT_FILE: render_page(title, subtitle, report_sections).encode()}
     for heading, figure in report_sections:
         files[f"figures/{heading.lower().replace(' ', '_')}.json"] = figure.to_json().encode()
     return files
