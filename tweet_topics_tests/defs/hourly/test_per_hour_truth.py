@@ -129,3 +129,37 @@ def test_no_data_while_the_streamer_delivered_fails_and_a_quiet_hour_says_why(re
     assert by_hour[partition_key(quiet)].passed
     assert "quiet hour" in by_hour[partition_key(quiet)].metadata["why"].value
     assert storage.combined.read_metadata(silent)["kept"] == 0  # committed empty, with the check failing
+
+
+def test_topic_trends_backfill_gives_each_hour_its_own_metadata(resources, bucket):
+    """topic_trends over 3 scored hours in one run: each hour's materialization has its own path, commit and
+    baseline (0, 1, 2 trailing hours), not the last hour's."""
+    import pyarrow as pa
+
+    from tweet_topics.defs.reports.trends import topic_trends
+    from tweet_topics.storage.catalog import PREDICTIONS_PARQUET
+    from tweet_topics.storage.hourly import parquet_bytes
+
+    predictions = resources["storage"].predictions
+    keys = []
+    for i in range(3):
+        n = 20 + 10 * i
+        table = pa.table(
+            {
+                "id": [str(j) for j in range(n)],
+                "clean_text": ["rocket orbit launch"] * n,
+                "dominant_topic": [j % 2 for j in range(n)],
+                "dominant_prob": [0.8] * n,
+            }
+        )
+        hour = START + timedelta(hours=i)
+        predictions.write_hour(hour, {PREDICTIONS_PARQUET: parquet_bytes(table)}, {"model_version": "none"})
+        keys.append(partition_key(hour))
+    instance = dg.DagsterInstance.ephemeral()
+    assert materialize_range([topic_trends], resources, keys[0], keys[-1], instance=instance).success
+    commits = set()
+    for i, key in enumerate(keys):
+        meta = latest(instance, "topic_trends", key)
+        assert meta["baseline_hours"] == i and meta["path"].endswith(f"/{key[11:13]}/") and "hours" not in meta
+        commits.add(meta["commit"])
+    assert len(commits) == 3
