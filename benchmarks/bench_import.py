@@ -1,14 +1,16 @@
 """Archive import (issue 25): N generated tweets as twarc2 pages (gzip) into the local stack, then again.
 
 Measures the import end to end (parse + convert + spill + write raw and original objects + ledger): tweets/s,
-peak RSS of the importing process (its conversion workers reported apart), objects written; then a re-import of
-the same file, which must write 0 objects. A second line times the parse phase alone (no storage) per worker count.
+peak RSS of the importing process (each conversion worker holds one batch: ~60 MiB), objects written (raw,
+original, ledger); then a re-import of the same file, which must write 0 objects. ``--parse-only`` times the parse
+phase alone (no storage).
 Usage: python benchmarks/bench_import.py [--tweets 1000000] [--hours 48] [--workers 2] [--parse-only]
 """
 
 import argparse
 import gzip
 import json
+import os
 import resource
 import tempfile
 import time
@@ -38,6 +40,11 @@ def generate(path: Path, tweets: int, hours: int, seed: int = 5) -> None:
                 "meta": {"result_count": len(messages)},
             }
             out.write(json.dumps(page).encode() + b"\n")
+
+
+def written(storage) -> int:
+    """Objects in the bucket (raw, original, ledger): the difference is what a run wrote."""
+    return sum(1 for _ in storage.s3.list(""))
 
 
 def peak_rss_mib(who: int) -> float:
@@ -86,6 +93,8 @@ def main() -> None:
         ensure_bucket(storage.s3.aws.client("s3"), settings.bucket, settings.region)
         rows = []
         for label in ("first import", "re-import of the same file"):
+            before = written(storage)
+            load = os.getloadavg()[0]
             started = time.perf_counter()
             result = run_import(storage, [str(path)], workers=args.workers)
             seconds = time.perf_counter() - started
@@ -96,11 +105,11 @@ def main() -> None:
                     "imported": result.imported,
                     "duplicates": result.duplicates,
                     "hours": len(result.hours),
-                    "objects written": result.objects + (1 if result.imported else 0),
+                    "objects written": written(storage) - before,
                     "seconds": seconds,
                     "tweets/s": result.parse.read / seconds,
                     "peak RSS MiB (importer)": peak_rss_mib(resource.RUSAGE_SELF),
-                    "peak RSS MiB (largest worker)": peak_rss_mib(resource.RUSAGE_CHILDREN),
+                    "load average (2 cores)": f"{load:.1f}-{os.getloadavg()[0]:.1f}",
                 }
             )
         _common.table(

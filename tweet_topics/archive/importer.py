@@ -28,8 +28,11 @@ from tweet_topics.lib.ledger import merge
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.keys import partition_key
 
-OBJECT_BYTES = 64 * 1024 * 1024  # an hour's import is cut into objects of about this size (Firehose's max is 128 MiB)
-HOUR_WORKERS = 4  # hours written concurrently: S3 round trips and gzip (which releases the GIL) dominate
+# An hour's import is cut into objects of about this size (Firehose writes up to 128 MiB); with HOUR_WORKERS hours
+# written at once, the write phase holds about HOUR_WORKERS x 4 x OBJECT_BYTES (records, originals, joined, sent).
+OBJECT_BYTES = 16 * 1024 * 1024
+HOUR_WORKERS = 2
+FETCH_AT_ONCE = 8  # raw objects read at once when collecting an hour's ids (bounded memory for big hours)
 # The id of every record line in a raw object (the streamer and the import both write ``dumps_record`` order).
 RECORD_ID = re.compile(rb'(?m)^\{"schema_version":\s*\d+,\s*"id":\s*"(\d{1,19})"')
 
@@ -115,8 +118,9 @@ def existing_ids(storage: Storage, hour: datetime) -> tuple[set[str], set[str]]:
     """(ids of the records already in the raw hour, the hour's object keys)."""
     keys = [o.key for o in storage.s3.list(storage.raw_hour(hour))]
     ids: set[str] = set()
-    for _, body in storage.s3.get_many(keys) if keys else []:
-        ids.update(m.decode() for m in RECORD_ID.findall(body))
+    for start in range(0, len(keys), FETCH_AT_ONCE):
+        for _, body in storage.s3.get_many(keys[start : start + FETCH_AT_ONCE], workers=FETCH_AT_ONCE):
+            ids.update(m.decode() for m in RECORD_ID.findall(body))
     return ids, set(keys)
 
 
