@@ -135,7 +135,7 @@ def sustained(url: str, workdir: Path, seconds: float) -> dict:
     env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": url, "TWEET_TOPICS_X_BEARER_TOKEN": "bench-token"}
     log = open(workdir / "streamer.log", "wb")  # noqa: SIM115 - closed below
     child = subprocess.Popen(
-        [sys.executable, str(HERE / "streamer_child.py"), "20000", "--", *argv],
+        [sys.executable, str(HERE / "streamer_child.py"), "5000", "--", *argv],
         env=env,
         stdout=subprocess.PIPE,
         stderr=log,
