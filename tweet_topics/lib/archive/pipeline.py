@@ -65,14 +65,14 @@ def _size(name: str) -> int:
     return Path(name).stat().st_size if not name.startswith("s3://") and Path(name).is_file() else 0
 
 
-def _first_line(name: str, stream: IO[bytes]) -> tuple[str | None, Iterator[Any]]:
-    """(format of the first non-blank line, all lines again) - ``None`` for an empty file."""
+def _first_line(name: str, stream: IO[bytes], fmt: str) -> tuple[str | None, Iterator[Any]]:
+    """(the format: ``fmt`` or detected from the first non-blank line; all lines again) - ``None`` when empty."""
     lines = read_lines(name, stream)
     for line in lines:
-        if line.oversize:
+        if line.oversize and fmt == "auto":
             raise ArchiveError(f"{name}:{line.number}: no known format fits: the first line is {line.oversize} bytes")
-        if line.data.strip():
-            return detect(name, line.number, line.data), chain([line], lines)
+        if line.oversize or line.data.strip():
+            return (detect(name, line.number, line.data) if fmt == "auto" else fmt), chain([line], lines)
     return None, iter(())
 
 
@@ -95,8 +95,7 @@ def file_results(
 ) -> tuple[str | None, Iterator[list[Result]]]:
     """The detected (or given) format of one input and its results, batch by batch."""
     stream = open_binary(name, opener)
-    detected, lines = _first_line(name, stream)
-    chosen = detected if fmt == "auto" else fmt
+    chosen, lines = _first_line(name, stream, fmt)
     if chosen is None:
         return None, iter(())
     if chosen in LINE_FORMATS:

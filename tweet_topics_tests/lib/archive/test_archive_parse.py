@@ -175,3 +175,10 @@ def test_import_records_are_the_streamers_records(tmp_path):
     assert fast.clean_text("#\ufe0f\u20e3 a\u200db \U0001f469\u200d\U0001f680!") == clean_text(
         "#\ufe0f\u20e3 a\u200db \U0001f469\u200d\U0001f680!"
     )
+
+
+def test_a_forced_format_is_not_detected_and_other_lines_are_mismatches(tmp_path):
+    """``--format v1`` on twarc2 pages: no detection error, every page a ``format_mismatch:v1`` reject."""
+    stats, tweets, rejects = _parse(tmp_path, REAL_TWEETS, fmt="v1")
+    assert stats.files[0]["format"] == "v1" and not tweets
+    assert [r["reason"] for r in rejects] == ["format_mismatch:v1", "format_mismatch:v1"] and stats.rejected == 2
