@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from tweet_topics.defs.ingest.handed import handed_by_hour, read_ledger
-from tweet_topics.lib.hour_tracker import listing_start, plan, summarize, within_partitions
+from tweet_topics.lib.hour_tracker import closed, listing_start, plan, summarize, within_partitions
 from tweet_topics.partitions import HOURLY
 from tweet_topics.settings import get_settings
 from tweet_topics.storage.catalog import Storage
@@ -22,6 +22,8 @@ hourly_pipeline_job = dg.define_asset_job(
 FIREHOSE_BUFFER = timedelta(seconds=get_settings().firehose_buffer_seconds)  # TWEET_TOPICS_FIREHOSE_BUFFER_SECONDS
 GRACE = timedelta(minutes=5)
 LOOKBACK = timedelta(hours=72)
+RECHECK = timedelta(hours=6)  # closed hours whose corpus hour is compared with their combined commit each tick
+REFILTER_AFTER = timedelta(minutes=15)
 
 
 def _committed(storage: Storage) -> Callable[[datetime], tuple[str, str] | None]:
@@ -55,6 +57,23 @@ def ledger_only_hours(storage: Storage, now: datetime, with_objects: set[datetim
     ]
 
 
+def stale_filtered_hours(storage: Storage, hours: list[datetime], now: datetime) -> list[tuple[datetime, str]]:
+    """(hour, combined commit) for recent hours whose corpus hour was filtered from an older combined commit than
+    the current one, once that commit has settled (its own pipeline run had REFILTER_AFTER to filter it): the
+    hour converges even when the run that read the newer commit died (issue 26 #5)."""
+    out = []
+    for hour in hours:
+        try:
+            combined = storage.combined.read_commit(hour)
+            built_from = storage.filtered.read_commit(hour).get("inputs", {}).get("combined_commit")
+        except HourNotCommitted:
+            continue
+        current = combined["committed_at"]
+        if built_from != current and datetime.fromisoformat(current) + REFILTER_AFTER <= now:
+            out.append((hour, current))
+    return out
+
+
 @dg.sensor(job=hourly_pipeline_job, minimum_interval_seconds=60, default_status=default_status())
 def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> dg.SensorResult:
     """Watch the raw prefix; once an hour is closed, record it and run the hourly assets for it.
@@ -75,6 +94,8 @@ def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> 
             f"skipping {len(outside)} raw hour(s) before the first partition {partition_key(first)}: "
             + ", ".join(partition_key(r.summary.hour) for r in outside[:5])
         )
+    recent = [h for h in hours if closed(h, now, FIREHOSE_BUFFER, GRACE) and h >= now - RECHECK and h >= first]
+    stale = stale_filtered_hours(storage, recent, now)
     missing = ledger_only_hours(storage, now, set(hours))
     if missing:
         context.log.warning(
@@ -97,6 +118,18 @@ def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> 
                 tags={"tweet_topics/trigger": "raw_tweets_sensor", "tweet_topics/reason": "ledger_without_objects"},
             )
             for h in missing
+        ]
+        + [
+            dg.RunRequest(
+                run_key=f"refilter-{partition_key(h)}-{commit}",  # once per combined commit
+                partition_key=partition_key(h),
+                asset_selection=[dg.AssetKey("filtered_tweets")],
+                tags={
+                    "tweet_topics/trigger": "raw_tweets_sensor",
+                    "tweet_topics/reason": "filtered_from_older_combined",
+                },
+            )
+            for h, commit in stale
         ],
         asset_events=[
             dg.AssetMaterialization(

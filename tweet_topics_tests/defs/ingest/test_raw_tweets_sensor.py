@@ -61,3 +61,23 @@ def test_an_hour_the_ledger_says_had_deliveries_is_requested_without_raw_objects
     [request] = first.run_requests
     assert request.partition_key == partition_key(hour) and request.run_key == f"ledger-only-{partition_key(hour)}"
     assert first.asset_events == []  # no raw objects: raw_tweets is not recorded for it
+
+
+def test_a_corpus_hour_filtered_from_an_older_combined_commit_is_refiltered_once_settled(resources, bucket):
+    """#26 defect 5, the second way to converge: the run that read the newer combined commit died, so the corpus
+    hour still holds the older input; once the newer commit has settled the sensor asks for filtered_tweets."""
+    from tweet_topics.defs.hourly.hours import combine_hour, filter_hour
+    from tweet_topics.defs.ingest.sensors import REFILTER_AFTER, stale_filtered_hours
+    from tweet_topics.lib.filtering import Blocklist
+
+    storage = resources["storage"]
+    seed(resources, hours=1, tweets_per_hour=20)
+    hour = START
+    combine_hour(storage, hour)
+    filter_hour(storage, hour, Blocklist(terms=()), 1, ("en",))
+    newer = combine_hour(storage, hour)["commit"]  # the run that would filter it died
+    now = datetime.fromisoformat(newer)
+    assert stale_filtered_hours(storage, [hour], now) == []  # its own run may still be filtering
+    assert stale_filtered_hours(storage, [hour], now + REFILTER_AFTER) == [(hour, newer)]
+    filter_hour(storage, hour, Blocklist(terms=()), 1, ("en",))
+    assert stale_filtered_hours(storage, [hour], now + REFILTER_AFTER) == []
