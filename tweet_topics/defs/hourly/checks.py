@@ -162,6 +162,7 @@ VOLUME_MIN_HOURS = 6  # fewer committed trailing hours: no verdict yet
 
 def trailing_volumes(storage: Storage, hour: datetime, hours: int = VOLUME_BASELINE_HOURS) -> list[int]:
     """records_read of the committed hours among the ``hours`` before ``hour`` (concurrent GETs)."""
+
     def read(h: datetime) -> int | None:
         try:
             return int(storage.combined.read_metadata(h).get("records_read") or 0)
