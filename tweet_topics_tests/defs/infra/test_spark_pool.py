@@ -26,6 +26,14 @@ def test_every_spark_asset_is_in_the_spark_pool_and_both_instances_limit_it_to_o
         assert config["concurrency"]["pools"] == {"granularity": "op", "default_limit": 1}
 
 
+def test_the_production_instance_config_is_one_dagster_accepts():
+    """Validated as the daemon loads it (run limits in run_coordinator next to a concurrency block are refused)."""
+    from dagster._core.instance.config import dagster_instance_config
+
+    config, _ = dagster_instance_config(str(ROOT / "deploy"))
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+
+
 STEP = """
 import json, sys, time
 from pathlib import Path
