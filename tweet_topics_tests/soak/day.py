@@ -96,7 +96,8 @@ def plan_day(config: SoakConfig, raw_prefix: str, stream: str) -> DayPlan:
     duplicated_hour = rng.choice(clean)
     for hour in clean:
         spec = FaultSpec() if hour == duplicated_hour else _hour_faults(rng)
-        tweets = generator.tweets_between(hour, hour + HOUR, config.tweets_per_hour)
+        volume = round(config.tweets_per_hour * rng.uniform(0.8, 1.2))  # hours differ, as real ones do
+        tweets = generator.tweets_between(hour, hour + HOUR, volume)
         rendered = render_hour(tweets, hour, raw_prefix, stream, config.objects_per_hour, spec, seed=config.seed)
         expected.ids.update((i, "generator") for i in rendered.expected_ids)
         expected.add_poison(rendered.expected_malformed)
