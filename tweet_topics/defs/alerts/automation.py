@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from tweet_topics.defs.ingest.sensors import default_status
+from tweet_topics.automation_defaults import default_schedule_status, default_sensor_status
 from tweet_topics.defs.topics.jobs import topics_job
-from tweet_topics.settings import get_settings
 
 REFIT_EVERY = timedelta(hours=24)  # a drift refit at most this often
 DRIFT_CHECK = dg.AssetCheckKey(dg.AssetKey("topic_trends"), "topic_share_drift")
@@ -23,7 +22,7 @@ DRIFT_CHECK = dg.AssetCheckKey(dg.AssetKey("topic_trends"), "topic_share_drift")
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "default_automation_condition_sensor",  # the name Dagster gives its implicit one: the UI reads the same
     target=dg.AssetSelection.all(),
-    default_status=default_status(),
+    default_status=default_sensor_status(),
 )
 
 weekly_refit = dg.ScheduleDefinition(
@@ -32,9 +31,7 @@ weekly_refit = dg.ScheduleDefinition(
     cron_schedule="0 4 * * 1",  # Mondays 04:00 UTC
     execution_timezone="UTC",
     description="Refit the topic model on the last 168 hours every week (topics_job's default window).",
-    default_status=dg.DefaultScheduleStatus.RUNNING
-    if get_settings().env == "prod"
-    else dg.DefaultScheduleStatus.STOPPED,
+    default_status=default_schedule_status(),
 )
 
 
@@ -45,7 +42,7 @@ def _latest_check_event(instance: dg.DagsterInstance) -> int:
     return records[0].storage_id if records else 0
 
 
-@dg.sensor(job=topics_job, minimum_interval_seconds=300, default_status=default_status())
+@dg.sensor(job=topics_job, minimum_interval_seconds=300, default_status=default_sensor_status())
 def drift_refit_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     """A failed topic_share_drift evaluation requests topics_job, unless a drift refit was requested in the last
     24 h (the drift is then logged and left to the next allowed refit)."""

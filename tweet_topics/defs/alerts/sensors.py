@@ -13,9 +13,9 @@ from typing import Any
 
 import dagster as dg
 
+from tweet_topics.automation_defaults import default_sensor_status
 from tweet_topics.defs.alerts.messages import Alert, check_alert, run_alert, sns_attributes
 from tweet_topics.defs.infra.resource import InfraResource
-from tweet_topics.defs.ingest.sensors import default_status
 
 BATCH = 50  # events read per kind and tick; the rest waits for the next tick
 
@@ -100,7 +100,7 @@ def publish(sns: Any, topic_arn: str, alerts: list[Alert]) -> None:
         )
 
 
-@dg.sensor(minimum_interval_seconds=60, default_status=default_status())
+@dg.sensor(minimum_interval_seconds=60, default_status=default_sensor_status())
 def alerts_sensor(
     context: dg.SensorEvaluationContext, infra: InfraResource, alerting: AlertSettings
 ) -> dg.SensorResult:

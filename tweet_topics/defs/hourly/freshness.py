@@ -7,7 +7,7 @@ filtered_tweets) by :45. A missed deadline fails the check (WARN); the alert sen
 
 import dagster as dg
 
-from tweet_topics.defs.ingest.sensors import default_status
+from tweet_topics.automation_defaults import default_sensor_status
 from tweet_topics.settings import get_settings
 
 DEADLINES = {"combined_tweets": "20 * * * *", "tweet_topic_assignments": "45 * * * *"}
@@ -23,5 +23,5 @@ freshness_checks = [
 ]
 
 freshness_sensor = dg.build_sensor_for_freshness_checks(
-    freshness_checks=freshness_checks, minimum_interval_seconds=300, default_status=default_status()
+    freshness_checks=freshness_checks, minimum_interval_seconds=300, default_status=default_sensor_status()
 )

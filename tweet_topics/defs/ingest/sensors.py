@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from tweet_topics.automation_defaults import default_sensor_status
 from tweet_topics.defs.ingest.handed import handed_by_hour, read_ledger
 from tweet_topics.lib.hour_tracker import closed, listing_start, plan, summarize, within_partitions
 from tweet_topics.partitions import HOURLY
@@ -39,11 +40,6 @@ def _committed(storage: Storage) -> Callable[[datetime], tuple[str, str] | None]
     return lookup
 
 
-def default_status() -> dg.DefaultSensorStatus:
-    """On by default in production (TWEET_TOPICS_ENV=prod), off locally: a laptop does not process by itself."""
-    return dg.DefaultSensorStatus.RUNNING if get_settings().env == "prod" else dg.DefaultSensorStatus.STOPPED
-
-
 def ledger_only_hours(storage: Storage, now: datetime, with_objects: set[datetime]) -> list[datetime]:
     """Closed hours the delivery ledger says had deliveries but that have no raw objects and no commit: they are
     requested too, so the hour is committed empty with no_data_while_streaming failing (missing is not empty)."""
@@ -74,7 +70,7 @@ def stale_filtered_hours(storage: Storage, hours: list[datetime], now: datetime)
     return out
 
 
-@dg.sensor(job=hourly_pipeline_job, minimum_interval_seconds=60, default_status=default_status())
+@dg.sensor(job=hourly_pipeline_job, minimum_interval_seconds=60, default_status=default_sensor_status())
 def raw_tweets_sensor(context: dg.SensorEvaluationContext, storage: Storage) -> dg.SensorResult:
     """Watch the raw prefix; once an hour is closed, record it and run the hourly assets for it.
 

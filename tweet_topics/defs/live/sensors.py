@@ -4,6 +4,7 @@ import time
 
 import dagster as dg
 
+from tweet_topics.automation_defaults import default_sensor_status
 from tweet_topics.defs.live.assets import observation
 from tweet_topics.defs.live.jobs import start_live, stop_live
 from tweet_topics.defs.live.resources import LiveState, LocalLiveHost
@@ -15,7 +16,7 @@ JOBS = {"start": start_live, "stop": stop_live, "restart": start_live}
 HEALTHY_AS = {"running": "running", "waiting_for_model": "running", "degraded": "degraded", "starting": "running"}
 
 
-@dg.sensor(jobs=[start_live, stop_live], minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.sensor(jobs=[start_live, stop_live], minimum_interval_seconds=60, default_status=default_sensor_status())
 def live_supervisor(
     context: dg.SensorEvaluationContext, live_host: LocalLiveHost, live_state: LiveState, storage: Storage
 ) -> dg.SensorResult:

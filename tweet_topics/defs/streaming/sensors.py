@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from tweet_topics.automation_defaults import default_sensor_status
 from tweet_topics.defs.streaming.jobs import restart_streamer, start_streamer, stop_streamer
 from tweet_topics.defs.streaming.resources import StreamerHost, StreamerState
 from tweet_topics.lib.supervisor import Observation, SupervisorCursor, decide
@@ -30,7 +31,7 @@ def _state_age_s(beat: dict[str, Any] | None) -> float | None:
     return max(0.0, (datetime.now(UTC) - since).total_seconds())
 
 
-@dg.sensor(jobs=list(JOBS.values()), minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.sensor(jobs=list(JOBS.values()), minimum_interval_seconds=60, default_status=default_sensor_status())
 def streamer_supervisor(
     context: dg.SensorEvaluationContext,
     streamer_host: StreamerHost,

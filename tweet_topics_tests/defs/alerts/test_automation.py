@@ -17,6 +17,8 @@ ON_BY_DEFAULT = [
     "freshness_checks_sensor",
     "alerts_sensor",
     "drift_refit_sensor",
+    "streamer_supervisor",
+    "live_supervisor",
 ]
 PROBE = """
 import json
@@ -24,7 +26,10 @@ from tweet_topics.defs.alerts.automation import automation_sensor, drift_refit_s
 from tweet_topics.defs.alerts.sensors import alerts_sensor
 from tweet_topics.defs.hourly.freshness import freshness_sensor
 from tweet_topics.defs.ingest.sensors import raw_tweets_sensor
-items = [automation_sensor, drift_refit_sensor, weekly_refit, alerts_sensor, freshness_sensor, raw_tweets_sensor]
+from tweet_topics.defs.live.sensors import live_supervisor
+from tweet_topics.defs.streaming.sensors import streamer_supervisor
+items = [automation_sensor, drift_refit_sensor, weekly_refit, alerts_sensor, freshness_sensor, raw_tweets_sensor,
+         streamer_supervisor, live_supervisor]
 print(json.dumps({d.name: d.default_status.value for d in items}))
 """
 
