@@ -48,10 +48,11 @@ def fit_lda(vectorized: Vectorized, params: LdaParams, scratch: str | None = Non
             params.min_visits,
             params.learning_offset,
             params.learning_decay,
+            params.converged,
         )
         alpha = params.doc_concentration or 1.0 / params.k
         eta = params.topic_concentration or 1.0 / params.k
-        lam, candidates = fit_online(
+        lam, candidates, progress = fit_online(
             vectorized.blocks, vectorized.documents, len(vectorized.vocabulary), params.k, seeds, alpha, eta, schedule
         )
         chosen = next(c for c in candidates if c["chosen"])
@@ -64,6 +65,8 @@ def fit_lda(vectorized: Vectorized, params: LdaParams, scratch: str | None = Non
     fitted = describe(model, vectorized, params)
     fitted.metrics["seconds"] = {"fit": fit_seconds, "metrics": time.perf_counter() - started - fit_seconds}
     fitted.metrics.update({"k": params.k, "seed": chosen["seed"]})
+    if params.optimizer == "vb":
+        fitted.metrics["progress"] = progress
     for row in candidates:
         row.update(fitted.metrics if row is chosen else {"coherence_npmi": float("nan")})
     fitted.metrics["candidates"] = candidates

@@ -148,14 +148,28 @@ class Schedule:
     decay: float
     max_iter: int = 100
     tol: float = 1e-3
+    converged: float = 0.0  # stop after a pass whose predictive log-likelihood per token moved less than this
 
     @classmethod
     def for_corpus(
-        cls, docs: int, batch_docs: int, max_updates: int, min_visits: int, offset: float, decay: float
+        cls,
+        docs: int,
+        batch_docs: int,
+        max_updates: int,
+        min_visits: int,
+        offset: float,
+        decay: float,
+        converged: float = 0.0,
     ) -> Schedule:
+        """``min_visits`` bounds the passes of small corpora (at most 10); ``converged`` may end them earlier.
+
+        Restarts share the first eighth of a pass (at least one update) before they are screened: k-means
+        seeds make them differ from the start, and each shared update costs one E-step per restart.
+        """
         updates = int(np.clip(round(docs / batch_docs), 4, max_updates))
         passes = int(np.clip(np.ceil(min_visits / max(docs, 1)), 1, 10))
-        return cls(updates, passes, max(2, min(updates * passes - 1, updates // 4)), offset, decay)
+        screen = max(1, min(updates * passes - 1, updates // 8))
+        return cls(updates, passes, screen, offset, decay, converged=converged)
 
 
 def _update_task(
@@ -269,8 +283,14 @@ def _add(a: tuple, b: tuple) -> tuple:
 
 def fit_online(
     blocks: Any, docs: int, vocab_size: int, k: int, seeds: list[int], alpha: float, eta: float, schedule: Schedule
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Fit lambda (k x V) on the cached ``blocks`` RDD; returns it and one screening row per seed."""
+) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, Any]]:
+    """Fit lambda (k x V) on the cached ``blocks`` RDD; returns it, one screening row per seed and the progress.
+
+    Every mini-batch is scored before it updates the model (progressive validation: in the first pass on
+    unseen documents); a pass after the first ends the fit when its predictive log-likelihood per token moved
+    less than ``schedule.converged`` from the pass before, so small corpora stop when converged instead of
+    always running the passes ``min_visits`` allows.
+    """
     from functools import partial
 
     sc = blocks.context
@@ -281,23 +301,35 @@ def fit_online(
     tokens = float(sample.cts.sum()) * docs / max(sample.docs, 1)
     lambdas = np.stack([kmeans_init(sample, k, vocab_size, tokens, s) for s in seeds])
     table = [{"k": k, "seed": s, "screen_log_likelihood": float("nan"), "chosen": len(seeds) == 1} for s in seeds]
-    total = schedule.updates * schedule.passes
-    for step in range(total):
-        score = len(lambdas) > 1 and step == schedule.screen_updates
+    per_pass: list[float] = []
+    pass_score = pass_tokens = 0.0
+    step = 0
+    for step in range(schedule.updates * schedule.passes):
+        screen = len(lambdas) > 1 and step == schedule.screen_updates
         shared = sc.broadcast((lambdas, alphas))
+        score = len(lambdas) == 1 or screen
         task = partial(_update_task, lambdas=shared, update=step, schedule=schedule, seed=seeds[0], score=score)
         sstats, batch_docs, scores = blocks.mapPartitionsWithIndex(task).reduce(_add)
         shared.destroy()
-        if score:
-            scores, tokens = scores[:-1], max(float(scores[-1]), 1.0)
+        scores, batch_tokens = scores[:-1], max(float(scores[-1]), 1.0)
+        if screen:
             best = int(np.argmax(scores))
             for row, value in zip(table, scores, strict=True):
-                row["screen_log_likelihood"] = float(value) / tokens
+                row["screen_log_likelihood"] = float(value) / batch_tokens
             table[best]["chosen"] = True
-            lambdas, sstats = lambdas[best : best + 1], sstats[best : best + 1]
+            lambdas, sstats, scores = lambdas[best : best + 1], sstats[best : best + 1], scores[best : best + 1]
+        if len(lambdas) == 1:
+            pass_score, pass_tokens = pass_score + float(scores[0]), pass_tokens + batch_tokens
         rho = (schedule.offset + step) ** -schedule.decay
         lambdas = (1 - rho) * lambdas + rho * (eta + docs / max(batch_docs, 1) * sstats)
-    return lambdas[0], table
+        if (step + 1) % schedule.updates == 0:  # a pass ends
+            per_pass.append(pass_score / max(pass_tokens, 1.0))
+            pass_score = pass_tokens = 0.0
+            if len(per_pass) > 1 and abs(per_pass[-1] - per_pass[-2]) < schedule.converged:
+                break
+    passes = round((step + 1) / schedule.updates, 2)
+    progress = {"updates": step + 1, "passes": passes, "log_likelihood_per_pass": per_pass}
+    return lambdas[0], table, progress
 
 
 def spark_lda_model(spark: Any, lam: np.ndarray, alpha: float, eta: float, seed: int, scratch: str) -> Any:

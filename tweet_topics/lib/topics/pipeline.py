@@ -39,7 +39,8 @@ class LdaParams:
     top_n: int = 10
     batch_docs: int = 2_000  # vb: documents per update (gensim's chunksize) ...
     max_updates: int = 48  # ... but at most this many updates (Spark jobs) per pass; larger corpora, larger batches
-    min_visits: int = 20_000  # vb: small corpora get passes until this many document visits
+    min_visits: int = 20_000  # vb: small corpora get passes until this many document visits ...
+    converged: float = 0.02  # ... or until a pass gains less than this held-out log-likelihood per token
     metric_sample: int = 2_000  # documents for the log-likelihood bound of the chosen model
 
     def to_dict(self) -> dict[str, Any]:

@@ -68,6 +68,9 @@ def test_manifest_metrics_are_finite_and_versioned(pipeline, resources):
     for name in ("log_likelihood", "log_perplexity", "coherence_npmi", "topic_diversity"):
         assert isinstance(metrics[name], float) and metrics[name] == metrics[name]
     assert metrics["k"] == 6 and len(manifest["topics"]) == 6 and len(manifest["candidates"]) == 3
+    # ~2,500 documents: min_visits would allow 8 passes; the held-out likelihood converges long before.
+    progress = metrics["progress"]
+    assert progress["passes"] < 8 and len(progress["log_likelihood_per_pass"]) == progress["passes"]
     assert manifest["params"]["min_token_length"] <= 4
     assert {"nasa", "mars", "moon", "webb"} & set(t for topic in manifest["topics"] for t in topic["terms"])
     terms_csv = store.get(models.key(version, "topic_terms.csv")).decode().splitlines()
