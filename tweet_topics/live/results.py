@@ -90,6 +90,12 @@ def minute_counts(minute: str, merged: pa.Table, added: pa.Table) -> list[dict[s
     ]
 
 
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
 def read_parquet_or_none(store: Any, key: str) -> pa.Table | None:
     from botocore.exceptions import ClientError
 
@@ -103,8 +109,7 @@ def read_parquet_or_none(store: Any, key: str) -> pa.Table | None:
 
 def merge_partition(batches: Iterable[pa.RecordBatch], options: dict[str, str], keys: Any) -> Iterator[pa.RecordBatch]:
     """mapInArrow body (executor): merge this task's minutes into their objects; yield per-minute counts."""
-    from tweet_topics.live.source import _store
-    from tweet_topics.storage.hourly import parquet_bytes
+    from tweet_topics.live.objects import Objects
 
     batches = [b for b in batches if b.num_rows]
     if not batches:
@@ -115,7 +120,7 @@ def merge_partition(batches: Iterable[pa.RecordBatch], options: dict[str, str], 
         for r in every.group_by("reason").aggregate([([], "count_all"), ("source_key", "max")]).to_pylist()
     ]
     table = every.filter(pc.is_null(every["reason"]))
-    store = _store(options)
+    store = Objects(options)
     now = datetime.now(UTC)
     for minute in sorted(set(table["minute"].to_pylist())):
         key = keys.minute(parse_minute(minute))

@@ -9,6 +9,7 @@ data. SIGTERM lets a running micro-batch finish within ``shutdown_budget_s``, th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -78,6 +79,8 @@ class LiveProcess:
         )
         spark.dataSource.register(LiveRawSource)
         sink = LiveSink(self.storage, self.status, options, timedelta(minutes=self.options.watermark_minutes))
+        with contextlib.suppress(ModelUnavailable):  # without a model the first batch fails and the query waits
+            sink.models.current()  # load the model now, not in the first micro-batch
         frame = spark.readStream.format(NAME).options(**options).load()
         return (
             frame.writeStream.queryName(QUERY_NAME)

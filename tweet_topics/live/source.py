@@ -98,16 +98,20 @@ class RawObjectStream(DataSourceStreamReader):
         return [RawObject(g) for g in groups if g]
 
     def read(self, partition: RawObject) -> Iterator[Any]:  # type: ignore[override]
+        """Fetch the partition's objects concurrently; an object that vanished after listing is a reject, any other
+        error (an outage) fails the batch and the runner restarts the query from its checkpoint."""
         from concurrent.futures import ThreadPoolExecutor
 
-        store = _store(self.options)
-        with ThreadPoolExecutor(max_workers=min(8, len(partition.keys))) as pool:
-            bodies = list(pool.map(lambda key: _get_or_none(store, key), partition.keys))
-        for key, body in zip(partition.keys, bodies, strict=True):
-            yield from self._parse(store, key, body)
+        from tweet_topics.live.objects import Objects
 
-    def _parse(self, store: Any, key: str, body: bytes | None) -> Iterator[Any]:
-        from tweet_topics.storage.catalog import LiveKeys
+        objects = Objects(self.options)
+        with ThreadPoolExecutor(max_workers=min(8, len(partition.keys))) as pool:
+            bodies = list(pool.map(objects.get_or_none, partition.keys))
+        for key, body in zip(partition.keys, bodies, strict=True):
+            yield from self._parse(objects, key, body)
+
+    def _parse(self, objects: Any, key: str, body: bytes | None) -> Iterator[Any]:
+        from tweet_topics.storage.live_keys import LiveKeys
 
         rows, quarantine = parse_object(
             self.raw_prefix,
@@ -119,24 +123,11 @@ class RawObjectStream(DataSourceStreamReader):
         )
         if quarantine:  # keyed by the raw object: a replayed batch rewrites the same entries
             data = b"".join(json.dumps(q, ensure_ascii=False).encode() + b"\n" for q in quarantine)
-            store.put(LiveKeys(self.options["live_prefix"]).quarantine(key), data, "application/x-ndjson")
+            objects.put(LiveKeys(self.options["live_prefix"]).quarantine(key), data, "application/x-ndjson")
         yield from rows.to_batches(max_chunksize=10_000)
 
     def commit(self, end: dict) -> None:
         """Nothing to release: the raw objects stay (they are the batch's input too)."""
-
-
-def _get_or_none(store: Any, key: str) -> bytes | None:
-    """The object's bytes; None when it vanished after it was listed. Other errors (an outage) fail the batch, and
-    the runner restarts the query from its checkpoint."""
-    from botocore.exceptions import ClientError
-
-    try:
-        return store.get(key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404", "NotFound"):
-            raise
-        return None
 
 
 class LiveRawSource(DataSource):

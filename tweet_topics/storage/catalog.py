@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tweet_topics.lib.naming import topic_names
 from tweet_topics.settings import Settings
 from tweet_topics.storage.hourly import HourlyDataset
 from tweet_topics.storage.keys import hour_prefix
+from tweet_topics.storage.live_keys import LiveKeys
 from tweet_topics.storage.reports import ReportPages
 from tweet_topics.storage.s3 import AwsResource, S3Store
 from tweet_topics.storage.versions import VersionedStore
@@ -33,46 +33,6 @@ CORPUS_MANIFEST = "manifest.json"
 MODEL_MANIFEST = "model.json"
 TOPIC_NAMES_JSON = "topic_names.json"  # beside a model version, written by topic_terms
 IMPORT_STREAM = "archive-import"  # the stream name in imported raw object names (issue 25)
-
-
-@dataclass(frozen=True)
-class LiveKeys:
-    """The live query's objects (tweet_topics/live): one Parquet per minute of tweets, per-hour topic counts,
-    quarantined lines per raw object, heartbeat, desired state and the live page. Picklable: executors use it."""
-
-    prefix: str
-
-    def minute(self, minute: datetime) -> str:
-        return f"{self.prefix}minutes/{minute:%Y/%m/%d/%H/%M}.parquet"
-
-    def minutes_of_hour(self, hour: datetime) -> str:
-        return f"{self.prefix}minutes/{hour:%Y/%m/%d/%H}/"
-
-    def counts(self, hour: datetime) -> str:
-        return f"{self.prefix}counts/{hour:%Y/%m/%d/%H}.json"
-
-    @property
-    def counts_root(self) -> str:
-        return f"{self.prefix}counts/"
-
-    @property
-    def minutes_root(self) -> str:
-        return f"{self.prefix}minutes/"
-
-    def quarantine(self, raw_key: str) -> str:
-        return f"{self.prefix}quarantine/{raw_key.rsplit('/', 1)[-1]}.ndjson"
-
-    @property
-    def heartbeat(self) -> str:
-        return f"{self.prefix}heartbeat.json"
-
-    @property
-    def desired(self) -> str:
-        return f"{self.prefix}desired.json"
-
-    @property
-    def page(self) -> str:
-        return f"{self.prefix}live.html"
 
 
 class Storage(dg.ConfigurableResource):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import shutil
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,23 +20,27 @@ from tweet_topics.lib.topics.pipeline import LdaParams, build_pipeline
 from tweet_topics.lib.topics.text import cleaned_text_column
 from tweet_topics.storage.catalog import Storage
 
+_FITTED: dict[int, tuple[Path, list[dict]]] = {}  # seed -> (saved pipeline, topics): one fit per test session
+
 
 def fit_tiny_model(spark, storage: Storage, version: str, tmp: Path, seed: int = 3) -> str:
-    """Fit k=3 online LDA on 300 synthetic tweets and store it as ``version`` (latest.json points at it)."""
-    tweets = TweetGenerator(seed=seed).tweets_between(
-        datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC), 300
-    )
-    rows = [(record_from_v2(t.payload)["clean_text"],) for t in tweets]
-    frame = spark.createDataFrame(rows, "clean_text string").withColumn(
-        "processed_text", cleaned_text_column("clean_text")
-    )
-    params = LdaParams(k=3, optimizer="online", max_iter=5, min_df=1.0, max_df=1.0, vocab_size=500)
-    model = build_pipeline(params, []).fit(frame)
-    vocabulary = model.stages[2].vocabulary
-    described = model.stages[-1].describeTopics(5).orderBy("topic").collect()
-    topics = [{"topic": int(r["topic"]), "terms": [vocabulary[i] for i in r["termIndices"]]} for r in described]
+    """Store a k=3 online LDA fitted on 300 synthetic tweets as ``version`` (latest.json points at it)."""
+    if seed not in _FITTED:
+        start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+        tweets = TweetGenerator(seed=seed).tweets_between(start, end, 300)
+        frame = spark.createDataFrame([(record_from_v2(t.payload)["clean_text"],) for t in tweets], "clean_text string")
+        frame = frame.withColumn("processed_text", cleaned_text_column("clean_text"))
+        params = LdaParams(k=3, optimizer="online", max_iter=5, min_df=1.0, max_df=1.0, vocab_size=500)
+        model = build_pipeline(params, []).fit(frame)
+        vocabulary = model.stages[2].vocabulary
+        described = model.stages[-1].describeTopics(5).orderBy("topic").collect()
+        topics = [{"topic": int(r["topic"]), "terms": [vocabulary[i] for i in r["termIndices"]]} for r in described]
+        saved = Path(tempfile.mkdtemp(prefix="tiny-model-")) / "pipeline"
+        model.write().overwrite().save(str(saved))
+        _FITTED[seed] = (saved, topics)
+    saved, topics = _FITTED[seed]
     local = tmp / version
-    model.write().overwrite().save(str(local / "pipeline"))
+    shutil.copytree(saved, local / "pipeline", dirs_exist_ok=True)
     storage.models.write(version, local, {"version": version, "topics": topics})
     return version
 
