@@ -5,11 +5,14 @@ The corpus is ``lib/topics/planted.py`` (issue 14's shape: 6 themes, 20-40 token
 from the token lists: vectorizing / dictionary building is included everywhere. Accuracy is Spark's own
 ``transform`` of every document (what ``tweet_topic_assignments`` does), best one-to-one topic mapping.
 Usage: python benchmarks/bench_topic_model.py [--docs 50000] [--seeds 0] [--shapes default short long unbalanced k8]
-[--cold]. The default runs twice per corpus: first (the corpus new to the JVM) and again (warm).
+[--cold] [--fresh] [--job]. The default runs twice per corpus: first (the corpus new to the JVM) and again (warm).
+``--fresh``: the topic clock of issue 27, from a new process's start (Spark session included) to a saved model,
+vs gensim. ``--job``: ``topics_job`` as its own process on the demo's corpus (target: 20 s).
 """
 
 import argparse
 import dataclasses
+import re
 import tempfile
 import time
 
@@ -93,6 +96,130 @@ def tomotopy_fit(texts: list[str], truth: list[int], params: LdaParams) -> dict:
     return {"s": total, "accuracy": accuracy(truth, predicted), "npmi": float("nan")}
 
 
+def fresh_child(path: str) -> None:
+    """One topic run as a Dagster run does it: a new process, a new Spark session, the corpus read from files,
+    the default fit (3 restarts), the model written. Prints its stage times as JSON (the parent owns the clock)."""
+    import json
+
+    stages = {}
+    t0 = time.perf_counter()
+    spark = _common.spark_session()
+    stages["session"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    frame = spark.read.parquet(path).cache()
+    stages["read"] = time.perf_counter() - t0
+    fitted, _ = fit_best(frame, LdaParams(), [], tempfile.mkdtemp(prefix="bench-lda-"), restarts=3)
+    stages.update(fitted.metrics["seconds"])
+    t0 = time.perf_counter()
+    fitted.model.write().save(tempfile.mkdtemp(prefix="bench-model-") + "/model")
+    stages["save"] = time.perf_counter() - t0
+    print("RESULT " + json.dumps({"stages": stages, "progress": fitted.metrics.get("progress", {})}))
+
+
+def fresh_run(docs: int, seed: int) -> None:
+    """The topic clock of issue 27: from the process's start to a saved model, vs gensim (1 pass) in this process."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts, truth = planted_corpus(PlantedShape(docs=docs), seed=seed)
+    path = os.path.join(tempfile.mkdtemp(prefix="bench-corpus-"), "corpus.parquet")
+    pq.write_table(pa.table({"row": list(range(len(texts))), "processed_text": texts}), path)
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, __file__, "--fresh-child", path], capture_output=True, text=True, check=True
+    ).stdout
+    total = time.perf_counter() - started
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+    reference = gensim_fit(texts, truth, LdaParams(), set())  # made-up words: no stop word is in the corpus
+    stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in result["stages"].items())
+    rows = [
+        {
+            "run": "fresh process: session + read + default fit (3 restarts) + save",
+            "s": total,
+            "x gensim": total / reference["s"],
+            "stages s": stages,
+        },
+        {"run": "gensim LdaModel 1 pass (in process)", "s": reference["s"], "x gensim": 1.0, "stages s": ""},
+    ]
+    _common.table(rows, f"topic run from a fresh process, {docs:,} planted documents")
+
+
+def topics_job_run(hours: int, tweets_per_hour: int) -> None:
+    """``topics_job`` on the demo's corpus (24 h x 250 seeded tweets -> ~4,100 documents) as its own
+    ``dagster job execute`` process against a local moto stack; the hourly assets run first, untimed."""
+    import os
+    import subprocess
+    import sys
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 2, 1, tzinfo=UTC)
+    os.environ["TWEET_TOPICS_PARTITIONS_START"] = f"{start:%Y-%m-%d-%H}:00"
+    from tweet_topics.local import stack
+    from tweet_topics.local.seed_data import seed_bucket
+    from tweet_topics.settings import get_settings
+
+    settings = get_settings()
+    status = stack.up(settings)
+    try:
+        os.environ["TWEET_TOPICS_AWS_ENDPOINT_URL"] = status.endpoint or ""
+        get_settings.cache_clear()
+        settings = get_settings()
+        seed_bucket(settings, start, hours, tweets_per_hour, 7, faults=True)
+        import dagster as dg
+
+        from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtered_tweets
+        from tweet_topics.defs.resources import build_resources
+
+        resources = build_resources(settings)
+        first, last = f"{start:%Y-%m-%d-%H}:00", f"{start + timedelta(hours=hours - 1):%Y-%m-%d-%H}:00"
+        tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+        with dg.instance_for_test() as instance:
+            hourly = [RAW_TWEETS, combined_tweets, filtered_tweets]
+            assert dg.materialize(hourly, resources=resources, instance=instance, tags=tags).success
+        command = [
+            sys.executable,
+            "-m",
+            "dagster",
+            "job",
+            "execute",
+            "-m",
+            "tweet_topics.definitions",
+            "-j",
+            "topics_job",
+        ]
+        env = {**os.environ, "DAGSTER_HOME": tempfile.mkdtemp(prefix="bench-home-")}
+        started = time.perf_counter()
+        log = subprocess.run(command, cwd=_common.ROOT, env=env, check=True, capture_output=True, text=True)
+        total = time.perf_counter() - started
+        steps = re.findall(r'Finished execution of step "(\w+)" in ([\d.]+)(m?s)', log.stdout + log.stderr)
+        step_text = ", ".join(f"{name} {float(v) / (1000 if unit == 'ms' else 1):.1f}" for name, v, unit in steps)
+        models = resources["storage"].models
+        metrics = models.manifest(models.latest())["metrics"]
+        stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in metrics["seconds"].items())
+        passes = metrics.get("progress", {}).get("passes")
+        _common.table(
+            [
+                {
+                    "run": "topics_job (dagster job execute: corpus, model, terms; one process)",
+                    "documents": metrics["documents"],
+                    "s": total,
+                    "target s": 20.0,
+                    "x target": total / 20.0,
+                    "steps s": step_text,
+                    "topic_model stages s": f"{stages}; passes {passes}",
+                }
+            ],
+            f"topics_job from a fresh process on the demo corpus ({hours} h x {tweets_per_hour} tweets)",
+        )
+    finally:
+        stack.down(settings, save=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=50_000)
@@ -100,7 +227,18 @@ def main() -> None:
     parser.add_argument("--shapes", nargs="+", default=["default"], choices=sorted(SHAPES))
     parser.add_argument("--driver-memory", default="2g")
     parser.add_argument("--cold", action="store_true", help="no warm-up fit: the first row pays JIT and workers")
+    parser.add_argument("--fresh", action="store_true", help="only the fresh-process run vs gensim (issue 27)")
+    parser.add_argument("--fresh-child", help=argparse.SUPPRESS)
+    parser.add_argument("--job", action="store_true", help="only topics_job on the demo corpus (issue 27)")
     args = parser.parse_args()
+    if args.fresh_child:
+        return fresh_child(args.fresh_child)
+    if args.fresh or args.job:
+        if args.fresh:
+            fresh_run(args.docs, args.seeds[0])
+        if args.job:
+            topics_job_run(24, 250)
+        return
     from pyspark.ml.feature import StopWordsRemover
 
     spark = _common.spark_session(args.driver_memory)
