@@ -65,12 +65,10 @@ def main() -> int:
 
 def build_report(config) -> tuple[bool, str]:
     """topics_job, assignments_job over the day and report_job, as the demo runs them: (built, what happened)."""
-    import json
-
     import dagster as dg
 
     from tweet_topics.definitions import defs
-    from tweet_topics.settings import PARTITION_FORMAT, get_settings
+    from tweet_topics.settings import PARTITION_FORMAT
 
     started = time.monotonic()
     first = config.day.strftime(PARTITION_FORMAT)
@@ -85,8 +83,10 @@ def build_report(config) -> tuple[bool, str]:
             errors = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
             return False, f"{name} failed: {(errors or ['see the run'])[-1].strip()}"
         print(f"  {name} done ({time.monotonic() - started:.0f} s)", flush=True)
-    latest = json.loads((get_settings().local_dir / "reports" / "latest.json").read_text())
-    return True, f"built in {time.monotonic() - started:.0f} s: {latest['path']}"
+    pages = result.asset_materializations_for_node("topic_report")
+    meta = {k: getattr(v, "value", v) for k, v in pages[0].metadata.items()} if pages else {}
+    where = meta.get("s3") or meta.get("path") or f"run {result.run_id}"
+    return True, f"built in {time.monotonic() - started:.0f} s: {where}"
 
 
 if __name__ == "__main__":
