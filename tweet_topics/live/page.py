@@ -91,7 +91,10 @@ def render(storage: Storage, now: datetime) -> str:
         x = list(per_minute)
         figure.add_trace(
             go.Scatter(
-                x=x, y=[per_minute[m].get(topic, 0.0) for m in x], name=names.get(topic, str(topic)), stackgroup="one"
+                x=x,
+                y=[per_minute[m].get(topic, 0.0) for m in x],
+                name=html.escape(names.get(topic, str(topic)), quote=False),  # plotly renders tags in names
+                stackgroup="one",
             )
         )
     figure.update_layout(title="Topic share per minute, last 3 hours", yaxis={"tickformat": ".0%"}, height=480)

@@ -64,7 +64,9 @@ def test_page_escapes_names_and_flags_the_surge(counted):
     storage, now = counted
     page = render(storage, now + timedelta(seconds=30))
     assert '<meta http-equiv="refresh" content="30">' in page
-    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the movers table
+    assert '"name":"&lt;script&gt;alert(1)&lt;' in page  # the legend: escaped before plotly's JSON encoding
     movers = page.split('id="movers"')[1]
     assert "launch" in movers and "term0" in movers  # topic 1 up, topic 0 down by |z| >= 3
     assert "term2" not in movers or "+" not in movers.split("term2")[1][:80]
