@@ -38,6 +38,7 @@ class Audit:
     lost: list[str] = field(default_factory=list)  # expected ids in no CSV and no reject
     duplicated: list[str] = field(default_factory=list)  # ids in more than one row
     unexpected: list[str] = field(default_factory=list)  # ids in a CSV the day never produced
+    undeleted: list[str] = field(default_factory=list)  # ids on the deletion list still in a CSV
     quarantined: Counter[str] = field(default_factory=Counter)  # reason -> lines
     quarantine_without_reason: int = 0
     streamer_rejects: int = 0
@@ -50,21 +51,11 @@ class Audit:
             self.lost
             or self.duplicated
             or self.unexpected
+            or self.undeleted
             or self.quarantine_without_reason
             or self.uncommitted_hours
             or self.failing_checks
         )
-
-
-def combine_dedupe_bug(result: Audit) -> bool:
-    """True when the only failure is the combine keeping a repeated id in place of an id it then loses.
-
-    ``lib/combine.py`` dedupes with ``combined.take(pc.sort_indices(first))``: the positions of the sorted first
-    rows, not the first rows themselves, so when a duplicate precedes a later unique row (a duplicated raw object,
-    a streamer redelivery) the hour keeps repeated ids and loses as many others. Exactly that signature here."""
-    repeated = sum(int(d.get("repeated_ids", 0)) for d in result.failing_checks.get("unique_ids", {}).values())
-    others = set(result.failing_checks) - {"unique_ids"}
-    return bool(result.lost) and len(result.lost) == repeated and not others and not result.unexpected
 
 
 def csv_ids(body: bytes) -> list[str]:
@@ -72,8 +63,10 @@ def csv_ids(body: bytes) -> list[str]:
     return [row["id"] for row in csv.DictReader(io.StringIO(body.decode("utf-8"), newline=""))]
 
 
-def audit(storage: Any, expected_ids: dict[str, str], raw_hours: list[datetime], rejects: list[dict]) -> Audit:
-    """Count what is committed now against what the day produced."""
+def audit(
+    storage: Any, expected_ids: dict[str, str], raw_hours: list[datetime], rejects: list[dict], deleted: set[str]
+) -> Audit:
+    """Count what is committed now against what the day produced, less what a deletion list removed."""
     result = Audit(expected=len(expected_ids), streamer_rejects=len(rejects))
     seen: Counter[str] = Counter()
     committed = storage.combined.committed_hours()
@@ -96,10 +89,13 @@ def audit(storage: Any, expected_ids: dict[str, str], raw_hours: list[datetime],
             if not passed:
                 result.failing_checks.setdefault(name, {})[partition_key(hour)] = details
     rejected_ids = {_reject_id(r) for r in rejects} - {None}
+    result.undeleted = sorted(i for i in deleted if i in seen)
+    expected_ids = {i: source for i, source in expected_ids.items() if i not in deleted}
+    result.expected = len(expected_ids)
     result.lost = sorted(i for i in expected_ids if i not in seen and i not in rejected_ids)
     result.delivered = sum(1 for i in expected_ids if i in seen)
     result.duplicated = sorted(i for i, n in seen.items() if n > 1)
-    result.unexpected = sorted(i for i in seen if i not in expected_ids)
+    result.unexpected = sorted(i for i in seen if i not in expected_ids and i not in deleted)
     result.uncommitted_hours = [partition_key(h) for h in raw_hours if h not in set(committed)]
     return result
 

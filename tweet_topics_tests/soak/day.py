@@ -38,6 +38,7 @@ class SoakConfig:
     streamer_kill_after: tuple[int, int] = (200, 600)  # run 1 is SIGKILLed once this many are durable (drawn)
     backfill_hours: int = 6  # each of the two overlapping backfills (0: none)
     kill_mid_commit: bool = True
+    deletions: int = 12  # ids (half generator, half streamer) in a deletion list applied mid-day (0: none)
     report: bool = False  # also fit the topic model and build the report (Spark; the full soak only)
 
 
@@ -73,6 +74,7 @@ class DayPlan:
     backfill_at: datetime | None
     backfills: tuple[tuple[datetime, datetime], tuple[datetime, datetime]] | None
     kill_at: datetime | None
+    deletion_at: datetime | None = None
 
 
 def _hour_faults(rng: random.Random) -> FaultSpec:
@@ -144,7 +146,14 @@ def plan_day(config: SoakConfig, raw_prefix: str, stream: str) -> DayPlan:
         faults.append((kill_at, "the next requested run is SIGKILLed mid-commit (files written, commit not)"))
     if streamer_hour is not None:
         faults.append((streamer_hour + timedelta(minutes=20), "real streamer slice (faults below)"))
-    return DayPlan(sorted(deliveries), expected, sorted(faults), streamer_hour, backfill_at, backfills, kill_at)
+    deletion_at = None
+    if config.deletions:
+        after = max(config.day + HOUR * (config.hours // 2), (streamer_hour or config.day) + HOUR * 2)
+        deletion_at = after + timedelta(minutes=10)
+        faults.append((deletion_at, f"deletion list of {config.deletions} committed ids applied (apply_deletions)"))
+    plan = DayPlan(sorted(deliveries), expected, sorted(faults), streamer_hour, backfill_at, backfills, kill_at)
+    plan.deletion_at = deletion_at
+    return plan
 
 
 def _ranges(backfills: tuple[tuple[datetime, datetime], ...]) -> str:

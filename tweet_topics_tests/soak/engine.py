@@ -20,10 +20,12 @@ from typing import Any
 
 import dagster as dg
 
+from tweet_topics.defs.archive.deletions import apply_deletions
 from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets
 from tweet_topics.defs.ingest.ledger import delivery_ledger
 from tweet_topics.lib.hour_tracker import summarize
-from tweet_topics_tests.soak.audit import Audit, audit
+from tweet_topics.storage.catalog import COMBINED_CSV
+from tweet_topics_tests.soak.audit import Audit, audit, csv_ids
 from tweet_topics_tests.soak.day import HOUR, DayPlan, SoakConfig, plan_day
 from tweet_topics_tests.soak.runs import QUIET, Launcher
 from tweet_topics_tests.soak.streamer_slice import SliceConfig, SliceOutcome, move_to_simulated_hours, run_slice
@@ -41,6 +43,8 @@ class SoakResult:
     launcher: Launcher | None = None
     stream: SliceOutcome | None = None
     poison: dict[str, int] = field(default_factory=dict)  # reason -> lines injected
+    deleted: set[str] | None = None  # ids the mid-day deletion list removed (None: not applied)
+    deleted_streamer: int = 0  # of them, records the streamer had handed over
 
     @property
     def ok(self) -> bool:
@@ -95,10 +99,36 @@ class _Day:
                 self.killed = (partition, -1)
             else:
                 self.killed = (partition, ticks + 1)
+        if plan.deletion_at is not None and now >= plan.deletion_at and self.result.deleted is None:
+            self._deletions(now)
         if plan.backfill_at is not None and now >= plan.backfill_at and plan.backfills:
             codes = self.launcher.overlapping_backfills(plan.backfills)
             self.note(now, f"overlapping backfills finished with exit codes {codes}")
             plan.backfills = None
+
+    def _deletions(self, now: datetime) -> None:
+        """``apply_deletions`` with ids drawn from what is committed now: half the generator's, half the streamer's."""
+        committed = [i for h in self.storage.combined.committed_hours() for i in _hour_ids(self.storage, h)]
+        streamed = set(self.result.stream.expected_ids(self.stream_config)) if self.result.stream else set()
+        half = self.config.deletions // 2
+        ids = self.rng.sample(sorted(set(committed) & streamed), min(half, len(streamed)))
+        ids += self.rng.sample(sorted(set(committed) - streamed), self.config.deletions - len(ids))
+        path = self.workdir / "deletions.txt"
+        path.write_text("".join(f"{i}\n" for i in ids))
+        run = apply_deletions.execute_in_process(
+            run_config={**QUIET, "ops": {"apply_deletions_op": {"config": {"ids_file": str(path)}}}},
+            resources={"storage": self.storage},
+            raise_on_error=False,
+        )
+        audit_entry = run.output_for_node("apply_deletions_op") if run.success else {}
+        self.result.deleted = set(ids)
+        self.result.deleted_streamer = sum(1 for i in ids if i in streamed)
+        removed, hours = audit_entry.get("records_removed", "run failed: 0"), len(audit_entry.get("hours", []))
+        self.note(
+            now,
+            f"deletion list applied: {len(ids)} ids ({self.result.deleted_streamer} streamed), "
+            f"{removed} records removed in {hours} hours",
+        )
 
     def _streamer(self, origin: datetime, stream: str, endpoint: str) -> None:
         config = SliceConfig(
@@ -115,6 +145,10 @@ class _Day:
             self.note(origin, fault)
         self.result.stream = outcome
         self.stream_config = config
+
+
+def _hour_ids(storage: Any, hour: datetime) -> list[str]:
+    return csv_ids(storage.combined.read_bytes(hour, COMBINED_CSV))
 
 
 def _hour(partition: str) -> datetime:
@@ -159,7 +193,8 @@ def run_soak(resources: dict, config: SoakConfig, stream: str, workdir: Path, lo
     raw_hours = sorted(
         summarize(((o.key, o.size, o.etag) for o in storage.s3.list(storage.raw_prefix)), storage.raw_prefix)
     )
-    result.audit = audit(storage, expected, raw_hours, result.stream.rejects if result.stream else [])
+    rejects = result.stream.rejects if result.stream else []
+    result.audit = audit(storage, expected, raw_hours, rejects, deleted=result.deleted or set())
     result.figures = figures(result, plan, expected, simulated, day_wall, time.monotonic() - started)
     return result
 
@@ -208,6 +243,8 @@ def figures(
         ),
         "duplicated ids in the committed CSVs": len(a.duplicated),
         "unexpected ids": len(a.unexpected),
+        "deleted on request (deletion list)": len(result.deleted or ()),
+        "deleted ids still in a committed CSV": len(a.undeleted),
         "lost": len(a.lost),
         "runs launched": result.launcher.record.runs,  # type: ignore[union-attr]
         "hours committed": a.hours,
