@@ -100,7 +100,8 @@ class LiveProcess:
                 self.query = self.start_query(spark)
                 self._set_state("running")
             if self.query is not None:
-                self.query.awaitTermination(self.options.heartbeat_seconds)
+                with contextlib.suppress(Exception):  # a failed query raises here; handled just below
+                    self.query.awaitTermination(self.options.heartbeat_seconds)
                 if not self.query.isActive:
                     self._query_failed(self.query.exception())
                     waiting = self.state == "waiting_for_model"  # poll for a model; back off from outages

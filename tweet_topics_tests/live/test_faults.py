@@ -1,12 +1,17 @@
-"""Bad input and faults of the live query: poison lines, a vanished object, a model version that fails to load."""
+"""Bad input and faults of the live query: poison lines, a vanished object, a broken model version, an S3 outage."""
 
 import json
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 from tweet_topics.defs.hourly.assets import FilterConfig
+from tweet_topics.live.runner import LiveOptions, LiveProcess
 from tweet_topics.live.sink import LiveStatus, Models
 from tweet_topics.live.source import RawObject, RawObjectStream, source_options
-from tweet_topics_tests.live.support import fit_tiny_model, put_raw, raw_objects
+from tweet_topics.storage.catalog import Storage
+from tweet_topics_tests.live.support import expected_ids, fit_tiny_model, live_rows, put_raw, raw_objects
+from tweet_topics_tests.streamer.faultproxy import FaultProxy
 
 
 def reader(storage) -> RawObjectStream:
@@ -53,3 +58,37 @@ def test_a_model_that_fails_to_load_keeps_the_previous_version(resources, bucket
     assert version == good and model is not None and status.model_version == good
     assert "tiny-broken failed to load" in status.model_error and f"using {good}" in status.model_error
     assert models.current()[0] == good  # not retried on every batch
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def test_an_s3_outage_pauses_the_query_and_it_resumes_without_loss(settings, resources, bucket, spark, tmp_path):
+    """S3 refuses every connection (fault proxy): the batch fails after boto3's retries, the heartbeat says
+    degraded, the query is restarted from its checkpoint with backoff and, once S3 is back, commits everything."""
+    storage = resources["storage"]
+    fit_tiny_model(spark, storage, "tiny-outage", tmp_path)
+    with FaultProxy(resources["aws"].endpoint_url, mode="pass", lifetime=400) as proxy:
+        via = Storage.from_settings(settings.model_copy(update={"aws_endpoint_url": proxy.url}))
+        options = LiveOptions(trigger_seconds=1, heartbeat_seconds=1, checkpoint=str(tmp_path / "cp"))
+        process = LiveProcess(settings, options, storage=via)
+        thread = threading.Thread(target=process.run, args=(spark,), daemon=True)
+        thread.start()
+        try:
+            wait_for(lambda: process.query is not None and process.query.isActive, 120, "the query")
+            proxy.mode = "refuse"
+            objects = raw_objects(storage, count=2, per_object=30, when=datetime.now(UTC), seed=23)
+            put_raw(storage, objects)  # Firehose still delivers: straight to moto
+            wait_for(lambda: process.state == "degraded", 240, "the failed batch")
+            proxy.mode = "pass"
+            wait_for(lambda: process.status.tweets_scored == len(expected_ids(objects)), 240, "the resumed query")
+        finally:
+            process.stopping.set()
+            thread.join(90)
+    rows = live_rows(storage, datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(minutes=5))
+    assert set(rows["id"].to_pylist()) == expected_ids(objects) and rows.num_rows == len(expected_ids(objects))
+    assert process.state == "stopped" and not thread.is_alive()
