@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -90,3 +91,10 @@ def live_rows(storage: Storage, start: datetime, end: datetime) -> pa.Table:
             tables.append(pq.read_table(io.BytesIO(storage.s3.get(info.key))))
         hour += timedelta(hours=1)
     return pa.concat_tables(tables) if tables else pa.table({"id": pa.array([], pa.string())})
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)

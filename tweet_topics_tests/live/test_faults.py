@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 from tweet_topics.defs.hourly.assets import FilterConfig
@@ -10,7 +9,7 @@ from tweet_topics.live.runner import LiveOptions, LiveProcess
 from tweet_topics.live.sink import LiveStatus, Models
 from tweet_topics.live.source import RawObject, RawObjectStream, source_options
 from tweet_topics.storage.catalog import Storage
-from tweet_topics_tests.live.support import expected_ids, fit_tiny_model, live_rows, put_raw, raw_objects
+from tweet_topics_tests.live.support import expected_ids, fit_tiny_model, live_rows, put_raw, raw_objects, wait_for
 from tweet_topics_tests.streamer.faultproxy import FaultProxy
 
 
@@ -58,13 +57,6 @@ def test_a_model_that_fails_to_load_keeps_the_previous_version(resources, bucket
     assert version == good and model is not None and status.model_version == good
     assert "tiny-broken failed to load" in status.model_error and f"using {good}" in status.model_error
     assert models.current()[0] == good  # not retried on every batch
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def test_an_s3_outage_pauses_the_query_and_it_resumes_without_loss(settings, resources, bucket, spark, tmp_path):

@@ -1,5 +1,6 @@
 """The live query for real: raw objects in moto, the PySpark streaming source, foreachBatch scoring, restarts."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 
 from tweet_topics.live.results import minutes_between
 from tweet_topics.live.runner import LiveOptions, LiveProcess
-from tweet_topics_tests.live.support import expected_ids, fit_tiny_model, live_rows, put_raw, raw_objects
+from tweet_topics_tests.live.support import expected_ids, fit_tiny_model, live_rows, put_raw, raw_objects, wait_for
 
 
 @pytest.fixture()
@@ -74,3 +75,23 @@ def test_restart_from_checkpoint_neither_loses_nor_double_counts(live, spark):
     rows = live_rows(storage, now - timedelta(hours=1), now + timedelta(minutes=5))
     assert set(rows["id"].to_pylist()) == expected and rows.num_rows == len(expected)
     assert counted(storage, now) == len(expected)
+
+
+def test_it_waits_for_a_model_then_scores_what_arrived_meanwhile(settings, resources, bucket, spark, tmp_path):
+    """The demo's order: tweets stream before any model exists; the query waits, then scores them all."""
+    storage = resources["storage"]
+    objects = raw_objects(storage, count=2, per_object=30, when=datetime.now(UTC), seed=31)
+    put_raw(storage, objects)
+    options = LiveOptions(trigger_seconds=1, heartbeat_seconds=1, checkpoint=str(tmp_path / "cp"))
+    process = LiveProcess(settings, options, storage=storage)
+    thread = threading.Thread(target=process.run, args=(spark,), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: process.state == "waiting_for_model", 180, "waiting_for_model")
+        assert storage.s3.exists(storage.live.heartbeat) and not process.status.tweets_scored
+        version = fit_tiny_model(spark, storage, "tiny-late", tmp_path)
+        wait_for(lambda: process.status.tweets_scored == len(expected_ids(objects)), 180, "the scored tweets")
+        assert process.status.model_version == version and process.state == "running"
+    finally:
+        process.stopping.set()
+        thread.join(90)

@@ -13,10 +13,12 @@ def test_start_status_and_sigterm_stop_through_the_jobs(resources, bucket):
         assert started.output_for_node("start_live_op")["state"] in ("running", "waiting_for_model")
         status = live_status.execute_in_process(resources=resources)
         report = status.output_for_node("live_status_op")
-        assert report["host"]["running"] and report["state"] == "running" and report["lag_s"] == 0
+        # No model in this bucket: the query's first (empty) batch makes it wait for one, which is healthy.
+        assert report["host"]["running"] and report["state"] in ("running", "waiting_for_model")
+        assert report["lag_s"] == 0 and report["heartbeat_age_s"] < 30
         observed = status.asset_observations_for_node("live_status_op")[0]
         assert observed.asset_key.to_user_string() == "live_topic_shares"
-        assert observed.metadata["state"].value == "running"
+        assert observed.metadata["state"].value == report["state"]
     finally:
         began = time.monotonic()
         stopped = stop_live.execute_in_process(resources=resources)
