@@ -126,7 +126,7 @@ class Settings(BaseModel):
     @field_validator("bucket")
     @classmethod
     def _bucket_name(cls, value: str) -> str:
-        if not _BUCKET.match(value) or re.match(r"^\d+\.\d+\.\d+\.\d+$", value):
+        if not _BUCKET.fullmatch(value) or re.fullmatch(r"^\d+\.\d+\.\d+\.\d+$", value):
             raise ValueError(f"{value!r} is not a valid S3 bucket name (3-63 chars, lowercase, digits, . -)")
         return value
 
@@ -145,7 +145,7 @@ class Settings(BaseModel):
     )
     @classmethod
     def _prefix(cls, value: str) -> str:
-        if not _PREFIX.match(value):
+        if not _PREFIX.fullmatch(value):
             raise ValueError(f"{value!r} must be a relative S3 prefix ending in '/', e.g. 'raw/tweets/'")
         return value
 
@@ -154,7 +154,7 @@ class Settings(BaseModel):
     def _endpoint(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
-        if not re.match(r"^https?://[^\s/]+(:\d+)?/?$", value):
+        if not re.fullmatch(r"^https?://[^\s/]+(:\d+)?/?$", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value
 
@@ -173,7 +173,7 @@ class Settings(BaseModel):
     @field_validator("spark_master")
     @classmethod
     def _spark_master(cls, value: str) -> str:
-        if not _SPARK_MASTER.match(value):
+        if not _SPARK_MASTER.fullmatch(value):
             raise ValueError(
                 f"{value!r} is not a Spark master URL (local, local[N], local[*], local[N,M], spark://host:port, "
                 "yarn, k8s://…, mesos://…)"
@@ -183,7 +183,7 @@ class Settings(BaseModel):
     @field_validator("ui_base_url")
     @classmethod
     def _ui_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+        if not re.fullmatch(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
             raise ValueError(f"{value!r} is not an http(s) URL of the Dagster UI (e.g. https://dagster.example.com)")
         return value.rstrip("/")
 
@@ -224,7 +224,7 @@ class Settings(BaseModel):
     def _shared_dir(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
-        if not (value.startswith("/") or re.match(r"^(file|hdfs|s3|s3a|gs|abfss)://\S+$", value)):
+        if not (value.startswith("/") or re.fullmatch(r"^(file|hdfs|s3|s3a|gs|abfss)://\S+$", value)):
             raise ValueError(f"{value!r} must be an absolute path or a URI every Spark node reads (hdfs://, s3://)")
         return value
 

@@ -32,6 +32,10 @@ def test_defaults_are_local():
         ({"TWEET_TOPICS_SPARK_MASTER": "garbage"}, "TWEET_TOPICS_SPARK_MASTER"),
         ({"TWEET_TOPICS_SPARK_MASTER": "local[0]"}, "TWEET_TOPICS_SPARK_MASTER"),
         ({"TWEET_TOPICS_SPARK_MASTER": "spark://host-without-port"}, "TWEET_TOPICS_SPARK_MASTER"),
+        # a trailing newline (an .env line copied with its end) is not part of a valid value
+        ({"TWEET_TOPICS_BUCKET": "tweet-topics-data\n"}, "TWEET_TOPICS_BUCKET"),
+        ({"TWEET_TOPICS_RAW_PREFIX": "raw/tweets/\n"}, "TWEET_TOPICS_RAW_PREFIX"),
+        ({"TWEET_TOPICS_SPARK_MASTER": "yarn\n"}, "TWEET_TOPICS_SPARK_MASTER"),
     ],
 )
 def test_bad_setting_names_the_variable(env, named):
