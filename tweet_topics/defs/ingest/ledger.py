@@ -12,7 +12,7 @@ import dagster as dg
 from pydantic import Field
 
 from tweet_topics.defs.ingest.handed import read_ledger
-from tweet_topics.lib.ledger import count, reconcile, sent_by_hour
+from tweet_topics.lib.ledger import count, merge, reconcile, sent_by_hour
 from tweet_topics.lib.naming import markdown_table
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.keys import partition_key
@@ -26,6 +26,16 @@ class LedgerConfig(dg.Config):
 def _spans(ranges: list[list[int]], limit: int = 5) -> str:
     text = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:limit])
     return text + (" …" if len(ranges) > limit else "")
+
+
+def deleted_deliveries(storage: Storage) -> dict[str, list[list[int]]]:
+    """Delivery sequences that ``apply_deletions`` removed from the raw data, per streamer run (its audit entries)."""
+    keys = [o.key for o in storage.s3.list(storage.audit_prefix)]
+    out: dict[str, list[list[int]]] = {}
+    for _, body in storage.s3.get_many(keys):
+        for run, ranges in json.loads(body).get("deleted_delivery", {}).items():
+            out.setdefault(run, []).extend(ranges)
+    return {run: merge(ranges) for run, ranges in out.items()}
 
 
 @dg.asset(
@@ -53,6 +63,8 @@ def delivery_ledger(context: dg.AssetExecutionContext, config: LedgerConfig, sto
     first_hour = start.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     hours = [h for h in storage.combined.committed_hours() if h >= first_hour]
     found = {partition_key(h): storage.combined.read_metadata(h).get("delivery_ranges", {}) for h in hours}
+    deleted = deleted_deliveries(storage)
+    found["deleted on request"] = deleted  # apply_deletions removed them on purpose: accounted for, not lost
     runs = reconcile(found, entries, now, timedelta(minutes=config.grace_minutes))
     lost = {r.run: r.missing for r in runs if r.missing}
     table = markdown_table(
@@ -75,6 +87,7 @@ def delivery_ledger(context: dg.AssetExecutionContext, config: LedgerConfig, sto
             "handed": sum(r.handed for r in runs),
             "found": sum(r.found for r in runs),
             "missing": sum(count(r.missing) for r in runs),
+            "deleted_on_request": sum(count(r) for r in deleted.values()),
             "runs": dg.MetadataValue.md(table),
         },
         check_results=[

@@ -68,3 +68,18 @@ def test_records_handed_while_nothing_was_committed_are_lost_not_zero(resources,
     passed, meta = _run(resources, datetime.now(UTC) - timedelta(hours=2), last=3000)
     assert not passed and (meta["handed"], meta["found"], meta["missing"]) == (3000, 0, 3000)
     assert meta["hours_searched"] == 0
+
+
+def test_records_removed_by_apply_deletions_are_accounted_for_not_lost(resources, bucket):
+    """A deletion's audit entry names the delivery sequences it removed: they are not reported as missing."""
+    storage = resources["storage"]
+    landed = b"".join(_record(s) for s in range(1, 51) if s not in (17, 18))
+    storage.s3.put(storage.raw_hour(HOUR) + "stream-1", landed)
+    assert dg.materialize([RAW_TWEETS, combined_tweets], resources=resources, partition_key=KEY).success
+    passed, meta = _run(resources, datetime.now(UTC) - timedelta(hours=2))
+    assert not passed and meta["missing"] == 2  # without the audit entry they are lost
+    audit = {"run": "r1", "deleted_delivery": {"run-a": [[17, 17]]}}
+    storage.s3.put(f"{storage.audit_prefix}20260101T000000Z-r1.json", json.dumps(audit).encode())
+    passed, meta = _run(resources, datetime.now(UTC) - timedelta(hours=2))
+    assert not passed and meta["missing"] == 1 and meta["deleted_on_request"] == 1  # 18 was not deleted: lost
+
