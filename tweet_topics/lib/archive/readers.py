@@ -19,6 +19,7 @@ from typing import IO, Any
 from tweet_topics.lib.archive.convert import Reject, Result, convert_all, parse_json, raw_text
 from tweet_topics.lib.archive.formats import LINE_FORMATS, csv_payload, x_archive_payload
 from tweet_topics.lib.archive.inputs import MAX_LINE_BYTES, ArchiveError, Line
+from tweet_topics.lib.archive.vector import Unit, convert_units
 
 BATCH_BYTES = 2 * 1024 * 1024  # lines handed to a worker at once: IPC per batch, not per line
 BATCH_LINES = 400
@@ -29,16 +30,19 @@ def convert_lines(fmt: str, lines: list[Line], latest: str) -> list[Result]:
     """A batch of input lines of format ``fmt`` -> one result per tweet (or per unreadable line)."""
     expand = LINE_FORMATS[fmt]
     out: list[Result] = []
+    units: list[Unit] = []
     for line in lines:
-        if line.oversize:
-            out.append(("reject", line.number, "oversize_line", f"{line.oversize} bytes", raw_text(line.data)))
-            continue
         try:
+            if line.oversize:
+                raise Reject("oversize_line", f"{line.oversize} bytes")
             obj = parse_json(line.data)
         except Reject as exc:
+            out.extend(convert_units(units, latest))  # the tweets before this line first: results in input order
+            units = []
             out.append(("reject", line.number, exc.reason, exc.detail, raw_text(line.data)))
             continue
-        out.extend(convert_all(line.number, _lazy(expand, obj), latest, line.data))
+        units.append((line.number, _lazy(expand, obj), line.data))
+    out.extend(convert_units(units, latest))
     return out
 
 
@@ -119,14 +123,14 @@ def _js_elements(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
 
 def x_archive_results(name: str, stream: IO[bytes], latest: str) -> Iterator[list[Result]]:
     account = _account(name)
-    batch: list[Result] = []
+    units: list[Unit] = []
     for number, element in _js_elements(name, stream):
-        batch.extend(convert_all(number, _lazy(lambda e: [x_archive_payload(e, account)], element), latest))
-        if len(batch) >= CSV_BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        units.append((number, _lazy(lambda e: [x_archive_payload(e, account)], element), None))
+        if len(units) >= CSV_BATCH:
+            yield convert_units(units, latest)
+            units = []
+    if units:
+        yield convert_units(units, latest)
 
 
 def csv_results(name: str, stream: IO[bytes], latest: str) -> Iterator[list[Result]]:
