@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from tweet_topics.archive.tombstones import load_tombstones
 from tweet_topics.lib.archive.compliance import Actions, rewrite, tombstoned_ids
 from tweet_topics.lib.archive.inputs import ArchiveError, Opener
 from tweet_topics.lib.archive.pipeline import ParseStats, RejectsFile, parse_inputs
@@ -192,12 +193,6 @@ def ledger_entry(result: ImportResult) -> dict[str, Any]:
         "hours": [partition_key(h.hour) for h in result.written_hours()],
         "written_at": datetime.now(UTC).isoformat(),
     }
-
-
-def load_tombstones(storage: Storage) -> set[str]:
-    """Digests of every id deleted so far (``lib.archive.compliance.id_digest``), written by apply_deletions."""
-    keys = [o.key for o in storage.s3.list(storage.tombstones_prefix)]
-    return {d for _, body in (storage.s3.get_many(keys) if keys else []) for d in json.loads(body)["digests"]}
 
 
 def run_import(

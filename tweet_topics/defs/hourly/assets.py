@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from tweet_topics.archive.tombstones import load_tombstones
 from tweet_topics.config import BLOCKLIST_FILE
 from tweet_topics.defs.hourly import checks
 from tweet_topics.defs.hourly.hours import combine_hour, filter_hour
@@ -39,6 +40,7 @@ COMBINED_COUNTS = (
     "malformed",
     "duplicates",
     "cross_hour_duplicates",
+    "deleted_on_request",
     "bytes_read",
     "outside_hour",
 )
@@ -186,8 +188,11 @@ def combined_tweets(
     context: dg.AssetExecutionContext, storage: Storage
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation]:
     """One deduplicated CSV per hour, with a quarantine of malformed lines and a metadata ledger."""
+    tombstones = load_tombstones(storage)  # tweets deleted on X (apply_deletions): read once per run
     per_hour = _each_hour(
-        context, lambda hour: combine_hour(storage, hour), lambda k, s: _combined_metadata(storage, k, s)
+        context,
+        lambda hour: combine_hour(storage, hour, tombstones=tombstones),
+        lambda k, s: _combined_metadata(storage, k, s),
     )
     record_hours(context, {key: _combined_metadata(storage, key, stats) for key, stats in per_hour.items()})
     for key, stats in per_hour.items():

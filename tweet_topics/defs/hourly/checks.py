@@ -50,7 +50,9 @@ def raw_line_count(storage: Storage, hour: datetime) -> int:
 
 
 def counts_outcome(raw_lines: int, meta: dict[str, Any], stored_rows: int, quarantined: int) -> CheckOutcome:
-    """raw lines == records_read == kept + malformed + duplicates, and the files hold kept rows / malformed lines."""
+    """raw lines == records_read == kept + malformed + duplicates + deleted_on_request (tombstoned tweets), and the
+    files hold kept rows / malformed lines."""
+    deleted = int(meta.get("deleted_on_request") or 0)
     details = {
         "raw_lines": raw_lines,
         "records_read": meta["records_read"],
@@ -59,9 +61,10 @@ def counts_outcome(raw_lines: int, meta: dict[str, Any], stored_rows: int, quara
         "malformed": meta["malformed"],
         "stored_quarantine_lines": quarantined,
         "duplicates": meta["duplicates"],
+        "deleted_on_request": deleted,
     }
     passed = (
-        raw_lines == meta["records_read"] == meta["kept"] + meta["malformed"] + meta["duplicates"]
+        raw_lines == meta["records_read"] == meta["kept"] + meta["malformed"] + meta["duplicates"] + deleted
         and stored_rows == meta["kept"]
         and quarantined == meta["malformed"]
     )

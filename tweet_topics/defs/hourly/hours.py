@@ -11,7 +11,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from tweet_topics.archive.tombstones import load_tombstones
 from tweet_topics.defs.hourly import checks
+from tweet_topics.lib.archive.tombstones import drop_tombstoned
 from tweet_topics.lib.combine import (
     combine_objects,
     csv_ids,
@@ -61,13 +63,15 @@ def read_raw_hour(storage: Storage, hour: datetime, token: CommitToken | None = 
     return RawHour(hour, token, listing, storage.s3.get_many([o.key for o in listing]))
 
 
-def commit_combined(storage: Storage, raw: RawHour) -> dict[str, Any]:
+def commit_combined(storage: Storage, raw: RawHour, tombstones: set[str] | None = None) -> dict[str, Any]:
     """Combine what was read and commit it; refused (StaleCommit) if another run committed since ``raw.token``.
 
     The commit records the fingerprint of the raw objects actually read, and the blocking checks that fail on
-    what it commits (``failed_checks``: the gate filtered_tweets reads)."""
+    what it commits (``failed_checks``: the gate filtered_tweets reads). Tweets deleted on X (``tombstones``,
+    read from storage when not given) are dropped, so a replay cannot bring them back."""
     result = combine_objects(raw.objects, hour=raw.hour)
     drop_known_ids(result, previous_hour_ids(storage, raw.hour))
+    drop_tombstoned(result, load_tombstones(storage) if tombstones is None else tombstones)
     files = {COMBINED_CSV: table_to_csv(result.table), QUARANTINE: quarantine_to_ndjson(result.quarantine)}
     raw_lines = checks.count_lines(body for _, body in raw.objects)
     stats = dict(
@@ -89,9 +93,11 @@ def commit_combined(storage: Storage, raw: RawHour) -> dict[str, Any]:
     return dict(stats, commit=commit["committed_at"], raw_objects=len(raw.listing))
 
 
-def combine_hour(storage: Storage, hour: datetime, token: CommitToken | None = None) -> dict[str, Any]:
+def combine_hour(
+    storage: Storage, hour: datetime, token: CommitToken | None = None, tombstones: set[str] | None = None
+) -> dict[str, Any]:
     """Combine the raw objects of ``hour`` and commit its combined outputs; returns the stats."""
-    return commit_combined(storage, read_raw_hour(storage, hour, token))
+    return commit_combined(storage, read_raw_hour(storage, hour, token), tombstones)
 
 
 def previous_hour_ids(storage: Storage, hour: datetime) -> pa.Array:
