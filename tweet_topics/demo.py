@@ -85,8 +85,9 @@ def run_demo(options: DemoOptions) -> Path:
         print("5/5 reconcile the delivery ledger and build the report")
         _materialize(defs, instance, "delivery_ledger")
         _run_job(defs, "report_job", instance)
-        live_demo.finish(live, settings, expect=options.stream_tweets)
         from tweet_topics.storage.catalog import Storage
+
+        live_demo.finish(Storage.from_settings(settings), expect=options.stream_tweets)
         from tweet_topics.storage.reports import download_latest_report
 
         page, uri = download_latest_report(Storage.from_settings(settings).reports, settings.local_dir / "reports")

@@ -12,7 +12,7 @@ from dagster_pyspark import LazyPySparkResource
 from tweet_topics.defs.alerts.sensors import AlertSettings
 from tweet_topics.defs.infra.deployment import Deployment
 from tweet_topics.defs.infra.resource import InfraResource
-from tweet_topics.defs.live.resources import LiveState, LocalLiveHost
+from tweet_topics.defs.live.resources import Ec2LiveHost, LiveState, LocalLiveHost
 from tweet_topics.defs.streaming.resources import Ec2StreamerHost, LocalStreamerHost, StreamerState
 from tweet_topics.defs.streaming.sensors import SupervisorSettings
 from tweet_topics.settings import Settings
@@ -50,6 +50,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     token = dg.EnvVar("TWEET_TOPICS_X_BEARER_TOKEN") if os.environ.get("TWEET_TOPICS_X_BEARER_TOKEN") else None
     deployment = Deployment.from_settings(settings, bearer_token=token)
     streamer_state = StreamerState(storage=storage)
+    live_state = LiveState(storage=storage)
     host = (
         LocalStreamerHost(aws=aws, local_dir=str(settings.local_dir))
         if settings.env == "local"
@@ -61,6 +62,17 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             document_name=deployment.control_document,
         )
     )
+    live_host = (
+        LocalLiveHost(aws=aws, local_dir=str(settings.local_dir), trigger_seconds=settings.live_trigger_seconds)
+        if settings.env == "local"
+        else Ec2LiveHost(  # its own host with a JDK: the streamer's t3.micro cannot hold a Spark driver
+            aws=aws,
+            state=live_state,
+            instance_name=deployment.live_instance_name,
+            owner_tags=deployment.tags,
+            document_name=deployment.live_control_document,
+        )
+    )
     return {
         "infra": InfraResource(aws=aws, deployment=deployment, buffer_interval_s=settings.firehose_buffer_seconds),
         "streamer_host": host,
@@ -68,10 +80,8 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "supervisor": SupervisorSettings(),
         "aws": aws,
         "storage": storage,
-        "live_state": LiveState(storage=storage),
-        "live_host": LocalLiveHost(
-            aws=aws, local_dir=str(settings.local_dir), trigger_seconds=settings.live_trigger_seconds
-        ),
+        "live_state": live_state,
+        "live_host": live_host,
         "pyspark": LazyPySparkResource(spark_config=spark_config(settings)),
         "alerting": AlertSettings(ui_base_url=settings.ui_base_url, publish_warn=settings.alert_warn),
     }

@@ -27,9 +27,9 @@ def start(settings: Settings) -> LocalLiveHost:
     return host
 
 
-def finish(host: LocalLiveHost, settings: Settings, expect: int, deadline_s: float = 240.0) -> Path | None:
-    """Wait until the live query has scored ``expect`` tweets' worth of rows and caught up, then write the page."""
-    storage = Storage.from_settings(settings)
+def finish(storage: Storage, expect: int, deadline_s: float = 240.0) -> Path:
+    """Wait until the live query has read ``expect`` streamed lines and caught up, then write the page and say what
+    it scored (the demo's last live lines)."""
     deadline = time.monotonic() + deadline_s
     beat: dict = {}
     while time.monotonic() < deadline:
@@ -40,11 +40,22 @@ def finish(host: LocalLiveHost, settings: Settings, expect: int, deadline_s: flo
                 break
         time.sleep(3)
     path = write_page(storage)
-    print(
-        f"  live: {beat.get('tweets_scored', 0)} tweets scored with model {beat.get('model_version')}, state "
-        f"{beat.get('state')}, lag {beat.get('lag_s')} s. Live page: {path}"
-    )
+    print("  " + summary(beat))
+    print(f"  Live page: {path}")
     return path
+
+
+def summary(beat: dict) -> str:
+    """What the live query did with the streamed lines: scored, or dropped by the filter filtered_tweets applies
+    or quarantined (so the counts add up to what was streamed: a filtered tweet is not a lost one)."""
+    reasons = dict(beat.get("rows_by_reason", {}))
+    scored = reasons.pop("kept", 0)
+    dropped = ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+    return (
+        f"live: {scored + sum(reasons.values()):,} streamed lines read, {scored:,} tweets scored with model "
+        f"{beat.get('model_version')}" + (f" ({dropped}: not scored, as in the hourly batch)" if dropped else "")
+        + f"; state {beat.get('state')}, lag {beat.get('lag_s')} s"
+    )
 
 
 def stop(host: LocalLiveHost) -> None:

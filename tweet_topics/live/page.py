@@ -87,6 +87,7 @@ def render(storage: Storage, now: datetime) -> str:
     names = _names(storage, version)
     figure = go.Figure()
     per_minute = shares(window, version) if version else {}
+    tweets = sum(n for versions in window.values() for n in versions.get(version or "", {}).values())
     for topic in sorted({t for s in per_minute.values() for t in s}):
         x = list(per_minute)
         figure.add_trace(
@@ -118,9 +119,9 @@ def render(storage: Storage, now: datetime) -> str:
 td,th{{border:1px solid #ccc;padding:4px 8px}}</style>
 </head><body>
 <h1>Live topics</h1>
-<p id="updated">Updated {now:%Y-%m-%d %H:%M:%S} UTC; {len(window)} minutes with tweets; model version
-<code>{html.escape(version or "none")}</code>. This page reloads every {REFRESH_SECONDS} s. A refit changes topic ids,
-so shares and the baseline below restart with each model version.</p>
+<p id="updated">Updated {now:%Y-%m-%d %H:%M:%S} UTC; {tweets:,} tweets scored in the {len(window)} minutes with
+tweets of the last 3 hours; model version <code>{html.escape(version or "none")}</code>. This page reloads every
+{REFRESH_SECONDS} s. A refit changes topic ids, so shares and the baseline below restart with each model version.</p>
 {body}
 <h2>Moving now: last {RECENT_MINUTES} minutes against the trailing 24 hours</h2>
 <table id="movers"><tr><th>topic</th><th>share now</th><th>share 24 h</th><th>z</th></tr>{rows}</table>

@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
+from tweet_topics.live import demo_step
 from tweet_topics.live.results import minutes_between
 from tweet_topics.live.runner import LiveOptions, LiveProcess
 from tweet_topics_tests.live.support import expected_ids, fit_tiny_model, live_rows, put_raw, raw_objects, wait_for
@@ -77,8 +78,11 @@ def test_restart_from_checkpoint_neither_loses_nor_double_counts(live, spark):
     assert counted(storage, now) == len(expected)
 
 
-def test_it_waits_for_a_model_then_scores_what_arrived_meanwhile(settings, resources, bucket, spark, tmp_path):
-    """The demo's order: tweets stream before any model exists; the query waits, then scores them all."""
+def test_it_waits_for_a_model_then_scores_what_arrived_meanwhile(
+    settings, resources, bucket, spark, tmp_path, capsys
+):
+    """The demo's order: tweets stream before any model exists; the query waits, then scores them all; the demo's
+    last live step then accounts for every streamed line and writes the page."""
     storage = resources["storage"]
     objects = raw_objects(storage, count=2, per_object=30, when=datetime.now(UTC), seed=31)
     put_raw(storage, objects)
@@ -90,8 +94,13 @@ def test_it_waits_for_a_model_then_scores_what_arrived_meanwhile(settings, resou
         wait_for(lambda: process.state == "waiting_for_model", 180, "waiting_for_model")
         assert storage.s3.exists(storage.live.heartbeat) and not process.status.tweets_scored
         version = fit_tiny_model(spark, storage, "tiny-late", tmp_path)
-        wait_for(lambda: process.status.tweets_scored == len(expected_ids(objects)), 180, "the scored tweets")
+        scored = len(expected_ids(objects))
+        wait_for(lambda: process.status.tweets_scored == scored, 180, "the scored tweets")
         assert process.status.model_version == version and process.state == "running"
+        page = demo_step.finish(storage, expect=60, deadline_s=60)
+        out = capsys.readouterr().out
+        assert f"live: 60 streamed lines read, {scored} tweets scored with model {version}" in out, out
+        assert f"Live page: {page}" in out and f"{scored} tweets scored in the" in page.read_text()
     finally:
         process.stopping.set()
         thread.join(90)

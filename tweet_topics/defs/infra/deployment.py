@@ -10,6 +10,7 @@ from tweet_topics.settings import Settings
 
 MANAGED_BY = "tweet_topics"
 UNIT = "tweet-topics-streamer"
+LIVE_UNIT = "tweet-topics-live"  # the live query's unit (templates/tweet-topics-live.service), on its own host
 # Object prefixes the project writes besides the settings' own: Firehose's error output and S3Store's staging.
 EXTRA_PREFIXES = ("errors/", "_staging/", "dagster/")
 
@@ -89,6 +90,29 @@ class Deployment(dg.ConfigurableResource):
     def control_document(self) -> str:
         """The project's SSM Command document: systemctl start|stop|restart|status of the unit, nothing else."""
         return f"{self.stem}-streamer-control"
+
+    @property
+    def live_prefix(self) -> str:
+        return self.prefixes["live_prefix"]
+
+    @property
+    def models_prefix(self) -> str:
+        return self.prefixes["models_prefix"]
+
+    @property
+    def live_role(self) -> str:
+        """The live query host's role and instance profile: read raw/ and models/, write the live prefix."""
+        return f"{self.stem}-live"
+
+    @property
+    def live_instance_name(self) -> str:
+        """The Name tag of the host that runs the live query (with a JDK; never the streamer's t3.micro)."""
+        return f"{self.stem}-live"
+
+    @property
+    def live_control_document(self) -> str:
+        """systemctl start|stop|restart|status of the live unit, nothing else."""
+        return f"{self.stem}-live-control"
 
     @property
     def alert_topic(self) -> str:

@@ -111,6 +111,44 @@ def streamer_policy(
     return {"Version": VERSION, "Statement": statements}
 
 
+def live_policy(
+    d: Deployment, account: str, kms_key_arn: str | None = None, package_object: str | None = None
+) -> dict[str, Any]:
+    """The live query's host: read raw objects and model versions, read/write/expire its own prefix (results,
+    quarantine, heartbeat, page, an in-bucket checkpoint). Nothing else: no Firehose, no parameters, no other prefix.
+    ListBucket is bucket-wide: HEAD of a missing key answers 404 (not 403) only with it, and HEAD carries no
+    ``s3:prefix`` to condition on; it lists names, never contents."""
+    bucket = f"arn:aws:s3:::{d.bucket}"
+    statements: list[dict[str, Any]] = [
+        {"Sid": "ListTheBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket},
+        {
+            "Sid": "ReadRawAndModels",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{bucket}/{d.raw_prefix}*", f"{bucket}/{d.models_prefix}*"],
+        },
+        {
+            "Sid": "WriteLivePrefix",
+            "Effect": "Allow",
+            # DeleteObject: results expire after TWEET_TOPICS_LIVE_RETENTION_DAYS; an S3A checkpoint rewrites files.
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            "Resource": f"{bucket}/{d.live_prefix}*",
+        },
+        *kms_statements(kms_key_arn, [f"s3.{d.region}.amazonaws.com"], ["kms:GenerateDataKey", "kms:Decrypt"]),
+    ]
+    if package_object:  # the pinned wheel the host installs, as for the streamer
+        artifact_bucket, _, key = package_object.removeprefix("s3://").partition("/")
+        statements.append(
+            {
+                "Sid": "PackageArtifact",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": f"arn:aws:s3:::{artifact_bucket}/{key}",
+            }
+        )
+    return {"Version": VERSION, "Statement": statements}
+
+
 def bucket_policy(d: Deployment) -> dict[str, Any]:
     """TLS only: any request over plain HTTP is denied, whoever makes it."""
     bucket = f"arn:aws:s3:::{d.bucket}"

@@ -12,7 +12,8 @@ import dagster as dg
 from pydantic import Field
 
 from tweet_topics.defs.live.assets import observation
-from tweet_topics.defs.live.resources import LiveState, LocalLiveHost
+from tweet_topics.defs.live.resources import LiveHost, LiveState
+from tweet_topics.defs.ssm_unit import CommandFailed
 from tweet_topics.storage.catalog import Storage
 
 CONFIRMING_STATES = ("running", "waiting_for_model", "degraded")
@@ -32,33 +33,77 @@ def _confirmed(live_state: LiveState, since: datetime, timeout: float, states: t
     return None
 
 
+def _act(host: LiveHost, action: str) -> str:
+    """Run one host action; a failed remote command (EC2) fails the op with the command's own stderr."""
+    try:
+        return getattr(host, action)()
+    except CommandFailed as exc:
+        raise dg.Failure(
+            description=f"live query {action} failed: {exc}",
+            metadata={"status": exc.status, "stderr": dg.MetadataValue.text(exc.stderr), "instance": exc.instance_id},
+        ) from exc
+
+
+def _tail(host: LiveHost) -> str:
+    """The log's tail for a failure report; reading it must not hide the failure being reported."""
+    try:
+        return host.log_tail()
+    except (CommandFailed, RuntimeError, OSError) as exc:
+        return f"(log not readable: {exc})"
+
+
+def _bring_up(config: LiveActionConfig, host: LiveHost, state: LiveState, action: str) -> dict[str, Any]:
+    """start or restart, then wait for a heartbeat written after it; none: fail with the host status and log."""
+    since = datetime.now(UTC)
+    message = _act(host, action)
+    beat = _confirmed(state, since, config.confirm_timeout_s, CONFIRMING_STATES)
+    if beat is None:
+        raise dg.Failure(
+            description=f"live query {action} not confirmed: no heartbeat within {config.confirm_timeout_s:.0f}s",
+            metadata={"host": dg.MetadataValue.json(host.status()), "log_tail": dg.MetadataValue.text(_tail(host))},
+        )
+    return {"action": action, "result": message, "state": beat["state"], "pid": beat["pid"]}
+
+
 @dg.op(tags={"tweet_topics/live_action": "start"})
 def start_live_op(
-    context: dg.OpExecutionContext, config: LiveActionConfig, live_host: LocalLiveHost, live_state: LiveState
+    context: dg.OpExecutionContext, config: LiveActionConfig, live_host: LiveHost, live_state: LiveState
 ) -> dict[str, Any]:
-    since = datetime.now(UTC)
-    message = live_host.start()
-    context.log.info(f"start: {message}")
-    beat = _confirmed(live_state, since, config.confirm_timeout_s, CONFIRMING_STATES)
-    if beat is None:
-        log = live_host.state_dir / "live.log"
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise dg.Failure(
-            description=f"live query start not confirmed: no heartbeat within {config.confirm_timeout_s:.0f}s",
-            metadata={"host": dg.MetadataValue.json(live_host.status()), "log_tail": dg.MetadataValue.text(tail)},
-        )
-    return {"action": "start", "result": message, "state": beat["state"], "pid": beat["pid"]}
+    result = _bring_up(config, live_host, live_state, "start")
+    context.log.info(f"start: {result['result']} (heartbeat: {result['state']})")
+    return result
+
+
+@dg.op(tags={"tweet_topics/live_action": "restart"})
+def restart_live_op(
+    context: dg.OpExecutionContext, config: LiveActionConfig, live_host: LiveHost, live_state: LiveState
+) -> dict[str, Any]:
+    """Stop (the running micro-batch finishes), then start from the checkpoint: what live_supervisor asks for when
+    the heartbeat went stale."""
+    result = _bring_up(config, live_host, live_state, "restart")
+    context.log.info(f"restart: {result['result']} (heartbeat: {result['state']})")
+    return result
 
 
 @dg.op(tags={"tweet_topics/live_action": "stop"})
-def stop_live_op(context: dg.OpExecutionContext, live_host: LocalLiveHost, live_state: LiveState) -> dict[str, Any]:
-    """SIGTERM, then the host must report the process gone; ``stopped_cleanly``: its last heartbeat says stopped."""
+def stop_live_op(
+    context: dg.OpExecutionContext, config: LiveActionConfig, live_host: LiveHost, live_state: LiveState
+) -> dict[str, Any]:
+    """SIGTERM (locally, or systemctl stop on EC2), then wait until the host reports the process gone (on EC2: its
+    own "stopped" heartbeat); ``stopped_cleanly``: that heartbeat was written after the stop."""
     since = datetime.now(UTC)
-    message = live_host.stop()
+    message = _act(live_host, "stop")
     context.log.info(f"stop: {message}")
+    deadline = time.monotonic() + config.confirm_timeout_s
     status = live_host.status()
+    while status["running"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status = live_host.status()
     if status["running"]:
-        raise dg.Failure(description="live query still running after stop", metadata={"result": message})
+        raise dg.Failure(
+            description=f"live query still running {config.confirm_timeout_s:.0f}s after stop",
+            metadata={"result": message, "host": dg.MetadataValue.json(status)},
+        )
     beat = live_state.heartbeat()
     clean = bool(beat and beat["state"] == "stopped" and datetime.fromisoformat(beat["updated_at"]) >= since)
     return {"action": "stop", "result": message, "stopped_cleanly": clean}
@@ -66,7 +111,7 @@ def stop_live_op(context: dg.OpExecutionContext, live_host: LocalLiveHost, live_
 
 @dg.op
 def live_status_op(
-    context: dg.OpExecutionContext, live_host: LocalLiveHost, live_state: LiveState, storage: Storage
+    context: dg.OpExecutionContext, live_host: LiveHost, live_state: LiveState, storage: Storage
 ) -> dict[str, Any]:
     """Host, heartbeat (state, last committed minute, lag, model version) and where the page is; records an
     observation of ``live_topic_shares``."""
@@ -102,6 +147,11 @@ def set_live_desired_op(context: dg.OpExecutionContext, config: LiveDesiredConfi
 @dg.job(tags={"tweet_topics/kind": "live"})
 def start_live() -> None:
     start_live_op()
+
+
+@dg.job(tags={"tweet_topics/kind": "live"})
+def restart_live() -> None:
+    restart_live_op()
 
 
 @dg.job(tags={"tweet_topics/kind": "live"})

@@ -1,8 +1,10 @@
-"""Where the live query runs and what it says: the process host (local subprocess) and its heartbeat/desired state.
+"""Where the live query runs and what it says: the process host and its heartbeat/desired state.
 
 Why a separate host from the streamer's: the live query needs a JDK and a Spark driver (the t3.micro streamer host
-has neither). Locally it is ``python -m tweet_topics live`` in the background with a pidfile under ``.local/live``;
-on AWS the same command runs as the ``tweet-topics-live`` systemd unit on the Spark host (docs/live.md).
+has neither). Locally (``LocalLiveHost``) it is ``python -m tweet_topics live`` in the background with a pidfile
+under ``.local/live``; on AWS (``Ec2LiveHost``) the same command runs as the ``tweet-topics-live`` systemd unit on
+its own host (Name ``<project>-<env>-live`` + the ownership tags, its own role and control document), driven
+through SSM with the streamer host's code (``defs/ssm_unit.py``). docs/live.md says how to run it there.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import json
 import os
 import subprocess
 import sys
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 
+from tweet_topics.defs.ssm_unit import SsmUnitHost
 from tweet_topics.local.processes import process_alive, terminate
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.s3 import AwsResource
@@ -53,7 +57,28 @@ class LiveState(dg.ConfigurableResource):
         return s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
 
 
-class LocalLiveHost(dg.ConfigurableResource):
+class LiveHost(dg.ConfigurableResource, ABC):
+    """start / stop / restart / status of the live query, wherever it runs (local process or EC2 unit)."""
+
+    @abstractmethod
+    def start(self) -> str: ...
+
+    @abstractmethod
+    def stop(self) -> str: ...
+
+    @abstractmethod
+    def restart(self) -> str: ...
+
+    @abstractmethod
+    def status(self) -> dict[str, Any]:
+        """At least ``{"running": bool}``."""
+
+    @abstractmethod
+    def log_tail(self) -> str:
+        """The end of the process's log, for a start that was never confirmed."""
+
+
+class LocalLiveHost(LiveHost):
     """``python -m tweet_topics live`` as a background process of this machine (pidfile, log under .local/live)."""
 
     aws: AwsResource
@@ -87,6 +112,10 @@ class LocalLiveHost(dg.ConfigurableResource):
         self.pidfile.write_text(str(proc.pid))
         return f"started (pid {proc.pid})"
 
+    def log_tail(self) -> str:
+        log = self.state_dir / "live.log"
+        return log.read_text(errors="replace")[-2000:] if log.exists() else ""
+
     def stop(self, timeout: float = 60.0) -> str:
         pid = self._pid()
         if not pid:
@@ -102,3 +131,25 @@ class LocalLiveHost(dg.ConfigurableResource):
     def status(self) -> dict[str, Any]:
         pid = self._pid()
         return {"host": "local", "running": pid is not None, "pid": pid}
+
+
+class Ec2LiveHost(SsmUnitHost, LiveHost):
+    """The live query's own EC2 host (a size with a JDK), found by its Name and all three ownership tags and driven
+    with the live control document; the service state comes from the live query's heartbeat."""
+
+    service: ClassVar[str] = "the live query"
+    missing_hint: ClassVar[str] = (
+        "launch the live host with the instance profile provision_infra creates and those tags (docs/live.md)"
+    )
+
+    state: LiveState
+
+    def status(self) -> dict[str, Any]:
+        return self.unit_status(self.state.heartbeat(), UP_STATES)
+
+    def log_tail(self) -> str:
+        """``systemctl status`` through the control document: the unit's state and its last journal lines."""
+        instance = self._instance()
+        if instance["State"]["Name"] != "running":
+            return f"instance {instance['InstanceId']} is {instance['State']['Name']}"
+        return self.run_command(instance["InstanceId"], "status")["stdout"][-2000:]

@@ -6,22 +6,22 @@ import dagster as dg
 
 from tweet_topics.automation_defaults import default_sensor_status
 from tweet_topics.defs.live.assets import observation
-from tweet_topics.defs.live.jobs import start_live, stop_live
-from tweet_topics.defs.live.resources import LiveState, LocalLiveHost
+from tweet_topics.defs.live.jobs import restart_live, start_live, stop_live
+from tweet_topics.defs.live.resources import LiveHost, LiveState
 from tweet_topics.lib.supervisor import Observation, SupervisorCursor, decide
 from tweet_topics.storage.catalog import Storage
 
-JOBS = {"start": start_live, "stop": stop_live, "restart": start_live}
+JOBS = {"start": start_live, "stop": stop_live, "restart": restart_live}
 # waiting_for_model is healthy for the supervisor: restarting would not bring a model.
 HEALTHY_AS = {"running": "running", "waiting_for_model": "running", "degraded": "degraded", "starting": "running"}
 
 
-@dg.sensor(jobs=[start_live, stop_live], minimum_interval_seconds=60, default_status=default_sensor_status())
+@dg.sensor(jobs=list(JOBS.values()), minimum_interval_seconds=60, default_status=default_sensor_status())
 def live_supervisor(
-    context: dg.SensorEvaluationContext, live_host: LocalLiveHost, live_state: LiveState, storage: Storage
+    context: dg.SensorEvaluationContext, live_host: LiveHost, live_state: LiveState, storage: Storage
 ) -> dg.SensorResult:
     """Desired vs heartbeat (the streamer supervisor's rules, lib/supervisor.py); a stale or stopped heartbeat of a
-    process that should run gets a restart (stop, then start)."""
+    process that should run gets a restart run (stop, then start: on EC2 an SSM command, too slow for a tick)."""
     beat = live_state.heartbeat()
     obs = Observation(
         desired=live_state.desired(),
@@ -32,8 +32,6 @@ def live_supervisor(
     )
     now = time.time()
     decision = decide(obs, SupervisorCursor.parse(context.cursor), now, stale_after_s=90.0, settle_s=240.0)
-    if decision.action == "restart":
-        live_host.stop()  # the start job then brings up a fresh process from the checkpoint
     events = [observation(storage, live_state)]
     if decision.action is None:
         return dg.SensorResult(skip_reason=decision.reason, cursor=decision.cursor.dump(), asset_events=events)

@@ -11,7 +11,8 @@ from typing import Any, Literal
 import dagster as dg
 from pydantic import Field
 
-from tweet_topics.defs.streaming.resources import CommandFailed, StreamerHost, StreamerState
+from tweet_topics.defs.ssm_unit import CommandFailed
+from tweet_topics.defs.streaming.resources import StreamerHost, StreamerState
 
 
 class ActionConfig(dg.Config):

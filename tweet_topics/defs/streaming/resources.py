@@ -5,15 +5,14 @@ EC2: the systemd unit on the instance found by its tags, driven through the proj
 import json
 import os
 import subprocess
-import time
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
-from botocore.exceptions import ClientError
 
+from tweet_topics.defs.ssm_unit import SsmUnitHost
 from tweet_topics.local.processes import process_alive, terminate
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.s3 import AwsResource
@@ -137,123 +136,17 @@ class StreamerState(dg.ConfigurableResource):
         return (now - newest).total_seconds() if newest else None
 
 
-class CommandFailed(RuntimeError):
-    """An SSM RunCommand invocation ended in a status other than Success; carries the command's stderr."""
-
-    def __init__(self, verb: str, instance_id: str, status: str, stderr: str) -> None:
-        super().__init__(f"systemctl {verb} on {instance_id}: {status}: {stderr.strip() or '(no stderr)'}")
-        self.verb, self.instance_id, self.status, self.stderr = verb, instance_id, status, stderr
-
-
-TERMINAL = {"Success", "Failed", "Cancelled", "TimedOut", "DeliveryTimedOut", "ExecutionTimedOut", "Undeliverable"}
-
-
-class Ec2StreamerHost(StreamerHost):
+class Ec2StreamerHost(SsmUnitHost, StreamerHost):
     """The project's EC2 instance (its Name and all three ownership tags), driven with the project's SSM control
-    document. The service state comes from the streamer's own heartbeat, not from the instance state: a running
-    instance whose streamer stopped is "not running", so a stop converges."""
+    document (``defs/ssm_unit.py``, shared with the live query's host). The service state comes from the streamer's
+    own heartbeat, not from the instance state: a running instance whose streamer stopped is "not running", so a
+    stop converges."""
 
-    aws: AwsResource
+    service: ClassVar[str] = "the streamer"
+    missing_hint: ClassVar[str] = "run provision_infra with create_instance: true"
+
     state: StreamerState
-    instance_name: str
-    owner_tags: dict[str, str]
-    document_name: str
-    command_timeout_s: int = 120
-    dead_after_s: float = 300.0  # a "running" heartbeat older than this: the process is gone
-    poll_interval_s: float = 1.0
-
-    def _instance(self) -> dict[str, Any]:
-        filters = [
-            {"Name": "tag:Name", "Values": [self.instance_name]},
-            {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
-            *[{"Name": f"tag:{k}", "Values": [v]} for k, v in self.owner_tags.items()],
-        ]
-        found = self.aws.client("ec2").describe_instances(Filters=filters)
-        instances = [i for r in found["Reservations"] for i in r["Instances"]]
-        if not instances:
-            raise RuntimeError(
-                f"no EC2 instance tagged Name={self.instance_name} and {self.owner_tags}: "
-                "run provision_infra with create_instance: true"
-            )
-        return instances[0]
-
-    def _ensure_running(self) -> str:
-        instance = self._instance()
-        if instance["State"]["Name"] in ("stopped", "stopping"):
-            ec2 = self.aws.client("ec2")
-            if instance["State"]["Name"] == "stopping":
-                ec2.get_waiter("instance_stopped").wait(InstanceIds=[instance["InstanceId"]])
-            ec2.start_instances(InstanceIds=[instance["InstanceId"]])
-            ec2.get_waiter("instance_running").wait(
-                InstanceIds=[instance["InstanceId"]], WaiterConfig={"Delay": 2, "MaxAttempts": 150}
-            )
-        return instance["InstanceId"]
-
-    def run_command(self, instance_id: str, verb: str) -> dict[str, Any]:
-        """Send one control-document command and read its invocation until it ends (or the deadline passes);
-        anything but Success raises ``CommandFailed`` with the command's stderr."""
-        ssm = self.aws.client("ssm")
-        command_id = ssm.send_command(
-            InstanceIds=[instance_id],
-            DocumentName=self.document_name,
-            Parameters={"action": [verb]},
-            TimeoutSeconds=self.command_timeout_s,
-            Comment=f"tweet_topics: systemctl {verb}",
-        )["Command"]["CommandId"]
-        deadline = time.monotonic() + self.command_timeout_s + 30
-        while True:
-            try:
-                invocation = ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id)
-            except ClientError as exc:  # right after send_command the invocation may not exist yet
-                if exc.response["Error"]["Code"] != "InvocationDoesNotExist":
-                    raise
-                invocation = {"Status": "Pending"}
-            status = invocation["Status"]
-            if status in TERMINAL:
-                break
-            if time.monotonic() > deadline:
-                raise CommandFailed(verb, instance_id, f"no result after {self.command_timeout_s + 30}s", "")
-            time.sleep(self.poll_interval_s)
-        if status != "Success":
-            raise CommandFailed(verb, instance_id, status, invocation.get("StandardErrorContent", ""))
-        return {"command_id": command_id, "status": status, "stdout": invocation.get("StandardOutputContent", "")}
-
-    def start(self) -> str:
-        instance_id = self._ensure_running()
-        result = self.run_command(instance_id, "start")
-        return f"systemctl start on {instance_id}: {result['status']} (command {result['command_id']})"
-
-    def stop(self) -> str:
-        instance = self._instance()
-        if instance["State"]["Name"] != "running":
-            return f"instance {instance['InstanceId']} is {instance['State']['Name']}: the streamer is not running"
-        result = self.run_command(instance["InstanceId"], "stop")
-        return f"systemctl stop on {instance['InstanceId']}: {result['status']} (command {result['command_id']})"
-
-    def restart(self) -> str:
-        instance_id = self._ensure_running()
-        result = self.run_command(instance_id, "restart")
-        return f"systemctl restart on {instance_id}: {result['status']} (command {result['command_id']})"
 
     def status(self) -> dict[str, Any]:
-        """The service as its heartbeat reports it: running when the instance runs and the last heartbeat says the
-        process is up (running, degraded or disk_full) and is younger than ``dead_after_s`` (stale but younger:
-        running and unhealthy, so the supervisor restarts it)."""
-        instance = self._instance()
-        beat = self.state.heartbeat()
-        service = beat["state"] if beat else None
-        age = round(beat["age_s"], 1) if beat else None
-        running = (
-            instance["State"]["Name"] == "running"
-            and service in SERVICE_UP_STATES
-            and age is not None
-            and age <= self.dead_after_s
-        )
-        return {
-            "host": "ec2",
-            "instance_id": instance["InstanceId"],
-            "instance_state": instance["State"]["Name"],
-            "service_state": service,
-            "heartbeat_age_s": age,
-            "running": running,
-        }
+        """The service as its heartbeat reports it (``SsmUnitHost.unit_status``)."""
+        return self.unit_status(self.state.heartbeat(), SERVICE_UP_STATES)

@@ -1,8 +1,12 @@
-"""Infra test helpers: an InfraResource on the moto server with chosen knobs, and job runs."""
+"""Infra test helpers: an InfraResource on the moto server with chosen knobs, job runs, and an instance agent that
+plays an EC2 host's unit for SSM control commands (moto records commands but runs nothing)."""
 
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -54,3 +58,44 @@ def delete_bucket(s3: Any, bucket: str) -> None:
 def inline_policy(iam: Any, role: str, name: str) -> dict:
     document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
     return json.loads(document) if isinstance(document, str) else document
+
+
+class InstanceAgent(threading.Thread):
+    """Writes the heartbeat for each command of ``document``, as the unit's process on the instance would (the
+    streamer's or the live query's); records each command's action. (moto lists every instance as a command's
+    target when it was sent with InstanceIds only, so targets are checked on the host's own result lines.)"""
+
+    def __init__(self, aws: Any, bucket: str, key: str, document: str) -> None:
+        super().__init__(daemon=True)
+        self.ssm, self.s3 = aws.client("ssm"), aws.client("s3")
+        self.bucket, self.key, self.document = bucket, key, document
+        self.seen = {c["CommandId"] for c in self.ssm.list_commands()["Commands"]}
+        self.actions: list[str] = []
+        self.halt = threading.Event()
+
+    def beat(self, state: str, age_s: float = 0.0) -> None:
+        at = (datetime.now(UTC) - timedelta(seconds=age_s)).isoformat()
+        body = {
+            "state": state,
+            "started_at": at,
+            "updated_at": at,
+            "last_tweet_at": None,
+            "counts": {"sent": 0},
+            "version": "1",
+            "host": socket.gethostname(),
+            "pid": 4242,
+        }
+        self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=json.dumps(body).encode())
+
+    def run(self) -> None:
+        while not self.halt.wait(0.1):
+            for command in self.ssm.list_commands()["Commands"]:
+                if command["CommandId"] in self.seen or command["DocumentName"] != self.document:
+                    continue
+                self.seen.add(command["CommandId"])
+                action = command["Parameters"]["action"][0]
+                self.actions.append(action)
+                if action in ("start", "restart"):
+                    self.beat("running")
+                elif action == "stop":
+                    self.beat("stopped")

@@ -197,3 +197,30 @@ def test_adopted_resources_are_released_not_deleted_by_a_later_teardown(clean):
         for policy in iam.list_role_policies(RoleName=d.firehose_role)["PolicyNames"]:
             iam.delete_role_policy(RoleName=d.firehose_role, PolicyName=policy)
         iam.delete_role(RoleName=d.firehose_role)
+
+
+def test_a_live_role_or_control_document_that_only_shares_the_name_is_refused_and_kept(clean):
+    """The live host's role and control document follow the same rule as every other resource."""
+    infra = make_infra(clean)
+    d, iam, ssm = infra.deployment, clean["aws"].client("iam"), clean["aws"].client("ssm")
+    iam.create_role(RoleName=d.live_role, AssumeRolePolicyDocument=json.dumps(policies.trust("ec2.amazonaws.com")))
+    team_doc = json.dumps(policies.control_document("team-unit"))
+    ssm.create_document(Name=d.live_control_document, Content=team_doc, DocumentType="Command", DocumentFormat="JSON")
+    try:
+        plan = [str(c) for c in infra.ssm.plan()]
+        refused = "foreign (not tagged as ours: refused unless adopt_existing)"
+        assert f"ssm-document {d.live_control_document}: {refused}" in plan
+        with pytest.raises(OwnershipError):
+            infra.iam.ensure()
+        assert iam.list_role_policies(RoleName=d.live_role)["PolicyNames"] == [], "no policy put on it"
+        with pytest.raises(OwnershipError):
+            infra.ssm.ensure()
+        assert json.loads(ssm.get_document(Name=d.live_control_document)["Content"]) == json.loads(team_doc)
+        kept = [str(c) for c in (*infra.ssm.teardown(), *infra.iam.teardown())]
+        assert f"ssm-document {d.live_control_document}: foreign (not tagged as ours: kept)" in kept
+        assert f"iam-role {d.live_role}: foreign (not tagged as ours: kept)" in kept
+        assert iam.get_role(RoleName=d.live_role)["Role"]["RoleName"] == d.live_role
+        assert ssm.get_document(Name=d.live_control_document)["Name"] == d.live_control_document
+    finally:
+        iam.delete_role(RoleName=d.live_role)
+        ssm.delete_document(Name=d.live_control_document)

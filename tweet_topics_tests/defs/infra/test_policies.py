@@ -38,7 +38,7 @@ ALLOWED = {
     **{
         ("operator", sid, "RESOURCE_MISMATCH"): "split by resource type"
         for sid in (
-            "SendOnlyTheControlDocument",
+            "SendOnlyTheControlDocuments",
             "SendOnlyToOwnInstances",
             "RunTaggedInstancesAndVolumes",
             "RunInstancesWithOwnSecurityGroup",
@@ -79,6 +79,8 @@ def documents() -> dict[str, dict[str, Any]]:
         "firehose-kms": policies.firehose_delivery_policy(d, account, KEY),
         "streamer": policies.streamer_policy(d, account),
         "streamer-kms": policies.streamer_policy(d, account, KEY, package),
+        "live": policies.live_policy(d, account),
+        "live-kms": policies.live_policy(d, account, KEY, package),
     }
 
 
@@ -144,6 +146,7 @@ def test_pass_role_only_to_its_service_and_only_the_ssm_core_policy_is_attachabl
     } == {
         ("firehose", "firehose.amazonaws.com"),
         ("streamer", "ec2.amazonaws.com"),
+        ("live", "ec2.amazonaws.com"),
     }
     assert all(s["Effect"] == "Allow" and len(listed(s["Action"])) == 1 for s in passes)
     attach = [s for s in operator if "iam:AttachRolePolicy" in listed(s["Action"])]
@@ -172,7 +175,10 @@ def test_commands_only_through_the_project_document_and_no_acl_or_foreign_bucket
     assert "AWS-RunShellScript" not in text and "s3:PutBucket*" not in text and "s3:*" not in text
     send = [s for s in operator if "ssm:SendCommand" in listed(s["Action"])]
     documents_ = [r for s in send for r in listed(s["Resource"]) if ":document/" in r]
-    assert documents_ == [f"arn:aws:ssm:us-east-1:123456789012:document/{VALUES['PROJECT']}-prod-streamer-control"]
+    assert documents_ == [
+        f"arn:aws:ssm:us-east-1:123456789012:document/{VALUES['PROJECT']}-prod-{unit}-control"
+        for unit in ("streamer", "live")
+    ]
     deny = {a for s in operator if s["Effect"] == "Deny" for a in listed(s["Action"])}
     assert {"s3:PutBucketAcl", "s3:PutObjectAcl"} <= deny
     policy_writes = [s for s in operator if s["Effect"] == "Allow" and "s3:PutBucketPolicy" in listed(s["Action"])]
@@ -182,11 +188,36 @@ def test_commands_only_through_the_project_document_and_no_acl_or_foreign_bucket
 
 
 def test_kms_grants_go_through_the_service_and_name_a_key_not_an_alias():
-    for name in ("firehose-kms", "streamer-kms", "operator-kms", "boundary"):
+    for name in ("firehose-kms", "streamer-kms", "live-kms", "operator-kms", "boundary"):
         grants = [s for s in statements(documents()[name]) if any(a.startswith("kms:") for a in listed(s["Action"]))]
         uses = [s for s in grants if set(listed(s["Action"])) & {"kms:Decrypt", "kms:GenerateDataKey"}]
         assert uses, name
         for statement in uses:
             assert "kms:ViaService" in statement["Condition"]["StringEquals"], name
             assert all(":key/" in r and ":alias/" not in r for r in listed(statement["Resource"])), name
-    assert not any("kms" in json.dumps(documents()[n]) for n in ("firehose", "streamer")), "no grant without a key"
+    assert not any("kms" in json.dumps(documents()[n]) for n in ("firehose", "streamer", "live")), "no key, no grant"
+
+
+def test_the_live_role_reads_raw_and_models_and_writes_only_its_prefix_within_the_boundary():
+    """The live query's host: objects of raw/ and models/ read-only, the live prefix read/write/expire, nothing
+    else (no Firehose, no parameters, no other prefix), and the boundary lets it expire its own results only."""
+    bucket = f"arn:aws:s3:::{VALUES['BUCKET']}"
+    grants = {
+        (action, resource)
+        for statement in statements(documents()["live"])
+        for action in listed(statement["Action"])
+        for resource in listed(statement["Resource"])
+    }
+    assert grants == {
+        ("s3:ListBucket", bucket),
+        ("s3:GetObject", f"{bucket}/raw/tweets/*"),
+        ("s3:GetObject", f"{bucket}/models/*"),
+        *((a, f"{bucket}/live/*") for a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")),
+        ("s3:AbortMultipartUpload", f"{bucket}/live/*"),
+    }
+    boundary = statements(render("boundary-policy.json"))
+    deletes = [r for s in boundary if "s3:DeleteObject" in listed(s["Action"]) for r in listed(s["Resource"])]
+    assert deletes == [f"{bucket}/live/*"], "no other role may delete objects, whatever its own policy says"
+    operator = statements(render("operator-policy.json"))
+    profiles = [listed(s["Resource"]) for s in operator if "iam:CreateInstanceProfile" in s["Action"]]
+    assert [sorted(r.rsplit("-", 1)[-1] for r in p) for p in profiles] == [["live", "streamer"]]

@@ -1,18 +1,13 @@
 """The streamer on EC2, through the Dagster jobs and the supervisor sensor, against moto.
 
-moto records SSM commands but runs nothing, so a small "instance agent" thread plays the instance: for every
-control-document command it writes the heartbeat object the real streamer would write (running after
-start/restart, stopped after stop). A failing command is produced with botocore's Stubber on the SSM client.
+moto records SSM commands but runs nothing, so a small "instance agent" thread (helpers.InstanceAgent) plays the
+instance: for every control-document command it writes the heartbeat object the real streamer would write (running
+after start/restart, stopped after stop). A failing command is produced with botocore's Stubber on the SSM client.
 """
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -21,48 +16,10 @@ from botocore.stub import Stubber
 from tweet_topics.defs.streaming.jobs import set_streamer_desired_state, streamer_status
 from tweet_topics.defs.streaming.resources import Ec2StreamerHost
 from tweet_topics.defs.streaming.sensors import JOBS, SupervisorSettings, streamer_supervisor
-from tweet_topics_tests.defs.infra.helpers import make_infra, run
+from tweet_topics_tests.defs.infra.helpers import InstanceAgent, make_infra, run
 
 COMMAND_ID = "5f0c7a52-8d7e-4c1a-9b3e-2a6f1d0e4c77"
 STDERR = "Job for tweet-topics-streamer.service failed because the control process exited with error code."
-
-
-class InstanceAgent(threading.Thread):
-    """Writes the heartbeat for each control command, as the streamer on the instance would."""
-
-    def __init__(self, aws: Any, bucket: str, key: str, document: str) -> None:
-        super().__init__(daemon=True)
-        self.ssm, self.s3 = aws.client("ssm"), aws.client("s3")
-        self.bucket, self.key, self.document = bucket, key, document
-        self.seen = {c["CommandId"] for c in self.ssm.list_commands()["Commands"]}
-        self.actions: list[str] = []
-        self.halt = threading.Event()
-
-    def beat(self, state: str) -> None:
-        body = {
-            "state": state,
-            "started_at": datetime.now(UTC).isoformat(),
-            "updated_at": datetime.now(UTC).isoformat(),
-            "last_tweet_at": None,
-            "counts": {"sent": 0},
-            "version": "1",
-            "host": socket.gethostname(),
-            "pid": 4242,
-        }
-        self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=json.dumps(body).encode())
-
-    def run(self) -> None:
-        while not self.halt.wait(0.1):
-            for command in self.ssm.list_commands()["Commands"]:
-                if command["CommandId"] in self.seen or command["DocumentName"] != self.document:
-                    continue
-                self.seen.add(command["CommandId"])
-                action = command["Parameters"]["action"][0]
-                self.actions.append(action)
-                if action in ("start", "restart"):
-                    self.beat("running")
-                elif action == "stop":
-                    self.beat("stopped")
 
 
 @pytest.fixture()

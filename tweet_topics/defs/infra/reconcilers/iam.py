@@ -1,5 +1,6 @@
-"""The Firehose delivery role, the streamer role and its instance profile: tagged, with the permissions boundary
-when one is configured, inline policies from ``policies`` and only the SSM core managed policy attached."""
+"""The Firehose delivery role, the streamer role and the live query host's role, each EC2 role with its instance
+profile: tagged, with the permissions boundary when one is configured, inline policies from ``policies`` and only
+the SSM core managed policy attached (to the EC2 roles)."""
 
 from __future__ import annotations
 
@@ -42,8 +43,13 @@ class IamReconciler(Reconciler):
             raise
         return json.loads(document) if isinstance(document, str) else document
 
+    @property
+    def instance_roles(self) -> tuple[str, ...]:
+        """The EC2 roles: each has an instance profile of its name and the SSM core policy (the agent's needs)."""
+        return (self.d.streamer_role, self.d.live_role)
+
     def roles(self) -> list[tuple[str, dict[str, Any], str, dict[str, Any]]]:
-        """(role, trust policy, inline policy name, inline policy) for both runtime roles."""
+        """(role, trust policy, inline policy name, inline policy) for every runtime role."""
         account, key = self.account(), self.infra.sse_kms_key_arn
         package = self.infra.package_object()
         return [
@@ -58,6 +64,12 @@ class IamReconciler(Reconciler):
                 policies.trust("ec2.amazonaws.com"),
                 "streamer",
                 policies.streamer_policy(self.d, account, key, package),
+            ),
+            (
+                self.d.live_role,
+                policies.trust("ec2.amazonaws.com"),
+                "live",
+                policies.live_policy(self.d, account, key, package),
             ),
         ]
 
@@ -107,16 +119,16 @@ class IamReconciler(Reconciler):
                 iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(document))
                 action = "update" if action == "exists" else action
             out.append(Change(self.kind, role, action, f"policy {policy}"))
-        streamer = self.d.streamer_role
-        attached = iam.list_attached_role_policies(RoleName=streamer)["AttachedPolicies"]
-        if not any(p["PolicyArn"] == policies.SSM_MANAGED_POLICY for p in attached):
-            iam.attach_role_policy(RoleName=streamer, PolicyArn=policies.SSM_MANAGED_POLICY)
-        out.append(self._ensure_profile(iam))
+        for role in self.instance_roles:
+            attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+            if not any(p["PolicyArn"] == policies.SSM_MANAGED_POLICY for p in attached):
+                iam.attach_role_policy(RoleName=role, PolicyArn=policies.SSM_MANAGED_POLICY)
+            out.append(self._ensure_profile(iam, role))
         return out
 
-    def _profile(self, iam: Any) -> dict[str, Any] | None:
+    def _profile(self, iam: Any, name: str) -> dict[str, Any] | None:
         try:
-            profile = iam.get_instance_profile(InstanceProfileName=self.d.streamer_role)["InstanceProfile"]
+            profile = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
         except ClientError as exc:
             if _missing(exc):
                 return None
@@ -124,9 +136,8 @@ class IamReconciler(Reconciler):
         profile["TagMap"] = tag_dict(profile.get("Tags"))  # GetInstanceProfile returns the tags
         return profile
 
-    def _ensure_profile(self, iam: Any) -> Change:
-        name = self.d.streamer_role
-        profile = self._profile(iam)
+    def _ensure_profile(self, iam: Any, name: str) -> Change:
+        profile = self._profile(iam, name)
         action = "exists"
         if profile is None:
             profile = iam.create_instance_profile(InstanceProfileName=name, Tags=self.d.tag_list())["InstanceProfile"]
@@ -139,23 +150,23 @@ class IamReconciler(Reconciler):
             iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
         return Change("instance-profile", name, action)
 
+    def _teardown_profile(self, iam: Any, name: str) -> Change:
+        profile = self._profile(iam, name)
+        if profile is None:
+            return Change("instance-profile", name, "absent")
+        if self.may_release(profile["TagMap"]):
+            iam.untag_instance_profile(InstanceProfileName=name, TagKeys=self.release_keys())
+            return Change("instance-profile", name, "release", "adopted, not created by the project: kept")
+        if not self.may_delete(profile["TagMap"]):
+            return Change("instance-profile", name, "foreign", "not tagged as ours: kept")
+        for role in profile.get("Roles", []):
+            iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role["RoleName"])
+        iam.delete_instance_profile(InstanceProfileName=name)
+        return Change("instance-profile", name, "delete")
+
     def teardown(self, delete_data: bool = False) -> list[Change]:
         iam = self.client("iam")
-        out = []
-        profile = self._profile(iam)
-        name = self.d.streamer_role
-        if profile is None:
-            out.append(Change("instance-profile", name, "absent"))
-        elif self.may_release(profile["TagMap"]):
-            iam.untag_instance_profile(InstanceProfileName=name, TagKeys=self.release_keys())
-            out.append(Change("instance-profile", name, "release", "adopted, not created by the project: kept"))
-        elif not self.may_delete(profile["TagMap"]):
-            out.append(Change("instance-profile", name, "foreign", "not tagged as ours: kept"))
-        else:
-            for role in profile.get("Roles", []):
-                iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role["RoleName"])
-            iam.delete_instance_profile(InstanceProfileName=name)
-            out.append(Change("instance-profile", name, "delete"))
+        out = [self._teardown_profile(iam, name) for name in self.instance_roles]
         for role, _, inline, _ in self.roles():
             found = self._role(iam, role)
             if found is None:
@@ -183,4 +194,4 @@ class IamReconciler(Reconciler):
         return found["Arn"] if found else None
 
     def describe(self) -> dict[str, Any]:
-        return {role: self.role_arn(role) for role in (self.d.firehose_role, self.d.streamer_role)}
+        return {role: self.role_arn(role) for role in (self.d.firehose_role, *self.instance_roles)}

@@ -1,5 +1,6 @@
-"""SSM: the X bearer token as a SecureString (written from the environment, never echoed) and the project's
-control document, the only command the operator may run on the streamer instance (systemctl, four verbs)."""
+"""SSM: the X bearer token as a SecureString (written from the environment, never echoed) and the project's two
+control documents, the only commands the operator may run on its instances (systemctl, four verbs): one for the
+streamer's unit, one for the live query's unit (each document names its unit, so neither can drive the other)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tweet_topics.defs.infra import policies
-from tweet_topics.defs.infra.deployment import UNIT
+from tweet_topics.defs.infra.deployment import LIVE_UNIT, UNIT
 from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, error_code, tag_dict
 from tweet_topics.defs.infra.reconcilers.merge import tag_pairs
 
@@ -28,9 +29,13 @@ class SsmReconciler(Reconciler):
                 return None
             raise
 
-    def _document(self, ssm: Any) -> dict[str, Any] | None:
+    def documents(self) -> list[tuple[str, str]]:
+        """(document name, systemd unit) of every control document."""
+        return [(self.d.control_document, UNIT), (self.d.live_control_document, LIVE_UNIT)]
+
+    def _document(self, ssm: Any, name: str) -> dict[str, Any] | None:
         try:
-            return ssm.get_document(Name=self.d.control_document, DocumentVersion="$LATEST")
+            return ssm.get_document(Name=name, DocumentVersion="$LATEST")
         except ClientError as exc:
             if error_code(exc) == "InvalidDocument":
                 return None
@@ -49,13 +54,17 @@ class SsmReconciler(Reconciler):
             else:
                 action = "create" if current is None else ("exists" if current == self.d.bearer_token else "update")
                 out.append(Change(self.kind, name, action, "SecureString"))
-        doc = self._document(ssm)
-        out.append(Change("ssm-document", self.d.control_document, "exists" if doc else "create", "systemctl only"))
+        for name, _ in self.documents():
+            doc = self._document(ssm, name)
+            if doc and self.ownership(name, self._tags(ssm, "Document", name), False) == "foreign":
+                out.append(Change("ssm-document", name, "foreign", "not tagged as ours: refused unless adopt_existing"))
+            else:
+                out.append(Change("ssm-document", name, "exists" if doc else "create", "systemctl only"))
         return out
 
     def ensure(self) -> list[Change]:
         ssm = self.client("ssm")
-        return [*self._ensure_parameter(ssm), self._ensure_document(ssm)]
+        return [*self._ensure_parameter(ssm), *(self._ensure_document(ssm, n, u) for n, u in self.documents())]
 
     def _ensure_parameter(self, ssm: Any) -> list[Change]:
         name, token = self.d.bearer_parameter, self.d.bearer_token
@@ -84,10 +93,9 @@ class SsmReconciler(Reconciler):
             action = "update" if action == "exists" else action
         return [Change(self.kind, name, action, "SecureString")]
 
-    def _ensure_document(self, ssm: Any) -> Change:
-        name = self.d.control_document
-        content = json.dumps(policies.control_document(UNIT))
-        doc = self._document(ssm)
+    def _ensure_document(self, ssm: Any, name: str, unit: str) -> Change:
+        content = json.dumps(policies.control_document(unit))
+        doc = self._document(ssm, name)
         if doc is None:
             ssm.create_document(
                 Name=name, Content=content, DocumentType="Command", DocumentFormat="JSON", Tags=self.d.tag_list()
@@ -118,15 +126,15 @@ class SsmReconciler(Reconciler):
         else:
             ssm.delete_parameter(Name=name)
             out.append(Change(self.kind, name, "delete"))
-        doc = self.d.control_document
-        if self._document(ssm) is None:
-            out.append(Change("ssm-document", doc, "absent"))
-        elif self.may_release(self._tags(ssm, "Document", doc)):
+        return [*out, *(self._teardown_document(ssm, name) for name, _ in self.documents())]
+
+    def _teardown_document(self, ssm: Any, doc: str) -> Change:
+        if self._document(ssm, doc) is None:
+            return Change("ssm-document", doc, "absent")
+        if self.may_release(self._tags(ssm, "Document", doc)):
             ssm.remove_tags_from_resource(ResourceType="Document", ResourceId=doc, TagKeys=self.release_keys())
-            out.append(Change("ssm-document", doc, "release", "adopted, not created by the project: kept"))
-        elif not self.may_delete(self._tags(ssm, "Document", doc)):
-            out.append(Change("ssm-document", doc, "foreign", "not tagged as ours: kept"))
-        else:
-            ssm.delete_document(Name=doc)
-            out.append(Change("ssm-document", doc, "delete"))
-        return out
+            return Change("ssm-document", doc, "release", "adopted, not created by the project: kept")
+        if not self.may_delete(self._tags(ssm, "Document", doc)):
+            return Change("ssm-document", doc, "foreign", "not tagged as ours: kept")
+        ssm.delete_document(Name=doc)
+        return Change("ssm-document", doc, "delete")
