@@ -26,6 +26,7 @@ from tweet_topics.live.sink import LiveSink, LiveStatus, ModelUnavailable
 from tweet_topics.live.source import NAME, LiveRawSource, source_options
 from tweet_topics.settings import Settings
 from tweet_topics.storage.catalog import Storage
+from tweet_topics.storage.versions import VersionNotFound
 
 QUERY_NAME = "tweet_topics_live"
 
@@ -97,8 +98,11 @@ class LiveProcess:
         restart_at = 0.0
         while not self.stopping.is_set() and (deadline is None or time.monotonic() < deadline):
             if self.query is None and time.monotonic() >= restart_at:
-                self.query = self.start_query(spark)
-                self._set_state("running")
+                if self.state == "waiting_for_model" and not self.model_published():
+                    restart_at = time.monotonic() + 10.0  # poll latest.json, not a query that fails (a stack trace)
+                else:
+                    self.query = self.start_query(spark)
+                    self._set_state("running")
             if self.query is not None:
                 with contextlib.suppress(Exception):  # a failed query raises here; handled just below
                     self.query.awaitTermination(self.options.heartbeat_seconds)
@@ -115,6 +119,16 @@ class LiveProcess:
             self._maintain()
         self.shutdown()
         return 0
+
+    def model_published(self) -> bool:
+        """Whether ``models/latest.json`` names a version; an S3 error counts as yes (the query then reports it)."""
+        try:
+            self.storage.models.latest()
+        except VersionNotFound:
+            return False
+        except Exception:  # an outage: let the query start, fail and back off as it does for any S3 error
+            return True
+        return True
 
     def _query_failed(self, error: Any) -> None:
         text = str(getattr(error, "desc", None) or error or "query stopped")

@@ -1,6 +1,7 @@
 """The live query for real: raw objects in moto, the PySpark streaming source, foreachBatch scoring, restarts."""
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -93,6 +94,9 @@ def test_it_waits_for_a_model_then_scores_what_arrived_meanwhile(
     try:
         wait_for(lambda: process.state == "waiting_for_model", 180, "waiting_for_model")
         assert storage.s3.exists(storage.live.heartbeat) and not process.status.tweets_scored
+        wait_for(lambda: process.query is None, 30, "the failed query to be let go")
+        time.sleep(12)  # longer than the 10 s poll: without latest.json no query is started (and fails) again
+        assert process.query is None and process.state == "waiting_for_model"
         version = fit_tiny_model(spark, storage, "tiny-late", tmp_path)
         scored = len(expected_ids(objects))
         wait_for(lambda: process.status.tweets_scored == scored, 180, "the scored tweets")
