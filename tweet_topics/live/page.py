@@ -18,6 +18,7 @@ from tweet_topics.live.results import minutes_between
 from tweet_topics.storage.catalog import Storage
 
 WINDOW = timedelta(hours=3)
+FEW_MINUTES = 30  # up to this many minutes with tweets: markers and a tick per minute
 BASELINE = timedelta(hours=24)
 RECENT_MINUTES = 10
 Z_THRESHOLD = 3.0
@@ -87,6 +88,8 @@ def render(storage: Storage, now: datetime) -> str:
     names = _names(storage, version)
     figure = go.Figure()
     per_minute = shares(window, version) if version else {}
+    few = len(per_minute) <= FEW_MINUTES
+    plural = "minute" if len(window) == 1 else "minutes"
     tweets = sum(n for versions in window.values() for n in versions.get(version or "", {}).values())
     for topic in sorted({t for s in per_minute.values() for t in s}):
         x = list(per_minute)
@@ -96,9 +99,13 @@ def render(storage: Storage, now: datetime) -> str:
                 y=[per_minute[m].get(topic, 0.0) for m in x],
                 name=html.escape(names.get(topic, str(topic)), quote=False),  # plotly renders tags in names
                 stackgroup="one",
+                mode="lines+markers" if few else "lines",  # a lone minute is a point, not an invisible area
             )
         )
-    figure.update_layout(title="Topic share per minute, last 3 hours", yaxis={"tickformat": ".0%"}, height=480)
+    xaxis = {"tickformat": "%H:%M", **({"dtick": 60_000} if few else {})}  # minutes, never seconds, on the axis
+    figure.update_layout(
+        title="Topic share per minute, last 3 hours", yaxis={"tickformat": ".0%"}, xaxis=xaxis, height=480
+    )
     recent_start = now - timedelta(minutes=RECENT_MINUTES)
     recent = {m: v for m, v in window.items() if m >= recent_start.strftime("%Y-%m-%dT%H:%M")}
     baseline = minutes_between(store, keys, recent_start - BASELINE, recent_start)
@@ -119,8 +126,8 @@ def render(storage: Storage, now: datetime) -> str:
 td,th{{border:1px solid #ccc;padding:4px 8px}}</style>
 </head><body>
 <h1>Live topics</h1>
-<p id="updated">Updated {now:%Y-%m-%d %H:%M:%S} UTC; {tweets:,} tweets scored in the {len(window)} minutes with
-tweets of the last 3 hours; model version <code>{html.escape(version or "none")}</code>. This page reloads every
+<p id="updated">Updated {now:%Y-%m-%d %H:%M:%S} UTC; {tweets:,} tweets scored in the {len(window)} {plural}
+with tweets of the last 3 hours; model version <code>{html.escape(version or "none")}</code>. This page reloads every
 {REFRESH_SECONDS} s. A refit changes topic ids, so shares and the baseline below restart with each model version.</p>
 {body}
 <h2>Moving now: last {RECENT_MINUTES} minutes against the trailing 24 hours</h2>

@@ -1,6 +1,7 @@
 """live_topic_shares' observation, the freshness check and the live page, on real moto objects (no Spark)."""
 
 import json
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,29 @@ def test_page_renders_in_a_real_browser(counted, tmp_path):
     ).stdout
     assert 'class="plot-container plotly"' in dom and "Live topics" in dom
     assert dom.count('class="scatterlayer') >= 1 and "launch" in dom
+
+
+def test_a_single_minute_of_tweets_is_visible_in_a_real_browser(resources, bucket, tmp_path):
+    """The demo's case right after its stream: one or two minutes with tweets. A stacked area over one x value
+    draws nothing; the page marks each minute's points and labels the axis in minutes."""
+    storage = resources["storage"]
+    minute = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")
+    rows = [{"minute": minute, "model_version": VERSION, "dominant_topic": t, "tweets": 5} for t in range(3)]
+    update_hour_counts(storage.s3, storage.live, rows)
+    path = write_page(storage)
+    assert "15 tweets scored in the 1 minute\nwith tweets" in path.read_text()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is installed by `make test` (apt package chromium)"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'p'}"]
+    dom = subprocess.run(
+        [chromium, *flags, "--virtual-time-budget=10000", "--dump-dom", f"file://{path}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert dom.count('class="point"') >= 3, "one marker per topic for the lone minute"
+    ticks = re.findall(r'class="xtick"[^>]*>.*?<text[^>]*>([^<]*)<', dom)
+    assert ticks and all(re.fullmatch(r"\d\d:\d\d", t) for t in ticks), ticks
 
 
 def test_expire_deletes_only_old_hours(counted):
