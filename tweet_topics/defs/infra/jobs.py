@@ -44,7 +44,8 @@ def ensure_ssm(context: dg.OpExecutionContext, infra: InfraResource) -> list[str
 
 @dg.op(ins=AFTER)
 def ensure_ec2(context: dg.OpExecutionContext, infra: InfraResource) -> list[str]:
-    return _report(context, infra.ec2.ensure(infra.user_data()))
+    """The streamer's security group and instance, then the live query's host (which uses that group)."""
+    return _report(context, infra.ec2.ensure(infra.user_data()) + infra.live_ec2.ensure(infra.live_user_data()))
 
 
 @dg.op(ins=AFTER)

@@ -13,13 +13,13 @@ from pydantic import Field, field_validator, model_validator
 from tweet_topics.defs.infra.deployment import Deployment
 from tweet_topics.defs.infra.reconcilers.base import Change
 from tweet_topics.defs.infra.reconcilers.bucket import BucketReconciler
-from tweet_topics.defs.infra.reconcilers.ec2 import Ec2Reconciler
+from tweet_topics.defs.infra.reconcilers.ec2 import Ec2Reconciler, LiveEc2Reconciler
 from tweet_topics.defs.infra.reconcilers.firehose import FirehoseReconciler
 from tweet_topics.defs.infra.reconcilers.iam import IamReconciler
 from tweet_topics.defs.infra.reconcilers.logs import LogsReconciler
 from tweet_topics.defs.infra.reconcilers.sns import SnsReconciler
 from tweet_topics.defs.infra.reconcilers.ssm import SsmReconciler
-from tweet_topics.defs.infra.userdata import classify, render_user_data, validate_package_spec
+from tweet_topics.defs.infra.userdata import classify, render_live_user_data, render_user_data, validate_package_spec
 from tweet_topics.storage.s3 import AwsResource
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922)
@@ -54,6 +54,18 @@ class InfraResource(dg.ConfigurableResource):
         None,
         description="required with create_instance: a PEP 508 requirement from your index, or an https/s3 URL of "
         "the wheel ending in #sha256=<hex> (the project is not on the public index)",
+    )
+    create_live_instance: bool = Field(
+        False, description="run the live query's own EC2 host (JDK, the tweet-topics-live unit; docs/live.md)"
+    )
+    live_instance_type: str = Field(
+        "m6i.large", pattern=r"^[a-z0-9-]+\.[a-z0-9]+$", description="the live host: >= 8 GiB (4 GiB Spark driver)"
+    )
+    live_checkpoint: str | None = Field(
+        None,
+        pattern=r"^(s3a|hdfs)://[A-Za-z0-9_./:@+-]+$",
+        description="the live query's checkpoint URI (s3a:// needs hadoop-aws on the host); unset: the host's "
+        "state directory, lost with the host",
     )
     permissions_boundary_arn: str | None = Field(None, description="boundary every created role gets")
     adopt_existing: bool = Field(False, description="take over resources with the project's names but not its tags")
@@ -103,8 +115,9 @@ class InfraResource(dg.ConfigurableResource):
 
     @model_validator(mode="after")
     def _instance_needs_package(self) -> InfraResource:
-        if self.create_instance and not self.streamer_package:
-            raise ValueError("streamer_package is required when create_instance is true (nothing is installed by name)")
+        for knob in ("create_instance", "create_live_instance"):
+            if getattr(self, knob) and not self.streamer_package:
+                raise ValueError(f"streamer_package is required when {knob} is true (nothing is installed by name)")
         return self
 
     # The reconcilers, in dependency order.
@@ -133,6 +146,11 @@ class InfraResource(dg.ConfigurableResource):
         return Ec2Reconciler(self)
 
     @property
+    def live_ec2(self) -> LiveEc2Reconciler:
+        """The live query's host: after the streamer's EC2 (it uses that security group), torn down before it."""
+        return LiveEc2Reconciler(self)
+
+    @property
     def alerts(self) -> SnsReconciler:
         """The alert topic (issue 24): independent of the others, so it is planned, ensured and torn down last."""
         return SnsReconciler(self)
@@ -154,6 +172,13 @@ class InfraResource(dg.ConfigurableResource):
             return None
         return render_user_data(self.deployment, self.streamer_package)
 
+    def live_user_data(self) -> str | None:
+        if not self.create_live_instance or not self.streamer_package:
+            return None
+        return render_live_user_data(
+            self.deployment, self.streamer_package, self.live_checkpoint, self.buffer_interval_s
+        )
+
     def ensure_firehose(self) -> list[Change]:
         role_arn = self.iam.role_arn(self.deployment.firehose_role)
         if role_arn is None:
@@ -162,12 +187,12 @@ class InfraResource(dg.ConfigurableResource):
 
     def plan(self) -> list[Change]:
         """Read-only: describe/get/list calls only."""
-        order = (self.bucket, self.logs, self.iam, self.firehose, self.ssm, self.ec2, self.alerts)
+        order = (self.bucket, self.logs, self.iam, self.firehose, self.ssm, self.ec2, self.live_ec2, self.alerts)
         return [c for r in order for c in r.plan()]
 
     def teardown(self, delete_data: bool) -> list[Change]:
         """Reverse dependency order, waiting for each deletion; only what carries the project's tags goes."""
-        order = (self.alerts, self.ec2, self.ssm, self.firehose, self.iam, self.logs, self.bucket)
+        order = (self.alerts, self.live_ec2, self.ec2, self.ssm, self.firehose, self.iam, self.logs, self.bucket)
         return [c for r in order for c in r.teardown(delete_data)]
 
     def describe(self) -> dict[str, Any]:
@@ -177,5 +202,6 @@ class InfraResource(dg.ConfigurableResource):
             "roles": self.iam.describe(),
             "firehose": self.firehose.describe(),
             "ec2": self.ec2.describe(),
+            "live_ec2": self.live_ec2.describe()["instances"],
             "alert_topic": self.alerts.describe(),
         }

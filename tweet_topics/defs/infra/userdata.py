@@ -18,7 +18,12 @@ from tweet_topics.defs.infra.deployment import Deployment
 TEMPLATES = files("tweet_topics.defs.infra") / "templates"
 USER_DATA = "ec2-user-data.sh"
 SYSTEMD_UNIT = "tweet-topics-streamer.service"
+LIVE_USER_DATA = "ec2-live-user-data.sh"
+LIVE_SYSTEMD_UNIT = "tweet-topics-live.service"
+LIVE_STATE_DIR = "/var/lib/tweet-topics-live"  # the unit's StateDirectory
+LIVE_DRIVER_MEMORY = "4g"  # the benchmark's driver; peak RSS 3.8 GB with it (docs/live.md)
 PIP = "/opt/tweet-topics/venv/bin/pip"
+VENV_PYTHON = "/opt/tweet-topics/venv/bin/python"
 STATE_DIR = "/var/lib/tweet-topics"
 _ARTIFACT = re.compile(r"^[A-Za-z0-9_.+-]+\.(whl|tar\.gz)$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -103,6 +108,33 @@ def environment(d: Deployment) -> dict[str, str]:
     if bad:
         raise ValueError(f"unsafe characters in the instance environment: {bad}")
     return env
+
+
+def live_environment(d: Deployment, checkpoint: str | None, buffer_seconds: int) -> dict[str, str]:
+    """What the live query reads on its host: the streamer's settings without the X parameter, its own state dir,
+    the Firehose buffer (its lookback), Spark ``local[*]`` with a 4 GiB driver, and the checkpoint (an s3a:// or
+    hdfs:// URI survives the host)."""
+    env = {k: v for k, v in environment(d).items() if k != "TWEET_TOPICS_X_BEARER_PARAMETER"}
+    env["TWEET_TOPICS_LOCAL_DIR"] = LIVE_STATE_DIR
+    env["TWEET_TOPICS_FIREHOSE_BUFFER_SECONDS"] = str(int(buffer_seconds))
+    env["SPARK_DRIVER_MEMORY"] = LIVE_DRIVER_MEMORY  # spark-submit reads it; prod's spark_config sets no memory
+    env["PYSPARK_PYTHON"] = VENV_PYTHON  # Python workers: the venv with the project, not the system python3
+    if checkpoint:
+        if not _ENV_VALUE.fullmatch(checkpoint):
+            raise ValueError("unsafe characters in live_checkpoint")
+        env["TWEET_TOPICS_LIVE_CHECKPOINT"] = checkpoint
+    return env
+
+
+def render_live_user_data(d: Deployment, package_spec: str, checkpoint: str | None, buffer_seconds: int) -> str:
+    """The live host's user-data: a JDK, the package, ``/etc/tweet-topics/live.env`` and the live unit, started."""
+    env_file = "\n".join(f"{k}={v}" for k, v in live_environment(d, checkpoint, buffer_seconds).items())
+    return (
+        template(LIVE_USER_DATA)
+        .replace("{{INSTALL_PACKAGE}}", install_commands(package_spec))
+        .replace("{{ENVIRONMENT}}", env_file)
+        .replace("{{SYSTEMD_UNIT}}", template(LIVE_SYSTEMD_UNIT).strip())
+    )
 
 
 def render_user_data(d: Deployment, package_spec: str) -> str:

@@ -138,9 +138,7 @@ class Ec2LiveHost(SsmUnitHost, LiveHost):
     with the live control document; the service state comes from the live query's heartbeat."""
 
     service: ClassVar[str] = "the live query"
-    missing_hint: ClassVar[str] = (
-        "launch the live host with the instance profile provision_infra creates and those tags (docs/live.md)"
-    )
+    missing_hint: ClassVar[str] = "run provision_infra with create_live_instance: true (docs/live.md)"
 
     state: LiveState
 

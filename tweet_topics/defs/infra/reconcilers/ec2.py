@@ -1,6 +1,8 @@
 """The streamer's security group (no inbound, egress 443 only) and, optionally, its instance: IMDSv2 only, no
 public IP unless asked, found by the ownership tags and its Name; an instance or group that only shares the name
-is refused, never adopted or terminated (unless ``adopt_existing``)."""
+is refused, never adopted or terminated (unless ``adopt_existing``). ``LiveEc2Reconciler``: the live query's host,
+the same rules with its own Name, instance profile and type, in the streamer's security group (HTTPS out only is
+all it needs: S3, SSM)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,23 @@ HTTPS_OUT = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{
 
 class Ec2Reconciler(Reconciler):
     kind = "ec2-instance"
+    owns_group = True  # the security group is planned, created and deleted here (the live host only uses it)
+
+    @property
+    def instance_name(self) -> str:
+        return self.d.instance_name
+
+    @property
+    def profile(self) -> str:
+        return self.d.streamer_role
+
+    @property
+    def instance_type(self) -> str:
+        return self.infra.instance_type
+
+    @property
+    def enabled(self) -> bool:
+        return self.infra.create_instance
 
     def _vpc(self, ec2: Any) -> str:
         vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
@@ -35,10 +54,10 @@ class Ec2Reconciler(Reconciler):
         return next(iter(groups["SecurityGroups"]), None)
 
     def named_instances(self) -> list[dict[str, Any]]:
-        """Every live instance carrying the streamer's Name, ours or not."""
+        """Every live instance carrying this reconciler's Name, ours or not."""
         found = self.client("ec2").describe_instances(
             Filters=[
-                {"Name": "tag:Name", "Values": [self.d.instance_name]},
+                {"Name": "tag:Name", "Values": [self.instance_name]},
                 {"Name": "instance-state-name", "Values": LIVE},
             ]
         )
@@ -49,31 +68,34 @@ class Ec2Reconciler(Reconciler):
         return [i for i in self.named_instances() if self.d.owns(tag_dict(i.get("Tags")))]
 
     def plan(self) -> list[Change]:
-        ec2 = self.client("ec2")
-        group = self._group(ec2)
-        name = self.d.security_group
-        if group is None:
-            out = [Change("security-group", name, "create", "no ingress, egress 443")]
-        elif self.ownership(name, tag_dict(group.get("Tags")), strict=False) == "foreign":
-            out = [Change("security-group", name, "foreign", "not tagged as ours: refused")]
-        else:
-            out = [Change("security-group", name, "exists", "no ingress, egress 443")]
-        if self.infra.create_instance:
+        out = self._plan_group() if self.owns_group else []
+        if self.enabled:
             ours, named = self.instances(), self.named_instances()
             if ours:
-                out.append(Change(self.kind, self.d.instance_name, "exists", ours[0]["InstanceId"]))
+                out.append(Change(self.kind, self.instance_name, "exists", ours[0]["InstanceId"]))
             elif named and not self.infra.adopt_existing:
-                out.append(self.refused(self.d.instance_name))
+                out.append(self.refused(self.instance_name))
             else:
-                out.append(Change(self.kind, self.d.instance_name, "create", self.infra.instance_type))
+                out.append(Change(self.kind, self.instance_name, "create", self.instance_type))
         return out
+
+    def _plan_group(self) -> list[Change]:
+        group = self._group(self.client("ec2"))
+        name = self.d.security_group
+        if group is None:
+            return [Change("security-group", name, "create", "no ingress, egress 443")]
+        if self.ownership(name, tag_dict(group.get("Tags")), strict=False) == "foreign":
+            return [Change("security-group", name, "foreign", "not tagged as ours: refused")]
+        return [Change("security-group", name, "exists", "no ingress, egress 443")]
 
     def ensure(self, user_data: str | None) -> list[Change]:
         ec2 = self.client("ec2")
-        out = [self._ensure_group(ec2)]
-        if self.infra.create_instance:
+        out = [self._ensure_group(ec2)] if self.owns_group else []
+        if self.enabled:
             if user_data is None:
-                raise ValueError("create_instance needs the rendered user-data")
+                raise ValueError(f"{self.instance_name} needs the rendered user-data")
+            if self._group(ec2) is None:
+                raise RuntimeError(f"security group {self.d.security_group} is missing: ensure the streamer's first")
             out.append(self._ensure_instance(ec2, user_data))
         return out
 
@@ -107,26 +129,26 @@ class Ec2Reconciler(Reconciler):
     def _ensure_instance(self, ec2: Any, user_data: str) -> Change:
         ours = self.instances()
         if ours:
-            return Change(self.kind, self.d.instance_name, "exists", ours[0]["InstanceId"])
+            return Change(self.kind, self.instance_name, "exists", ours[0]["InstanceId"])
         named = self.named_instances()
         if named:
             first = named[0]
             tags = tag_dict(first.get("Tags"))
-            self.ownership(self.d.instance_name, tags)  # raises unless adopt_existing
+            self.ownership(self.instance_name, tags)  # raises unless adopt_existing
             ec2.create_tags(Resources=[first["InstanceId"]], Tags=tag_pairs(self.adoption_tags(tags)))
             ec2.modify_instance_metadata_options(InstanceId=first["InstanceId"], HttpTokens="required")
-            return Change(self.kind, self.d.instance_name, "adopt", f"{first['InstanceId']}, IMDSv2 required")
+            return Change(self.kind, self.instance_name, "adopt", f"{first['InstanceId']}, IMDSv2 required")
         ami = self.client("ssm").get_parameter(Name=self.infra.ami_parameter)["Parameter"]["Value"]
         group = self._group(ec2)
         assert group is not None  # created by _ensure_group just before
         extra: dict[str, Any] = {"KeyName": self.infra.ssh_key_name} if self.infra.ssh_key_name else {}
-        tags = [*self.d.tag_list(), {"Key": "Name", "Value": self.d.instance_name}]
+        tags = [*self.d.tag_list(), {"Key": "Name", "Value": self.instance_name}]
         instance = ec2.run_instances(
             ImageId=ami,
-            InstanceType=self.infra.instance_type,
+            InstanceType=self.instance_type,
             MinCount=1,
             MaxCount=1,
-            IamInstanceProfile={"Name": self.d.streamer_role},
+            IamInstanceProfile={"Name": self.profile},
             NetworkInterfaces=[
                 {
                     "DeviceIndex": 0,
@@ -143,7 +165,7 @@ class Ec2Reconciler(Reconciler):
             ],
             **extra,
         )["Instances"][0]
-        return Change(self.kind, self.d.instance_name, "create", instance["InstanceId"])
+        return Change(self.kind, self.instance_name, "create", instance["InstanceId"])
 
     def teardown(self, delete_data: bool = False) -> list[Change]:
         ec2 = self.client("ec2")
@@ -153,17 +175,17 @@ class Ec2Reconciler(Reconciler):
         adopted = [i["InstanceId"] for i in named if self.may_release(tag_dict(i.get("Tags")))]
         kept = [i["InstanceId"] for i in named if i["InstanceId"] not in doomed + adopted]
         if kept:
-            out.append(Change(self.kind, self.d.instance_name, "foreign", f"not tagged as ours, kept: {kept}"))
+            out.append(Change(self.kind, self.instance_name, "foreign", f"not tagged as ours, kept: {kept}"))
         if adopted:
             ec2.delete_tags(Resources=adopted, Tags=[{"Key": k} for k in self.release_keys()])
             detail = f"adopted, not created by the project: kept running ({','.join(adopted)}); its tags removed"
-            out.append(Change(self.kind, self.d.instance_name, "release", detail))
+            out.append(Change(self.kind, self.instance_name, "release", detail))
         if doomed:
             ec2.terminate_instances(InstanceIds=doomed)
             wait = {"Delay": 1, "MaxAttempts": 300}
             ec2.get_waiter("instance_terminated").wait(InstanceIds=doomed, WaiterConfig=wait)
-            out.append(Change(self.kind, self.d.instance_name, "delete", ",".join(doomed)))
-        return [*out, self._teardown_group(ec2)]
+            out.append(Change(self.kind, self.instance_name, "delete", ",".join(doomed)))
+        return [*out, self._teardown_group(ec2)] if self.owns_group else out
 
     def _teardown_group(self, ec2: Any) -> Change:
         group = self._group(ec2)
@@ -186,3 +208,25 @@ class Ec2Reconciler(Reconciler):
             "ingress_rules": len(group.get("IpPermissions", [])),
             "instances": [(i["InstanceId"], i["State"]["Name"]) for i in self.instances()],
         }
+
+
+class LiveEc2Reconciler(Ec2Reconciler):
+    """The live query's host (``create_live_instance``): its own Name, instance profile and type."""
+
+    owns_group = False
+
+    @property
+    def instance_name(self) -> str:
+        return self.d.live_instance_name
+
+    @property
+    def profile(self) -> str:
+        return self.d.live_role
+
+    @property
+    def instance_type(self) -> str:
+        return self.infra.live_instance_type
+
+    @property
+    def enabled(self) -> bool:
+        return self.infra.create_live_instance
