@@ -1,6 +1,10 @@
+import random
+
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tweet_topics.config import BLOCKLIST_FILE
+from tweet_topics.lib import filtering
 from tweet_topics.lib.filtering import FILTER_REASONS, Blocklist, filter_tweets, read_term_file, word_counts
 
 
@@ -58,3 +62,62 @@ def test_filter_reasons_and_reconciliation():
 def test_word_counts_ignore_urls_mentions_numbers():
     counts = word_counts(pa.array(["see https://t.co/x @nasa #mars 2024 the moon!", "", None]))
     assert counts.to_pylist() == [3, 0, 0]
+
+
+def regex_word_counts(texts):
+    """The definition before issue 27: strip URLs and mentions, then one RE2 match per word."""
+    stripped = pc.replace_substring_regex(pc.fill_null(texts, ""), filtering._URL_MENTION, " ")
+    return pc.count_substring_regex(stripped, filtering.WORD_PATTERN).to_pylist()
+
+
+TRICKY = [
+    "",
+    " ",
+    "🚀🚀 launch🚀day 🌕",
+    "see https://t.co/x @nasa #mars 2024 the moon!",
+    "foohttps://x.y/z bar",
+    "HTTPS://NOT.STRIPPED case matters",
+    "http:// nothing after the scheme",
+    "wwww.example.com and www. alone",
+    "@xhttp://a@bc d",
+    "@abc日本 #日本語 #_x @@nasa a@b",
+    "東京 の 宇宙 ステーション",
+    "火星探査機パーセベランス",
+    "naïve café Ωmega ١٢٣ arabic digits ٣ stay letters",
+    "nbsp\u00a0joins\u3000ideographic space",
+    "tabs\tnew\nlines\rcarriage\x0bvertical\x0cform",
+    "under_score snake_case x_y 3d 4k mars2020",
+    "don't it's C++ e-mail (promo) [tag] {x} ~y~ `z`",
+    "\x00nul\x01ctl \x7fdel",
+    "#ISS @NASA https://t.co/81046273",
+    "emoji\u200dzwj 👩‍🚀 astronaut",
+    "trailing word",
+]
+
+
+def test_word_counts_equal_the_regex_definition_on_tricky_texts():
+    texts = pa.array([*TRICKY, None], pa.string())
+    assert word_counts(texts).to_pylist() == regex_word_counts(texts)
+    assert word_counts(texts).to_pylist()[:4] == [0, 0, 3, 3]
+
+
+def test_word_counts_on_slices_chunks_and_large_strings():
+    texts = pa.array([*TRICKY, None] * 3, pa.string())
+    expected = regex_word_counts(texts)
+    sliced = texts.slice(5, 30)
+    assert word_counts(sliced).to_pylist() == expected[5:35]
+    chunked = pa.chunked_array([texts.slice(0, 7), texts.slice(7, 0), texts.slice(7)])
+    assert word_counts(chunked).to_pylist() == expected
+    assert word_counts(texts.cast(pa.large_string())).to_pylist() == expected
+    assert word_counts(pa.array([], pa.string())).to_pylist() == []
+    assert word_counts(pa.array(["", None, ""], pa.string())).to_pylist() == [0, 0, 0]
+
+
+def test_word_counts_equal_the_regex_definition_on_random_texts():
+    pieces = [
+        *" \t\n\r\x0c\x0b\u00a0\u3000", *"aZ09_@#.:/-'!?~`[]{}\x00\x7f", "é", "日", "٣", "🚀", "\u200d",
+        "http", "https", "://", "www", "www.", "@nasa", "#mars", "http://t.co/x", "ab", "x@y",
+    ]  # fmt: skip
+    rng = random.Random(27)
+    texts = pa.array(["".join(rng.choices(pieces, k=rng.randint(0, 30))) for _ in range(5000)], pa.string())
+    assert word_counts(texts).to_pylist() == regex_word_counts(texts)
