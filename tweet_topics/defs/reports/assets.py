@@ -18,8 +18,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from tweet_topics.defs.infra.resource import InfraResource
-from tweet_topics.lib.report import cost, delivery
-from tweet_topics.lib.report import sections as report
+from tweet_topics.lib.report import cost
 from tweet_topics.lib.report.aggregates import COLUMNS, ReportAggregates
 from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, TRENDS_JSON, Storage
 from tweet_topics.storage.hourly import HourlyDataset
@@ -67,6 +66,10 @@ def topic_report(
     context: dg.AssetExecutionContext, config: ReportConfig, storage: Storage, infra: InfraResource
 ) -> dg.MaterializeResult:
     """Every reference analysis plus trends, emerging terms, delivery health and a cost estimate, in one page."""
+    # The page's modules bring pandas and plotly (~0.25 s): imported by the run, not by every definitions load.
+    from tweet_topics.lib.report import delivery
+    from tweet_topics.lib.report import sections as report
+
     version = storage.models.resolve(config.model_version)
     manifest = storage.models.manifest(version)
     names = storage.topic_names(version)

@@ -12,17 +12,13 @@ agree with what X itself would have put there. The reference is twitter-text's c
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-import emoji
 import regex
-
-with warnings.catch_warnings():
-    # twitter-text-parser loads its emoji table through pkg_resources (setuptools < 81 is pinned for it).
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-    from twitter_text import extract_urls_with_indices
 
 # --- hashtags ----------------------------------------------------------------------------------------------------
 # Besides letters, marks and decimal digits, twitter-text lets these into a hashtag: underscore, ZWNJ and ZWJ
@@ -94,8 +90,19 @@ def _hashtag_spans(text: str) -> list[Span]:
     return spans
 
 
+@functools.cache
+def _url_extractor() -> Callable[[str], list[dict[str, Any]]]:
+    """twitter-text-parser, imported on first use: its import is ~0.3 s (TLD and emoji regexes, pkg_resources),
+    paid by every definitions load otherwise; only texts without an entities block need it."""
+    with warnings.catch_warnings():
+        # twitter-text-parser loads its emoji table through pkg_resources (setuptools < 81 is pinned for it).
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        from twitter_text import extract_urls_with_indices
+    return extract_urls_with_indices
+
+
 def _url_spans(text: str) -> list[Span]:
-    return [(u["indices"][0], u["indices"][1]) for u in extract_urls_with_indices(text)]
+    return [(u["indices"][0], u["indices"][1]) for u in _url_extractor()(text)]
 
 
 def extract_hashtags(text: str) -> list[str]:
@@ -127,7 +134,7 @@ def extract_mentions(text: str) -> list[str]:
 
 def extract_urls(text: str) -> list[str]:
     """URLs as they appear in the text, with or without a scheme, trailing punctuation left out."""
-    return [u["url"] for u in extract_urls_with_indices(text)]
+    return [u["url"] for u in _url_extractor()(text)]
 
 
 def unescape_x_text(text: str) -> str:
@@ -156,7 +163,7 @@ def strip_retweet_prefix(text: str) -> tuple[str, bool]:
 # time). It can only change runs of characters that occur in some emoji (plus the variation selectors, which it
 # always drops), and ASCII alone is never an emoji, so only those runs of a non-ASCII text go through it: the same
 # output (tested against the library on the whole emoji table and random mixes), several times faster.
-_EMOJI_CHARS = {char for key in emoji.EMOJI_DATA for char in key} | {"\ufe0e", "\ufe0f", "\u200d"}
+# The emoji table is loaded on the first non-ASCII text, not at import (definitions load time).
 
 
 def _char_class(chars: Iterable[str]) -> str:
@@ -170,10 +177,17 @@ def _char_class(chars: Iterable[str]) -> str:
     return "[" + "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges) + "]"
 
 
-_EMOJI_RUN = re.compile(_char_class(_EMOJI_CHARS) + "+")
+@functools.cache
+def _emoji_run() -> re.Pattern[str]:
+    import emoji
+
+    chars = {char for key in emoji.EMOJI_DATA for char in key} | {"\ufe0e", "\ufe0f", "\u200d"}
+    return re.compile(_char_class(chars) + "+")
 
 
 def _replace_emoji_run(match: re.Match[str]) -> str:
+    import emoji  # loaded by _emoji_run already
+
     run = match.group()
     return run if run.isascii() else emoji.replace_emoji(run, replace=" ")  # digits, # and * alone stay
 
@@ -181,5 +195,5 @@ def _replace_emoji_run(match: re.Match[str]) -> str:
 def clean_text(text: str) -> str:
     """Text for modeling: emoji removed, whitespace (tabs, newlines) collapsed to single spaces."""
     if not text.isascii():
-        text = _EMOJI_RUN.sub(_replace_emoji_run, text)
+        text = _emoji_run().sub(_replace_emoji_run, text)
     return _WHITESPACE.sub(" ", text).strip()
