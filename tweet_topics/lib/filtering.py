@@ -7,6 +7,7 @@ with ``*`` as a suffix; everything else is matched literally (``c++`` and ``(pro
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,11 +24,6 @@ FILTER_REASONS = ("retweet", "non_english", "blocklisted", "too_short")
 # [^\s\d_!-/:-@\[-`{-~] (every non-ASCII character is a letter here, as it was for that class).
 WORD_PATTERN = r"[^\s\d_!-/:-@\[-`{-~]+"
 _URL_MENTION = r"(https?://\S+|www\.\S+|[@#]\w+)"
-_NOT_WORD = b"\t\n\f\r 0123456789_" + bytes(
-    [*range(0x21, 0x30), *range(0x3A, 0x41), *range(0x5B, 0x61), *range(0x7B, 0x7F)]
-)
-_WORD_BYTE = np.ones(256, dtype=bool)
-_WORD_BYTE[list(_NOT_WORD)] = False
 
 
 def read_term_file(path: Path) -> list[str]:
@@ -90,6 +86,17 @@ def word_counts(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.array(np.concatenate(counts) if counts else np.zeros(0, np.int32), pa.int32())
 
 
+def _word_bytes(data: np.ndarray) -> np.ndarray:
+    """Which UTF-8 bytes belong to a word, by the RE2 class ``[^\\s\\d_!-/:-@\\[-`{-~]``: ASCII letters, ASCII
+    controls other than RE2's \\s (tab, newline, form feed, CR), and every byte of a non-ASCII character.
+    Six vectorized comparisons (a 256-entry lookup table was 40 % slower); tested against RE2 on every byte."""
+    folded = data | 0x20  # A-Z onto a-z, and no other byte onto a-z
+    word = (folded >= 0x61) & (folded <= 0x7A)
+    word |= data >= 0x7F  # DEL and every byte of a multi-byte character
+    word |= (data < 0x20) & (data != 0x09) & (data != 0x0A) & (data != 0x0C) & (data != 0x0D)
+    return word
+
+
 def _word_starts_per_string(strings: pa.Array) -> np.ndarray:
     """Runs of word bytes per string of a null-free (large_)string array, from its offsets and data buffers."""
     width = np.int64 if pa.types.is_large_string(strings.type) else np.int32
@@ -98,7 +105,7 @@ def _word_starts_per_string(strings: pa.Array) -> np.ndarray:
     begin, end = int(offsets[0]), int(offsets[-1])
     if end == begin:
         return np.zeros(len(strings), np.int32)
-    word = _WORD_BYTE[np.frombuffer(data_buffer, np.uint8, end - begin, begin)]
+    word = _word_bytes(np.frombuffer(data_buffer, np.uint8, end - begin, begin))
     starts = word.copy()
     starts[1:] &= ~word[:-1]
     firsts = offsets[:-1].astype(np.int64) - begin
@@ -108,6 +115,30 @@ def _word_starts_per_string(strings: pa.Array) -> np.ndarray:
     return (np.searchsorted(positions, offsets[1:] - begin) - np.searchsorted(positions, offsets[:-1] - begin)).astype(
         np.int32
     )
+
+
+SCAN_PART_ROWS = 20_000
+
+
+def scan_texts(texts: pa.Array | pa.ChunkedArray, blocklist: Blocklist) -> tuple[pa.Array, pa.Array]:
+    """Blocklist matches and word counts, on contiguous row slices, one per core (RE2 and numpy drop the GIL).
+
+    Contiguous, because Arrow's regex kernels compile the pattern again for every chunk: the combined CSV's
+    per-object chunks made the blocklist scan 2x slower."""
+    text = pc.fill_null(texts, "")
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    parts = max(1, min(os.cpu_count() or 1, len(text) // SCAN_PART_ROWS))
+    step = -(-len(text) // parts)
+
+    def scan(index: int) -> tuple[pa.Array, pa.Array]:
+        part = text.slice(index * step, step)
+        return blocklist.matches(part), word_counts(part)
+
+    if parts == 1:
+        return scan(0)
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        blocked, words = zip(*pool.map(scan, range(parts)), strict=True)
+    return pa.concat_arrays(list(blocked)), pa.concat_arrays(list(words))
 
 
 @dataclass
@@ -125,16 +156,13 @@ def filter_tweets(
     Records without a language (legacy rows) are kept by the language rule.
     """
     n = table.num_rows
-    text = pc.fill_null(table["clean_text"], "")
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the two text scans overlap on two cores (kernels drop the GIL)
-        blocked = pool.submit(blocklist.matches, text)  # hashtags are part of the text
-        too_short = pc.less(word_counts(text), min_words)
-        tests = {
-            "retweet": pc.fill_null(table["is_retweet"], False),
-            "non_english": pc.and_(pc.is_valid(table["lang"]), pc.invert(pc.is_in(table["lang"], pa.array(languages)))),
-            "blocklisted": blocked.result(),
-            "too_short": too_short,
-        }
+    blocked, words = scan_texts(table["clean_text"], blocklist)  # hashtags are part of the text
+    tests = {
+        "retweet": pc.fill_null(table["is_retweet"], False),
+        "non_english": pc.and_(pc.is_valid(table["lang"]), pc.invert(pc.is_in(table["lang"], pa.array(languages)))),
+        "blocklisted": blocked,
+        "too_short": pc.less(words, min_words),
+    }
     reason = pa.nulls(n, pa.string())
     for name in reversed(FILTER_REASONS):  # earlier reasons overwrite later ones
         reason = pc.if_else(tests[name], pa.scalar(name), reason)

@@ -3,9 +3,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-import pyarrow.csv as pacsv
 
-from tweet_topics.lib import combine
 from tweet_topics.lib.combine import (
     COMBINED_COLUMNS,
     combine_objects,
@@ -53,17 +51,6 @@ def test_csv_round_trip_with_pandas_and_arrow_is_exact():
     assert frame["text"].tolist() == result.table["text"].to_pylist()
     tricky = [t for t in frame["text"] if "\n" in t and '"' in t and "\t" in t and "," in t]
     assert tricky, "the generator plants quotes, commas, newlines and tabs"
-
-
-def test_csv_written_in_row_slices_on_several_threads_is_the_same_file(monkeypatch):
-    table = combine_objects(rendered().objects, hour=HOUR).table
-    whole = io.BytesIO()
-    pacsv.write_csv(table, whole, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
-    monkeypatch.setattr(combine, "CSV_PART_ROWS", 7)
-    monkeypatch.setattr(combine.os, "cpu_count", lambda: 3)  # 3 slices of an uneven row count
-    assert table.num_rows % 3 and table_to_csv(table) == whole.getvalue()
-    assert csv_to_table(table_to_csv(table)).equals(table)
-    assert table_to_csv(table.slice(0, 1)).count(b'"schema_version"') == 1
 
 
 def test_output_is_deterministic_regardless_of_object_order():

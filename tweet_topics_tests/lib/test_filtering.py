@@ -1,5 +1,6 @@
 import random
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -121,3 +122,27 @@ def test_word_counts_equal_the_regex_definition_on_random_texts():
     rng = random.Random(27)
     texts = pa.array(["".join(rng.choices(pieces, k=rng.randint(0, 30))) for _ in range(5000)], pa.string())
     assert word_counts(texts).to_pylist() == regex_word_counts(texts)
+
+
+def test_every_byte_is_a_word_byte_exactly_when_re2_says_so():
+    ascii_chars = pa.array([chr(b) for b in range(128)], pa.string())
+    re2_word = pc.match_substring_regex(ascii_chars, f"^{filtering.WORD_PATTERN}$").to_pylist()
+    ours = filtering._word_bytes(np.arange(256, dtype=np.uint8)).tolist()
+    assert ours[:128] == re2_word and all(ours[128:])  # every byte of a non-ASCII character is a letter's
+    assert sum(re2_word) == 52 + 28 + 1  # letters, controls other than \t \n \f \r, DEL
+
+
+def test_filter_on_many_chunks_and_row_slices_equals_one_contiguous_scan(monkeypatch):
+    rng = random.Random(5)
+    words = ["goddard", "dogecoin", "the", "moon", "🚀", "@nasa", "#mars", "https://t.co/x", "日本", "42"]
+    rows = [{"clean_text": " ".join(rng.choices(words, k=rng.randint(0, 9)))} for _ in range(400)]
+    whole = table(rows)
+    chunked = pa.concat_tables([whole.slice(i, 37) for i in range(0, 400, 37)])
+    blocklist = Blocklist.from_file(BLOCKLIST_FILE)
+    expected = filter_tweets(whole, blocklist)
+    monkeypatch.setattr(filtering, "SCAN_PART_ROWS", 50)
+    monkeypatch.setattr(filtering.os, "cpu_count", lambda: 3)  # three slices on three threads
+    result = filter_tweets(chunked, blocklist)
+    assert result.counts == expected.counts and result.rejected.equals(expected.rejected)
+    assert result.kept.equals(expected.kept)
+    assert result.counts["blocklisted"] > 0 and result.counts["too_short"] > 0 and result.counts["kept"] > 0
