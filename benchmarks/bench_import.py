@@ -3,7 +3,7 @@
 Measures the import end to end (parse + convert + spill + write raw and original objects + ledger): tweets/s,
 peak RSS of the importing process (each conversion worker holds one batch: ~60 MiB), objects written (raw,
 original, ledger); then a re-import of the same file, which must write 0 objects. ``--parse-only`` times the parse
-phase alone (no storage).
+phase alone (no storage), then the batch path against the per-tweet path (the peer) in this process.
 Usage: python benchmarks/bench_import.py [--tweets 1000000] [--hours 48] [--workers 2] [--parse-only]
 """
 
@@ -64,6 +64,31 @@ def parse_only(path: Path, workers: int) -> float:
     return stats.read / seconds
 
 
+def per_tweet_units(units, latest: str) -> list:
+    """The peer: every tweet through the per-tweet gate (storable + validate_record + json.dumps), as before."""
+    from tweet_topics.lib.archive.convert import convert_all
+
+    return [result for number, payloads, raw in units for result in convert_all(number, payloads, latest, raw)]
+
+
+def parse_paths(path: Path) -> list[dict]:
+    """The batch path vs the per-tweet path, in this process (1 worker), alternated twice: same load for both."""
+    from tweet_topics.lib.archive import readers
+
+    batch_path = readers.convert_units
+    rates: dict[str, list[float]] = {"batch (vectorized gate)": [], "per tweet (peer)": []}
+    for _ in range(2):
+        for label, units in (("batch (vectorized gate)", batch_path), ("per tweet (peer)", per_tweet_units)):
+            readers.convert_units = units
+            rates[label].append(parse_only(path, 1))
+    readers.convert_units = batch_path
+    peer = max(rates["per tweet (peer)"])
+    return [
+        {"parse path (1 worker)": k, "tweets/s (best of 2)": int(max(v)), "ratio": max(v) / peer}
+        for k, v in rates.items()
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tweets", type=int, default=1_000_000)
@@ -77,8 +102,11 @@ def main() -> None:
         generate(path, args.tweets, args.hours)
         print(f"generated {path} ({path.stat().st_size / 2**20:.0f} MiB gzip) in {time.perf_counter() - started:.0f} s")
     if args.parse_only:
+        load = os.getloadavg()[0]
         rate = parse_only(path, args.workers)
-        print(f"parse phase, {args.workers} workers: {rate:,.0f} tweets/s")
+        print(f"parse phase, {args.workers} workers: {rate:,.0f} tweets/s (load {load:.1f}-{os.getloadavg()[0]:.1f})")
+        load = os.getloadavg()[0]
+        _common.table(parse_paths(path), f"parse phase by path, load {load:.1f}-{os.getloadavg()[0]:.1f}")
         return
     from tweet_topics.archive.importer import run_import
     from tweet_topics.defs.resources import build_resources
@@ -107,6 +135,8 @@ def main() -> None:
                     "hours": len(result.hours),
                     "objects written": written(storage) - before,
                     "seconds": seconds,
+                    "parse s": result.seconds.get("parse"),
+                    "write s": result.seconds.get("write"),
                     "tweets/s": result.parse.read / seconds,
                     "peak RSS MiB (importer)": peak_rss_mib(resource.RUSAGE_SELF),
                     "load average (2 cores)": f"{load:.1f}-{os.getloadavg()[0]:.1f}",

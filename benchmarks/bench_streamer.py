@@ -129,10 +129,12 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def sustained(url: str, workdir: Path, seconds: float) -> dict:
+def sustained(url: str, workdir: Path, seconds: float, **extra_env: str) -> dict:
     """A real streamer process into the stub for ``seconds``: rates per 5-s window, peak RSS, calls, books."""
+    workdir.mkdir(parents=True, exist_ok=True)
     argv = ["stream", "x", "--duration", str(seconds), "--state-dir", str(workdir / "state")]
     env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": url, "TWEET_TOPICS_X_BEARER_TOKEN": "bench-token"}
+    env.update(extra_env)
     log = open(workdir / "streamer.log", "wb")  # noqa: SIM115 - closed below
     child = subprocess.Popen(
         [sys.executable, str(HERE / "streamer_child.py"), "5000", "--", *argv],
@@ -176,9 +178,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--moto", action="store_true", help="also the batched vs per-tweet comparison on moto")
     parser.add_argument("--tweets", type=int, default=20_000, help="--moto: tweets")
+    parser.add_argument("--originals", action="store_true", help="only: sustained with the original JSON off vs on")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-streamer-"))
     stub, url = start_stub(workdir)
+    if args.originals:
+        try:
+            originals_comparison(url, workdir, args.seconds)
+        finally:
+            stub.kill()
+        return
     try:
         _common.table(stages(url, workdir), "Streamer stages, each alone on one core (CPU time)")
         result = sustained(url, workdir, args.seconds)
@@ -207,6 +216,32 @@ def main() -> None:
     print(f"\nstub counts: {counts}; exit code {result['exit']}; log in {workdir / 'streamer.log'}")
     if args.moto:
         moto_comparison(args.tweets)
+
+
+def originals_comparison(url: str, workdir: Path, seconds: float) -> None:
+    """Sustained with the original JSON off (the peer) and on (issue 25: one gzip object per batch beside the
+    records), alternated twice in this process; the ratio is on/off of the mean rate."""
+    rows = []
+    for attempt in range(2):
+        for keep in ("false", "true"):
+            load = os.getloadavg()[0]
+            before = stub_counts(url)["s3_puts"]
+            result = sustained(url, workdir / f"{keep}-{attempt}", seconds, TWEET_TOPICS_KEEP_ORIGINAL=keep)
+            rows.append(
+                {
+                    "original JSON": "on" if keep == "true" else "off (peer)",
+                    "tweets/s min of 5-s windows": int(result["min"]),
+                    "tweets/s mean": int(result["mean"]),
+                    "S3 puts": stub_counts(url)["s3_puts"] - before,
+                    "peak RSS MiB": int(result["peak_rss_mib"]),
+                    "exit": result["exit"],
+                    "load average (2 cores)": f"{load:.1f}-{os.getloadavg()[0]:.1f}",
+                }
+            )
+    off = max(r["tweets/s mean"] for r in rows if r["original JSON"] != "on")
+    for row in rows:
+        row["ratio (mean / best off)"] = row["tweets/s mean"] / off
+    _common.table(rows, f"Sustained {seconds:.0f} s into the stub, original JSON off vs on")
 
 
 def moto_comparison(tweets: int) -> None:

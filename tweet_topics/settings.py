@@ -92,6 +92,7 @@ class Settings(BaseModel):
     original_prefix: str = "original/"  # what X sent (or the archive's line), gzip NDJSON per hour (issue 25)
     compliance_prefix: str = "compliance/"  # deletion tombstones and audit entries (issue 25)
     keep_original: bool = True  # write the original/ dataset beside raw (off: no original JSON is kept)
+    original_expiration_days: int | None = Field(None, ge=1, le=36500)  # lifecycle rule on original/ (None: kept)
     live_prefix: str = "live/"  # live topic results (tweet_topics/live), heartbeat and page
     firehose_stream: str = Field("tweet-topics-delivery", pattern=r"^[a-zA-Z0-9_.-]{1,64}$")
     aws_endpoint_url: str | None = None

@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ class ImportResult:
     hours: list[HourResult]
     rejects_path: Path | None
     dry_run: bool
+    seconds: dict[str, float] = field(default_factory=dict)  # parse and write phases (benchmarks/bench_import.py)
 
     @property
     def imported(self) -> int:
@@ -212,8 +214,10 @@ def run_import(
     rejects_path = None if dry_run else storage.local_path("imports", run) / "rejects.ndjson"
     spill = HourSpill(storage.local_path("imports"))
     rejects = RejectsFile(rejects_path)
+    started = time.perf_counter()
     try:
         parsed = parse_inputs(names, spill, rejects, run, fmt, s3_opener(storage), workers, progress)
+        parsed_at = time.perf_counter()
         tombstones = load_tombstones(storage)
         with ThreadPoolExecutor(HOUR_WORKERS) as pool:
             hours = list(pool.map(lambda h: write_hour(storage, spill, h, tombstones, dry_run, keep), spill.hours()))
@@ -224,6 +228,7 @@ def run_import(
         rejects.close()
         spill.close()
     result = ImportResult(run, parsed, hours, rejects_path, dry_run)
+    result.seconds = {"parse": parsed_at - started, "write": time.perf_counter() - parsed_at}
     if not result.rejected:
         result.rejects_path = None
     if not dry_run and result.imported:

@@ -74,7 +74,12 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         )
     )
     return {
-        "infra": InfraResource(aws=aws, deployment=deployment, buffer_interval_s=settings.firehose_buffer_seconds),
+        "infra": InfraResource(
+            aws=aws,
+            deployment=deployment,
+            buffer_interval_s=settings.firehose_buffer_seconds,
+            original_expiration_days=settings.original_expiration_days,
+        ),
         "streamer_host": host,
         "streamer_state": streamer_state,
         "supervisor": SupervisorSettings(),

@@ -18,6 +18,7 @@ from tweet_topics.settings import Settings
 from tweet_topics.storage.hourly import HourlyDataset
 from tweet_topics.storage.keys import hour_prefix
 from tweet_topics.storage.live_keys import LiveKeys
+from tweet_topics.storage.original_keys import OriginalKeys
 from tweet_topics.storage.reports import ReportPages
 from tweet_topics.storage.s3 import AwsResource, S3Store
 from tweet_topics.storage.versions import VersionedStore
@@ -139,13 +140,18 @@ class Storage(dg.ConfigurableResource):
         sha256, so importing the same tweets again names the same object (issue 25)."""
         return f"{self.raw_hour(hour)}{IMPORT_STREAM}-1-{hour:%Y-%m-%d-%H-00-00}-{uuid.UUID(digest[:32])}"
 
+    @property
+    def original(self) -> OriginalKeys:
+        """The original JSON beside raw (storage/original_keys.py: the streamer uses it without Dagster)."""
+        return OriginalKeys(self.original_prefix)
+
     def original_hour(self, hour: datetime) -> str:
         """``<original prefix>YYYY/MM/DD/HH/``: what X sent (or the archive's line), gzip NDJSON per batch."""
-        return hour_prefix(self.original_prefix, hour)
+        return self.original.hour(hour)
 
     def original_key(self, hour: datetime, digest: str) -> str:
-        """The original payloads of the raw object with the same digest (one object per batch)."""
-        return f"{self.original_hour(hour)}{digest[:32]}.ndjson.gz"
+        """The original payloads of the imported raw object with the same digest (one object per batch)."""
+        return self.original.imported(hour, digest)
 
     @property
     def tombstones_prefix(self) -> str:

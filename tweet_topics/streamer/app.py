@@ -32,6 +32,7 @@ from tweet_topics.streamer.counters import Counters
 from tweet_topics.streamer.filesink import MIB, FileOutput
 from tweet_topics.streamer.journal import Journal
 from tweet_topics.streamer.options import SYNTHETIC_FILE_CAP, UNBOUNDED, StreamOptions
+from tweet_topics.streamer.originals import original_writer
 from tweet_topics.streamer.producer import CallTimeout, Sender, bounded_call, seqs_of
 from tweet_topics.streamer.rejects import RejectLog
 from tweet_topics.streamer.reporting import LedgerWriter, Reporter
@@ -184,6 +185,7 @@ def _firehose_wiring(
         firehose, settings.firehose_stream, spool, counters, options.send_deadline, delivered, durable, stopping=stop
     )
     loop = Loop(run_id, sender, counters, rejects, journal, ledger.rejected, progress=progress, stop=stop)
+    loop.originals = original_writer(settings, s3, state_dir, run_id)
     status = Health(counters, loop, sender).status
     heartbeat = StreamerKeys(settings.streamer_prefix).heartbeat
     reporter = Reporter(s3, settings.bucket, heartbeat, status, options.heartbeat_interval, ledger)
@@ -198,6 +200,8 @@ def _shut_down(wiring: Wiring, counters: Counters, t0: float, budget: float) -> 
     loop, sender = wiring.loop, wiring.sender
     if not loop.hand_off(until=t0 + 0.5 * budget):  # the sender spools them once its call in flight ends
         log.warning("%d batches not handed over within the shutdown budget (in the write-ahead log)", len(loop.parked))
+    if loop.originals is not None:  # what is not uploaded by then stays on disk for the next start
+        loop.originals.close(until=t0 + 0.6 * budget)
     if sender is not None:
         sender.close(network_until=t0 + 0.6 * budget)
         sender.join(timeout=max(0.0, t0 + 0.8 * budget - time.monotonic()))

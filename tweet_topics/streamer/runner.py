@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tweet_topics.streamer.convert import Reject, to_record
 from tweet_topics.streamer.counters import Counters
@@ -32,6 +32,9 @@ from tweet_topics.streamer.journal import Journal
 from tweet_topics.streamer.producer import MAX_BATCH_BYTES, MAX_RECORDS, Batch
 from tweet_topics.streamer.rejects import RejectLog
 from tweet_topics.streamer.sources import Item
+
+if TYPE_CHECKING:
+    from tweet_topics.streamer.originals import OriginalWriter
 
 log = logging.getLogger("tweet_topics.streamer")
 READ_AHEAD = 1_000  # items between the reader thread and the main loop
@@ -104,6 +107,7 @@ class Loop:
     journal_failed: bool = False
     progress: Progress | None = None
     stop: threading.Event | None = None  # once set, hand_off never waits: full batches are parked instead
+    originals: OriginalWriter | None = None  # what X sent, beside the records (issue 25; streamer/originals.py)
     parked: deque[Batch] = field(default_factory=deque)  # sealed batches the output has not taken yet
     _batch: Batch | None = None
     _bytes: int = 0
@@ -133,6 +137,8 @@ class Loop:
             self._batch, self._bytes = Batch([], time.monotonic(), journal), 0
         self._batch.records.append(record)
         self._bytes += len(record)
+        if self.originals is not None:
+            self.originals.add(item, self.seq)
         if self._batch.journal:
             self.journal_failed = not self._batch.journal.append(record)
 
@@ -164,6 +170,8 @@ class Loop:
                 self._batch.journal.close()
             self.parked.append(self._batch)
             self._batch = None
+            if self.originals is not None:
+                self.originals.seal()
         while self.parked:
             limit = until if until is not None or not (self.stop and self.stop.is_set()) else time.monotonic()
             wait = 0.2 if limit is None else max(0.0, min(0.2, limit - time.monotonic()))

@@ -43,6 +43,9 @@ class InfraResource(dg.ConfigurableResource):
     versioning: bool = Field(True, description="S3 versioning: an overwritten or deleted raw object can be restored")
     noncurrent_version_days: int = Field(30, ge=1, description="replaced or deleted object versions expire after this")
     raw_expiration_days: int | None = Field(None, description="lifecycle rule that expires raw objects")
+    original_expiration_days: int | None = Field(
+        None, description="lifecycle rule that expires the original JSON (TWEET_TOPICS_ORIGINAL_EXPIRATION_DAYS)"
+    )
     create_instance: bool = Field(False, description="run the EC2 streamer instance (prod)")
     instance_type: str = Field("t3.micro", pattern=r"^[a-z0-9]+\.[a-z0-9]+$")
     subnet_id: str | None = Field(

@@ -70,7 +70,7 @@ def detect(name: str, number: int, first: bytes) -> str:
     raise ArchiveError(f"{name}:{number}: no known format fits (expected {', '.join(FORMATS)}): {stripped[:60]!r}")
 
 
-class _Includes:
+class Includes:
     """A page's ``includes`` indexed once, so each tweet's referenced entries cost a few lookups, not a scan."""
 
     def __init__(self, includes: Mapping[str, Any]) -> None:
@@ -96,7 +96,7 @@ def twarc2_payloads(obj: Any) -> Iterator[Payload]:
     """A twarc2 response page (``data`` a list) or one stream message (``data`` an object)."""
     if _shape(obj) != "twarc2":
         raise Mismatch("format_mismatch:twarc2", "not a page with data")
-    index = _Includes(obj.get("includes") if isinstance(obj.get("includes"), dict) else {})
+    index = Includes(obj.get("includes") if isinstance(obj.get("includes"), dict) else {})
     tweets = obj["data"] if isinstance(obj["data"], list) else [obj["data"]]
     for tweet in tweets:
         if not isinstance(tweet, dict):

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 EXPIRE_RULE = "tweet-topics-expire-raw"
 STAGING_RULE = "tweet-topics-expire-staging"  # leftovers of runs that died before their commit
 NONCURRENT_RULE = "tweet-topics-expire-noncurrent"  # replaced/deleted versions, kept for recovery a while
-RULE_IDS = {EXPIRE_RULE, STAGING_RULE, NONCURRENT_RULE}
+ORIGINAL_RULE = "tweet-topics-expire-original"  # the original JSON beside raw (issue 25), when a retention is set
+RULE_IDS = {EXPIRE_RULE, STAGING_RULE, NONCURRENT_RULE, ORIGINAL_RULE}
 PUBLIC_BLOCK = dict.fromkeys(
     ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
 )
@@ -68,6 +69,15 @@ def lifecycle_rules(infra: InfraResource) -> list[dict[str, Any]]:
                 "Status": "Enabled",
                 "Filter": {"Prefix": infra.deployment.raw_prefix},
                 "Expiration": {"Days": days},
+            }
+        )
+    if infra.original_expiration_days:
+        rules.append(
+            {
+                "ID": ORIGINAL_RULE,
+                "Status": "Enabled",
+                "Filter": {"Prefix": infra.deployment.prefixes["original_prefix"]},
+                "Expiration": {"Days": infra.original_expiration_days},
             }
         )
     return rules
