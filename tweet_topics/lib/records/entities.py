@@ -18,8 +18,6 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import regex
-
 # --- hashtags ----------------------------------------------------------------------------------------------------
 # Besides letters, marks and decimal digits, twitter-text lets these into a hashtag: underscore, ZWNJ and ZWJ
 # (Persian, Sinhala), Cyrillic paiyerok, Hebrew maqaf/geresh/gershayim, fullwidth tilde and wave dash, Japanese
@@ -27,25 +25,24 @@ import regex
 _HASHTAG_SPECIALS = "_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0\u30fb\u3003\u0f0b\u0f0c\u00b7"
 _HASHTAG_ALPHA = r"[\p{L}\p{M}]"
 _HASHTAG_ALNUM = rf"[\p{{L}}\p{{M}}\p{{Nd}}{_HASHTAG_SPECIALS}]"
-_HASHTAG = regex.compile(
+_HASHTAG = (
     # Boundary: the start, an emoji variation selector, or any one character that could not be part of a hashtag
     # and is not '&' (``&#39;`` is no hashtag). It is consumed, as in twitter-text, so scanning matches its results.
     rf"(?:^|[\uFE0E\uFE0F]|(?!{_HASHTAG_ALNUM}|&).)"
     # A hash sign that does not start a keycap emoji (#️⃣).
     r"[#＃](?![\uFE0F\u20E3])"
     # The tag: letters, marks, digits and the specials, with at least one letter or mark (``#123`` is no hashtag).
-    rf"({_HASHTAG_ALNUM}*{_HASHTAG_ALPHA}{_HASHTAG_ALNUM}*)",
-    regex.DOTALL,
-)
+    rf"({_HASHTAG_ALNUM}*{_HASHTAG_ALPHA}{_HASHTAG_ALNUM}*)"
+)  # compiled with DOTALL by _regex
 # A tag followed by another hash sign or by ``://`` is not one (``#tag#tag``, ``#http://...``).
-_HASHTAG_END = regex.compile(r"[#＃]|://")
+_HASHTAG_END = r"[#＃]|://"
 
 # --- mentions ----------------------------------------------------------------------------------------------------
 _LATIN_ACCENTS = (
     "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263\u0268\u026f"
     "\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
 )
-_MENTION = regex.compile(
+_MENTION = (
     # Preceded by the start or a character that cannot continue a word, an e-mail, a hashtag or a cashtag;
     # ``RT``/``RT:`` glued to the ``@`` in any case counts as a boundary (old-style retweets).
     r"(?:^|[^a-zA-Z0-9_!#$%&*@＠]|(?:^|[^a-zA-Z0-9_+~.-])(?:rt|RT|rT|Rt):?)"
@@ -53,7 +50,17 @@ _MENTION = regex.compile(
     r"[@＠]([a-zA-Z0-9_]{1,20})(/[a-zA-Z][a-zA-Z0-9_-]{0,24})?"
 )
 # A name followed by another at sign (``@a@b``, an e-mail), an accented latin letter or ``://`` is not a mention.
-_MENTION_END = regex.compile(rf"[@＠{_LATIN_ACCENTS}]|://")
+_MENTION_END = rf"[@＠{_LATIN_ACCENTS}]|://"
+
+
+@functools.cache
+def _regex(pattern: str, dotall: bool = False) -> Any:
+    """The ``regex`` module's compiled pattern, on first use: importing and compiling is not paid by every
+    definitions load (issue 27), only by payloads without an entities block."""
+    import regex
+
+    return regex.compile(pattern, regex.DOTALL if dotall else 0)
+
 
 # --- X's text conventions ----------------------------------------------------------------------------------------
 _X_ESCAPES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
@@ -83,8 +90,8 @@ def _without_overlaps(spans: Iterable[tuple[Span, bool]]) -> list[Span]:
 def _hashtag_spans(text: str) -> list[Span]:
     """Spans of the tag text (without the hash sign), before checking for URLs."""
     spans = []
-    for match in _HASHTAG.finditer(text):
-        if _HASHTAG_END.match(text, match.end()):
+    for match in _regex(_HASHTAG, dotall=True).finditer(text):
+        if _regex(_HASHTAG_END).match(text, match.end()):
             continue
         spans.append(match.span(1))
     return spans
@@ -125,8 +132,8 @@ def extract_mentions(text: str) -> list[str]:
     if "@" not in text and "＠" not in text:
         return []
     names = []
-    for match in _MENTION.finditer(text):
-        if _MENTION_END.match(text, match.end()) or match.group(2):
+    for match in _regex(_MENTION).finditer(text):
+        if _regex(_MENTION_END).match(text, match.end()) or match.group(2):
             continue
         names.append(match.group(1))
     return names
