@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from tweet_topics.lib.records import RecordError, dumps_record, record_from_payload, validate_record
+from tweet_topics.lib.records.fast import v2_record_line
 from tweet_topics.lib.records.storable import storable
 
 MAX_RECORD_BYTES = 1000 * 1024  # Firehose's per-record limit
@@ -67,6 +68,13 @@ def to_record(payload: Any, run: str, seq: int) -> tuple[bytes, str]:
     if len(line) > MAX_RECORD_BYTES:
         raise Reject("oversize_record", f"{len(line)} bytes > {MAX_RECORD_BYTES}")
     return line, record["created_at"]
+
+
+def raw_to_record(raw: bytes, run: str, seq: int) -> tuple[bytes, str]:
+    """``to_record(parse_line(raw), …)`` for a message as received: the common v2 message takes the fast path
+    (``lib.records.fast``, the same bytes), anything else the general one; raises :class:`Reject`."""
+    fast = v2_record_line(raw, run, seq) if len(raw) <= MAX_LINE_BYTES else None
+    return fast if fast is not None else to_record(parse_line(raw), run, seq)
 
 
 def raw_text(value: Any) -> str:

@@ -1,7 +1,8 @@
 """Write-ahead log of the batch being built, so a SIGKILL loses nothing the streamer already received.
 
-Every record is written (``os.write``, no userspace buffer) to its batch's journal file the moment it is
-received; the file is deleted once the whole batch is delivered or spooled. Data written with ``write`` survives
+Every record is written (``os.write``, no userspace buffer) to its batch's journal file before it counts as
+received (the main loop writes each chunk of records it took from the source in one call); the file is deleted
+once the whole batch is delivered or spooled. Data written with ``write`` survives
 the death of the process (it is in the page cache), so on the next start any journal file left behind is moved
 into the spool and delivered - at-least-once: a batch delivered just before the kill may be sent twice (the
 combine drops duplicate ids). Not fsynced per record: a power loss can still lose the last second.
@@ -31,11 +32,14 @@ class JournalFile:
         except OSError:
             self._fd, self.broken = None, True
 
-    def append(self, line: bytes) -> bool:
+    def append(self, lines: bytes) -> bool:
+        """Write whole records (one or many lines); False, and ``broken``, if not all of it was written."""
         if self._fd is None:
             return False
+        view = memoryview(lines)
         try:
-            os.write(self._fd, line)
+            while view:
+                view = view[os.write(self._fd, view) :]  # a short write (a signal, a full disk) goes on or raises
             return True
         except OSError:
             self.broken = True

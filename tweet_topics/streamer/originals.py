@@ -31,6 +31,7 @@ import orjson
 from tweet_topics.lib.archive.formats import Includes
 from tweet_topics.settings import Settings
 from tweet_topics.storage.original_keys import OriginalKeys
+from tweet_topics.streamer.convert import parse_line
 from tweet_topics.streamer.sources import Item
 
 log = logging.getLogger("tweet_topics.streamer")
@@ -41,6 +42,11 @@ RETRY_SECONDS = 5.0
 
 def original_line(item: Item, shared: dict[str, Any]) -> bytes:
     """The payload as one JSON line; a page's tweet keeps only the ``includes`` entries it references."""
+    if item.payload is None and item.raw is not None:  # a stream message as received: kept as X sent it
+        raw = item.raw.strip()
+        if b"\n" not in raw and b"\r" not in raw:
+            return raw + b"\n"
+        item = item._replace(payload=parse_line(raw))  # accepted, so it parses; one JSON line is written below
     payload = item.payload
     includes = payload.get("includes") if isinstance(payload, dict) else None
     tweet = payload.get("data") if isinstance(payload, dict) else None

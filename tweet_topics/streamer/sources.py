@@ -24,9 +24,9 @@ DRAIN_WAIT = 3.0  # seconds the live source waits for tweepy's thread to hand ov
 
 
 class Item(NamedTuple):
-    payload: Any  # the parsed JSON value (None when ``error`` is set)
+    payload: Any  # the parsed JSON value (None when ``error`` is set, or when only ``raw`` is given)
     error: tuple[str, str] | None = None  # (reason, detail) when the input could not be read
-    raw: bytes | None = None  # the input as received, kept for the rejects file when ``error`` is set
+    raw: bytes | None = None  # the input as received: unparsed (the loop converts it) or, with ``error``, kept
     position: int = 0  # synthetic: tweets from the sequence's start through this one; replay: line number
     complete: bool = True  # the last item of its position (a replay line can hold a page of tweets)
 
@@ -162,10 +162,7 @@ def x_source(
         def on_data(self, raw_data: bytes) -> None:
             if offered is not None:
                 offered()
-            try:
-                items.put(Item(parse_line(raw_data)))
-            except Reject as exc:
-                items.put(Item(None, (exc.reason, exc.detail), bytes(raw_data)))
+            items.put(Item(None, raw=bytes(raw_data)))  # parsed with its conversion, in one step (convert.py)
 
     client = _Client(bearer_token, wait_on_rate_limit=True, daemon=True)
     sync_rules(client, rules)

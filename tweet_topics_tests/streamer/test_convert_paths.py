@@ -62,3 +62,18 @@ def test_canonical_times_are_checked_as_strptime_would(value):
     else:
         with pytest.raises(ValueError):
             _canonical_time(value)
+
+
+def test_a_stream_message_received_as_bytes_is_kept_as_x_sent_it():
+    """stream x hands the loop X's bytes (parsed with the conversion): its original is those bytes, one line."""
+    import json
+
+    from tweet_topics.streamer.originals import original_line
+    from tweet_topics.streamer.sources import Item
+
+    payload = TweetGenerator(seed=3).tweet(datetime(2026, 1, 1)).payload
+    raw = json.dumps(payload).encode()
+    assert original_line(Item(None, raw=raw), {}) == raw + b"\n"
+    pretty = json.dumps(payload, indent=2).encode()  # not X's form, but a line must stay one line
+    line = original_line(Item(None, raw=pretty), {})
+    assert line.count(b"\n") == 1 and json.loads(line) == payload

@@ -203,4 +203,4 @@ def clean_text(text: str) -> str:
     """Text for modeling: emoji removed, whitespace (tabs, newlines) collapsed to single spaces."""
     if not text.isascii():
         text = _emoji_run().sub(_replace_emoji_run, text)
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # = _WHITESPACE.sub(" ", text).strip(): the same Unicode whitespace, tested
