@@ -1,12 +1,14 @@
 """The streamer's throughput, per stage and sustained, against a local stub endpoint that only counts.
 
-1. Stages, one core each, CPU time: parse (``parse_line``), convert (``to_record``: payload -> checked NDJSON
-   record), journal (the write-ahead log, one ``os.write`` per record), batch + send (``Sender`` with
-   PutRecordBatch of 500 to the stub: botocore serialization + HTTP).
+1. Stages, one core each, CPU time: parse + convert (X's bytes -> checked NDJSON record with ``delivery``) by the
+   general path (``to_record(parse_line(raw))``, the peer) and by the fast path (``raw_to_record``), journal (the
+   write-ahead log, one ``os.write`` per chunk of records), batch + serialize + send (``Sender`` with
+   PutRecordBatch of 500 to the stub: botocore serialization + HTTP), also by the wall clock.
 2. Sustained: a real ``stream x`` process (tweepy replaced by a pump of pre-serialized v2 messages, paced only by
    the streamer's own backpressure) into ``benchmarks/firehose_stub.py`` for ``--seconds`` (60): tweets/s per
    5-second window (min and mean), peak RSS, PutRecordBatch calls per 500 records, and the exit books (write-ahead
-   log, sequence numbers and ledger objects all on, as in production).
+   log, sequence numbers, ledger objects and the original JSON all on, as in production), the process's CPU
+   seconds per 1,000 tweets and the load average while it ran.
    The stub, not moto: one Firehose stream takes 5 MB/s by default and moto stores every record itself.
 3. ``--moto``: the batched producer vs one ``put_record`` per tweet into the local Firehose (moto server).
 
@@ -14,7 +16,6 @@ Usage: python benchmarks/bench_streamer.py [--seconds 60] [--moto]
 """
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
@@ -22,11 +23,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime
 from pathlib import Path
 
 import _common
-import emoji
 
 from tweet_topics.defs.resources import build_resources
 from tweet_topics.lib.records import dumps_record, record_from_payload
@@ -64,61 +63,39 @@ def cpu_rate(fn, items: list) -> tuple[list, float]:
     return out, len(items) / max(time.process_time() - start, 1e-9)
 
 
-@contextlib.contextmanager
-def before_fast_paths():
-    """The conversion as it was (issue 27's baseline): the emoji library over every whole text, strptime checks."""
-    from tweet_topics.lib.records import payloads, storable
-    from tweet_topics.lib.records.entities import _WHITESPACE
-
-    def clean_text(text: str) -> str:
-        return _WHITESPACE.sub(" ", emoji.replace_emoji(text, replace=" ")).strip()
-
-    def canonical_time(value: str) -> str:
-        if storable.CANONICAL_TIME.match(value):
-            datetime.strptime(value, storable.CANONICAL_FORMAT)
-            return value
-        return fast_time(value)
-
-    fast_clean, fast_time = payloads.clean_text, storable._canonical_time
-    payloads.clean_text, storable._canonical_time = clean_text, canonical_time
-    try:
-        yield
-    finally:
-        payloads.clean_text, storable._canonical_time = fast_clean, fast_time
-
-
 def stages(url: str, workdir: Path, n: int = 10_000) -> list[dict]:
     """Each stage alone on one core (CPU time of this process, so other load on the machine counts less)."""
     from tweet_topics.streamer.app import streamer_client
-    from tweet_topics.streamer.convert import parse_line, to_record
+    from tweet_topics.streamer.convert import parse_line, raw_to_record, to_record
     from tweet_topics.streamer.journal import Journal
+    from tweet_topics.streamer.runner import CHUNK
 
-    lines = [json.dumps(t.payload).encode() for t in TweetGenerator(seed=6).stream(n)]
-    payloads, parse = cpu_rate(parse_line, lines)
-    records, convert = cpu_rate(lambda item: to_record(item[1], "bench", item[0])[0], list(enumerate(payloads)))
-    with before_fast_paths():
-        _, convert_before = cpu_rate(lambda item: to_record(item[1], "bench", item[0])[0], list(enumerate(payloads)))
+    lines = [json.dumps(t.payload).encode() for t in TweetGenerator(seed=6).stream(n)]  # as tweepy hands them over
+    _, general = cpu_rate(lambda item: to_record(parse_line(item[1]), "bench", item[0]), list(enumerate(lines)))
+    converted, fast = cpu_rate(lambda item: raw_to_record(item[1], "bench", item[0]), list(enumerate(lines)))
+    records = [line for line, _ in converted]
     journal = Journal(workdir / "journal").start("bench", 1)
-    _, journaled = cpu_rate(journal.append, records)
+    chunks = [b"".join(records[i : i + CHUNK]) for i in range(0, n, CHUNK)]
+    _, per_chunk = cpu_rate(journal.append, chunks)
     journal.discard()
     settings = get_settings().model_copy(update={"aws_endpoint_url": url})
     counters = Counters(received=n, in_memory=n)
     client = streamer_client(settings, "firehose", 10.0)
     sender = Sender(client, settings.firehose_stream, Spool(workdir / "spool"), counters)
     sender.start()
-    start = time.process_time()
+    start, wall = time.process_time(), time.perf_counter()
     for first in range(0, n, MAX_RECORDS):
         sender.submit(Batch(records[first : first + MAX_RECORDS], time.monotonic()), timeout=60)
     sender.close(network_until=time.monotonic() + 60)
     sender.join()
-    send = n / (time.process_time() - start)
+    send, send_wall = n / (time.process_time() - start), n / (time.perf_counter() - wall)
     assert counters.sent == n, counters
     return [
-        {"stage": "parse (JSON line -> payload)", "tweets/s (1 core)": int(parse)},
-        {"stage": "convert, before (emoji scan of every text, strptime)", "tweets/s (1 core)": int(convert_before)},
-        {"stage": "convert (payload -> checked record)", "tweets/s (1 core)": int(convert)},
-        {"stage": "journal (write-ahead log)", "tweets/s (1 core)": int(journaled)},
-        {"stage": "batch + send (PutRecordBatch of 500 to the stub)", "tweets/s (1 core)": int(send)},
+        {"stage": "parse + convert, general path (the peer)", "tweets/s (1 core)": int(general), "ratio": 1.0},
+        {"stage": "parse + convert, fast path", "tweets/s (1 core)": int(fast), "ratio": fast / general},
+        {"stage": f"journal (write-ahead log, one write per {CHUNK})", "tweets/s (1 core)": int(per_chunk * CHUNK)},
+        {"stage": "batch + serialize + send (PutRecordBatch of 500)", "tweets/s (1 core)": int(send)},
+        {"stage": "batch + serialize + send, wall clock (stub included)", "tweets/s (1 core)": int(send_wall)},
     ]
 
 
@@ -127,6 +104,12 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sustained(url: str, workdir: Path, seconds: float, **extra_env: str) -> dict:
@@ -142,13 +125,14 @@ def sustained(url: str, workdir: Path, seconds: float, **extra_env: str) -> dict
         stdout=subprocess.PIPE,
         stderr=log,
     )
-    windows, peak, last, last_at = [], 0.0, None, None
+    windows, peak, last, last_at, cpu = [], 0.0, None, None, 0.0
     before = stub_counts(url)["records"]  # what the stage runs sent
+    load = os.getloadavg()[0]
     while child.poll() is None:
         time.sleep(1.0)
         try:
-            peak = max(peak, rss_mib(child.pid))
-        except OSError:
+            peak, cpu = max(peak, rss_mib(child.pid)), cpu_seconds(child.pid)
+        except (OSError, IndexError, ValueError):
             break
         records = stub_counts(url)["records"] - before
         now = time.monotonic()
@@ -170,6 +154,8 @@ def sustained(url: str, workdir: Path, seconds: float, **extra_env: str) -> dict
         "windows": len(full),
         "peak_rss_mib": peak,
         "exit": child.returncode,
+        "cpu_per_1k": cpu / max(summary["received"], 1) * 1000,  # CPU seconds per 1,000 tweets, all threads
+        "load": f"{load:.1f}-{os.getloadavg()[0]:.1f}",
     }
 
 
@@ -205,6 +191,8 @@ def main() -> None:
                 "ratio (min / target)": result["min"] / TARGET,
                 "peak RSS MiB": int(result["peak_rss_mib"]),
                 "records per PutRecordBatch": round(per_call, 1),
+                "CPU s per 1,000 tweets": round(result["cpu_per_1k"], 3),
+                "load average (2 cores)": result["load"],
                 "received": summary["received"],
                 "sent": summary["sent"],
                 "lost": summary["lost"],
