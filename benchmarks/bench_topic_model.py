@@ -196,11 +196,15 @@ def topics_job_run(hours: int, tweets_per_hour: int) -> None:
         started = time.perf_counter()
         log = subprocess.run(command, cwd=_common.ROOT, env=env, check=True, capture_output=True, text=True)
         total = time.perf_counter() - started
-        steps = re.findall(r'Finished execution of step "(\w+)" in ([\d.]+)(m?s)', log.stdout + log.stderr)
-        step_text = ", ".join(f"{name} {float(v) / (1000 if unit == 'ms' else 1):.1f}" for name, v, unit in steps)
+        steps = re.findall(r'Finished execution of step "(\w+)" in (?:(\d+)m)?([\d.]+)(m?s)', log.stdout + log.stderr)
+        step_text = ", ".join(
+            f"{name} {int(m or 0) * 60 + float(v) / (1000 if unit == 'ms' else 1):.1f}" for name, m, v, unit in steps
+        )
         models = resources["storage"].models
         metrics = models.manifest(models.latest())["metrics"]
         stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in metrics["seconds"].items())
+        corpus = corpus_seconds(env["DAGSTER_HOME"])
+        corpus_stages = ", ".join(f"{name} {seconds:.1f}" for name, seconds in corpus.items())
         passes = metrics.get("progress", {}).get("passes")
         _common.table(
             [
@@ -211,6 +215,7 @@ def topics_job_run(hours: int, tweets_per_hour: int) -> None:
                     "target s": 20.0,
                     "x target": total / 20.0,
                     "steps s": step_text,
+                    "topic_corpus stages s": corpus_stages,
                     "topic_model stages s": f"{stages}; passes {passes}",
                 }
             ],
@@ -218,6 +223,18 @@ def topics_job_run(hours: int, tweets_per_hour: int) -> None:
         )
     finally:
         stack.down(settings, save=False)
+
+
+def corpus_seconds(home: str) -> dict[str, float]:
+    """``topic_corpus``'s per-stage seconds from its materialization in the run's own instance."""
+    import os
+
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = home
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("topic_corpus"))
+    return event.asset_materialization.metadata["seconds"].value if event else {}
 
 
 def main() -> None:

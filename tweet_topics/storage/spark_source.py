@@ -1,16 +1,23 @@
-"""A PySpark 4 Python data source over the bucket: executor tasks read and write S3 objects with boto3.
+"""What Spark's executor tasks run to read and write S3 objects with boto3 (``mapInArrow`` functions).
 
 Why: these machines (and any cluster without hadoop-aws jars) have no S3 connector, and staging files on the
 driver's disk neither scales nor works on a multi-host cluster. The driver decides *which* objects (the storage
 layer lists exactly the committed files; never a bare prefix); the tasks move the bytes.
 
-Reading (``format("tweet_topics_s3")``): one input partition per object, Parquet decoded with pyarrow in the
-task; an optional column carries each object's partition value (the hour). Writing: each task puts Parquet
-objects, either one per task under ``prefix`` (``layout=files``) or one per hour under that hour's run prefix
-(``layout=hourly``; the driver then commits each hour through ``HourlyDataset.commit_written``). Every
-object carries who wrote it (stage/partition/attempt, pid, host, the JVM above the Python worker) as S3 user
-metadata, so tests can tell executor writes from driver writes. The writer's ``commit`` (run on the driver) puts
-one JSON record of all task messages at ``commit_key``; nothing is visible to readers until the driver commits.
+Why ``mapInArrow`` and not a PySpark Python data source (what this was until issue 27): a data source plans,
+writes and commits through extra Python processes on the driver, one per kind (a cold read ~5 s and a cold
+write ~3 s more than the same work here, most of a 5k-document ``topic_corpus``); these functions run in the
+ordinary Python workers the rest of the run uses anyway.
+
+Reading (``read_groups``): objects are packed into groups balanced by their committed size (a Spark task costs
+far more than reading a small object: 24 hourly objects were 24 tasks); each task reads its groups, checks each
+object's sha256 against its commit and decodes the Parquet with pyarrow; an optional column carries each
+object's partition value (the hour). Writing (``write_partition``): each task puts Parquet objects, either one
+per task under ``prefix`` (``layout=files``) or one per hour under that hour's run prefix (``layout=hourly``;
+the driver then commits each hour through ``HourlyDataset.commit_written``), and returns one message per object
+(key, sha256, bytes, rows, counts); nothing is visible to readers until the driver commits. Every object carries
+who wrote it (stage/partition/attempt, pid, host, the JVM above the Python worker) as S3 user metadata, so tests
+can tell executor writes from driver writes. Nothing here imports Dagster: the workers stay light.
 """
 
 from __future__ import annotations
@@ -21,19 +28,9 @@ import json
 import os
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.sql.datasource import (
-    DataSource,
-    DataSourceArrowWriter,
-    DataSourceReader,
-    InputPartition,
-    WriterCommitMessage,
-)
-from pyspark.sql.types import StructType
-
-NAME = "tweet_topics_s3"
+MESSAGE_SCHEMA = "message string"
 
 
 def connection_options(env: str, region: str, endpoint: str | None, bucket: str) -> dict[str, str]:
@@ -78,131 +75,106 @@ def _java_ancestor() -> int | None:
     return None
 
 
-@dataclass
-class ObjectPartition(InputPartition):
-    key: str
-    value: str | None  # the partition column's value for this object's rows
-    sha256: str  # from the commit that names the object ("" when the commit records none)
+def pack_objects(objects: list[list[Any]], partitions: int) -> list[list[list[Any]]]:
+    """``[key, value, sha256, bytes]`` objects in at most ``partitions`` groups of about equal bytes (largest
+    first into the lightest group; ties by position, so every run packs alike); no group is empty."""
+    groups: list[list[list[Any]]] = [[] for _ in range(max(1, min(partitions, len(objects))))]
+    loads = [0] * len(groups)
+    for obj in sorted(objects, key=lambda o: -int(o[3])):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(obj)
+        loads[lightest] += max(int(obj[3]), 1)
+    return [g for g in groups if g]
 
 
-class ObjectReader(DataSourceReader):
-    def __init__(self, options: dict[str, str], schema: StructType) -> None:
-        self.options = options
-        self.schema = schema
-        self.objects = json.loads(options["objects"])
-        self.partition_column = options.get("partition_column") or None
-
-    def partitions(self) -> list[ObjectPartition]:
-        return [ObjectPartition(key, value, sha) for key, value, sha in self.objects]
-
-    def read(self, partition: ObjectPartition) -> Iterator[Any]:  # type: ignore[override]
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        from pyspark.sql.pandas.types import to_arrow_schema
-
-        body = _client(self.options).get_object(Bucket=self.options["bucket"], Key=partition.key)["Body"].read()
-        if partition.sha256 and hashlib.sha256(body).hexdigest() != partition.sha256:
-            raise ValueError(f"s3://{self.options['bucket']}/{partition.key} does not match its commit's sha256")
-        target = to_arrow_schema(self.schema)
-        columns = [f.name for f in target if f.name != self.partition_column]
-        table = pq.read_table(io.BytesIO(body), columns=columns)
-        if self.partition_column:
-            table = table.append_column(
-                self.partition_column, pa.array([partition.value] * table.num_rows, pa.string())
-            )
-        yield from table.select(target.names).cast(target).to_batches(max_chunksize=10_000)
+def read_groups(batches: Iterator[Any], options: dict[str, str], schema: Any, partition_column: str | None) -> Any:
+    """``mapInArrow``: rows of ``objects`` (JSON lists of ``[key, value, sha256, bytes]``) -> the objects' rows
+    as ``schema`` (a pyarrow schema); a changed object (sha256 not its commit's) fails the task."""
+    for batch in batches:
+        for group in batch.column("objects").to_pylist():
+            for key, value, sha256, _ in json.loads(group):
+                yield from _read_one(options, key, value, sha256, schema, partition_column)
 
 
-@dataclass
-class Written(WriterCommitMessage):
-    objects: list[dict[str, Any]] = field(default_factory=list)  # {"key", "partition", "rows", "counts", "writer"}
+def _read_one(
+    options: dict[str, str], key: str, value: str | None, sha256: str, target: Any, partition_column: str | None
+) -> Iterator[Any]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    body = _client(options).get_object(Bucket=options["bucket"], Key=key)["Body"].read()
+    if sha256 and hashlib.sha256(body).hexdigest() != sha256:
+        raise ValueError(f"s3://{options['bucket']}/{key} does not match its commit's sha256")
+    columns = [f.name for f in target if f.name != partition_column]
+    table = pq.read_table(io.BytesIO(body), columns=columns)
+    if partition_column:
+        table = table.append_column(partition_column, pa.array([value] * table.num_rows, pa.string()))
+    yield from table.select(target.names).cast(target).to_batches(max_chunksize=10_000)
 
 
-class ObjectWriter(DataSourceArrowWriter):
-    def __init__(self, options: dict[str, str], schema: StructType) -> None:
-        self.options = options
-        self.schema = schema
-        self.layout = options.get("layout", "files")
-        self.partition_column = options.get("partition_column") or None
-        self.count_where: dict[str, list[Any]] = json.loads(options.get("count_where") or "{}")
+def write_partition(batches: Iterator[Any], options: dict[str, str]) -> Iterator[Any]:
+    """``mapInArrow``: put this task's rows as Parquet objects; yields one ``MESSAGE_SCHEMA`` row per object."""
+    import pyarrow as pa
 
-    def write(self, iterator: Iterator[Any]) -> Written:  # type: ignore[override]
-        import pyarrow as pa
-
-        batches = list(iterator)
-        if not batches:
-            return Written()
-        table = pa.Table.from_batches(batches)
-        identity = writer_identity()
-        task = identity["writer-task"].replace(".", "-")
-        if self.layout == "hourly":
-            groups = self._by_partition(table)
-            prefixes = json.loads(self.options["prefixes"])  # partition value -> the hour's run prefix
-            keys = {value: prefixes[value] + self.options["file"] for value in groups}
-        else:
-            groups = {None: table}
-            keys = {None: f"{self.options['prefix']}part-{task}.parquet"}
-        written = [self._put(keys[value], value, part, identity) for value, part in groups.items()]
-        return Written(written)
-
-    def _by_partition(self, table: Any) -> dict[str, Any]:
-        import pyarrow.compute as pc
-
-        column = self.partition_column or "partition"
-        values = sorted(v for v in pc.unique(table[column]).to_pylist() if v is not None)
-        return {v: table.filter(pc.equal(table[column], v)).drop_columns([column]) for v in values}
-
-    def _put(self, key: str, value: str | None, table: Any, identity: dict[str, str]) -> dict[str, Any]:
-        import pyarrow.compute as pc
-
-        from tweet_topics.storage.hourly import parquet_bytes
-
-        counts = {
-            name: int(pc.sum(pc.equal(table[column], target)).as_py() or 0)
-            for name, (column, target) in self.count_where.items()
-        }
-        body = parquet_bytes(table)
-        _client(self.options).put_object(
-            Bucket=self.options["bucket"],
-            Key=key,
-            Body=body,
-            ContentType="application/vnd.apache.parquet",
-            Metadata=identity,
-        )
-        return {
-            "key": key,
-            "sha256": hashlib.sha256(body).hexdigest(),
-            "bytes": len(body),
-            "partition": value,
-            "rows": table.num_rows,
-            "counts": counts,
-            "writer": identity,
-        }
-
-    def commit(self, messages: list[Written | None]) -> None:  # type: ignore[override]
-        objects = [o for m in messages if m is not None for o in m.objects]
-        record = {"objects": objects, "committer": writer_identity()}
-        _client(self.options).put_object(
-            Bucket=self.options["bucket"], Key=self.options["commit_key"], Body=json.dumps(record).encode()
-        )
-
-    def abort(self, messages: list[Written | None]) -> None:  # type: ignore[override]
-        keys = [o["key"] for m in messages if m is not None for o in m.objects]
-        s3 = _client(self.options)
-        for start in range(0, len(keys), 1000):
-            chunk = [{"Key": k} for k in keys[start : start + 1000]]
-            s3.delete_objects(Bucket=self.options["bucket"], Delete={"Objects": chunk})
+    tables = list(batches)
+    if not tables or not sum(b.num_rows for b in tables):
+        return
+    table = pa.Table.from_batches(tables)
+    identity = writer_identity()
+    task = identity["writer-task"].replace(".", "-")
+    count_where: dict[str, list[Any]] = json.loads(options.get("count_where") or "{}")
+    if options.get("layout", "files") == "hourly":
+        groups = _by_partition(table, options.get("partition_column") or "partition")
+        prefixes = json.loads(options["prefixes"])  # partition value -> the hour's run prefix
+        keys = {value: prefixes[value] + options["file"] for value in groups}
+    else:
+        groups = {None: table}
+        keys = {None: f"{options['prefix']}part-{task}.parquet"}
+    messages = [json.dumps(_put(options, keys[v], v, part, identity, count_where)) for v, part in groups.items()]
+    yield pa.RecordBatch.from_pydict({"message": messages})
 
 
-class S3Objects(DataSource):
-    """``spark.read/write.format("tweet_topics_s3")``; the schema is always given by the caller."""
+def _by_partition(table: Any, column: str) -> dict[str, Any]:
+    import pyarrow.compute as pc
 
-    @classmethod
-    def name(cls) -> str:
-        return NAME
+    values = sorted(v for v in pc.unique(table[column]).to_pylist() if v is not None)
+    return {v: table.filter(pc.equal(table[column], v)).drop_columns([column]) for v in values}
 
-    def reader(self, schema: StructType) -> ObjectReader:
-        return ObjectReader(dict(self.options), schema)
 
-    def writer(self, schema: StructType, overwrite: bool) -> ObjectWriter:
-        return ObjectWriter(dict(self.options), schema)
+def _put(
+    options: dict[str, str],
+    key: str,
+    value: str | None,
+    table: Any,
+    identity: dict[str, str],
+    count_where: dict[str, list[Any]],
+) -> dict[str, Any]:
+    import pyarrow.compute as pc
+
+    counts = {
+        name: int(pc.sum(pc.equal(table[column], target)).as_py() or 0)
+        for name, (column, target) in count_where.items()
+    }
+    body = parquet_bytes(table)
+    _client(options).put_object(
+        Bucket=options["bucket"], Key=key, Body=body, ContentType="application/vnd.apache.parquet", Metadata=identity
+    )
+    return {
+        "key": key,
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "bytes": len(body),
+        "partition": value,
+        "rows": table.num_rows,
+        "counts": counts,
+        "writer": identity,
+    }
+
+
+def parquet_bytes(table: Any) -> bytes:
+    """``storage.hourly.parquet_bytes`` (zstd), without its module's imports: that one pulls in Dagster, which
+    cost every Python worker's first write ~1 s (4 s under load)."""
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()

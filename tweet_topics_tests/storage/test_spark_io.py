@@ -62,3 +62,29 @@ def test_uri_reads_refuse_an_object_replaced_by_one_of_another_size(spark, tmp_p
     pq.write_table(pa.table({"value": list(range(100, 160))}), root / "b.parquet")  # replaced after its commit
     with pytest.raises(Exception, match=r"b\.parquet is not the size its commit recorded"):
         read()
+
+
+def test_many_small_objects_are_read_by_one_task_per_slot_and_each_checked_against_its_commit(
+    resources, bucket, spark
+):
+    """24 hourly-sized objects become one task per core (not 24), every row arrives once with its partition
+    value, and an object replaced after its commit fails the read naming it."""
+    import pyarrow as pa
+
+    from tweet_topics.storage.hourly import parquet_bytes
+
+    storage = resources["storage"]
+    objects = []
+    for hour in range(24):
+        body = parquet_bytes(pa.table({"value": list(range(hour * 10, hour * 10 + 10))}))
+        key = f"corpus/pack-test/{hour:02d}.parquet"
+        storage.s3.put(key, body, "application/vnd.apache.parquet")
+        objects.append((key, f"h{hour:02d}", hashlib.sha256(body).hexdigest(), len(body)))
+    frame = spark_io.read_objects(spark, storage, objects)
+    assert frame.rdd.getNumPartitions() == min(24, spark.sparkContext.defaultParallelism)
+    rows = frame.collect()
+    assert sorted(r.value for r in rows) == list(range(240))
+    assert all(r.partition == f"h{r.value // 10:02d}" for r in rows)
+    storage.s3.put(objects[5][0], parquet_bytes(pa.table({"value": [50, 51]})), "application/vnd.apache.parquet")
+    with pytest.raises(Exception, match=r"pack-test/05\.parquet does not match its commit's sha256"):
+        spark_io.read_objects(spark, storage, objects).collect()

@@ -19,9 +19,10 @@ from tweet_topics.defs.topics import spark_io
 from tweet_topics.lib.combine import table_to_csv
 from tweet_topics.lib.filtering import read_term_file
 from tweet_topics.lib.naming import markdown_table, topic_names, window_label
-from tweet_topics.lib.topics.corpus import CORPUS_INPUT_COLUMNS, build_corpus, content_digest, fingerprint
+from tweet_topics.lib.topics.corpus import CORPUS_INPUT_COLUMNS, corpus_stats, file_count, fingerprint, group_texts
+from tweet_topics.lib.topics.corpus import documents as corpus_documents
 from tweet_topics.lib.topics.lda import fit_best
-from tweet_topics.lib.topics.pipeline import REFERENCE_PRESET, LdaParams, TopicModelError
+from tweet_topics.lib.topics.pipeline import REFERENCE_PRESET, LdaParams, StageClock, TopicModelError
 from tweet_topics.storage.catalog import FILTERED_PARQUET, Storage
 from tweet_topics.storage.keys import parse_partition_key, partition_key
 
@@ -94,15 +95,19 @@ def topic_corpus(
     if not hours:
         raise TopicModelError(f"no filtered_tweets hours between {partition_key(start)} and {partition_key(end)}")
     window = window_label(start, end)
-    spark = pyspark.spark_session
+    clock = StageClock()
+    spark = clock.run("session", lambda: pyspark.spark_session)
     tweets = spark_io.read_hours(spark, storage.filtered, storage, hours, FILTERED_PARQUET, CORPUS_INPUT_COLUMNS)
-    tweets = tweets.cache()
-    corpus = build_corpus(tweets).cache()
-    written = spark_io.write_version_files(corpus, storage, storage.corpus, window, "data")
-    documents, content = content_digest(corpus)
-    input_tweets = tweets.count()
-    corpus.unpersist()
-    tweets.unpersist()
+    grouped = group_texts(tweets).cache()
+    try:
+        input_tweets, documents, content = clock.run("read_and_group", lambda: corpus_stats(grouped))
+        files = file_count(documents, spark.sparkContext.defaultParallelism)
+        corpus = corpus_documents(grouped).coalesce(files).sortWithinPartitions("id")
+        written = clock.run(
+            "write", lambda: spark_io.write_version_files(corpus, storage, storage.corpus, window, "data")
+        )
+    finally:
+        grouped.unpersist()
     manifest = {
         "version": window,
         "window": window,
@@ -115,10 +120,15 @@ def topic_corpus(
         "fingerprint": fingerprint(window, documents, content),
         "files": sorted(({"key": o["key"], "sha256": o["sha256"], "bytes": o["bytes"]} for o in written), key=_key),
     }
-    uri = storage.corpus.commit(window, manifest)
+    uri = clock.run("commit", lambda: storage.corpus.commit(window, manifest))
     context.log.info(f"corpus {window}: {documents} documents from {input_tweets} tweets in {len(hours)} hours")
     return dg.MaterializeResult(
-        metadata={**manifest, "dagster/row_count": documents, "path": dg.MetadataValue.path(uri)}
+        metadata={
+            **manifest,
+            "dagster/row_count": documents,
+            "path": dg.MetadataValue.path(uri),
+            "seconds": clock.seconds,
+        }
     )
 
 
@@ -134,7 +144,7 @@ def topic_model(
     spark = pyspark.spark_session
     if "files" not in corpus_info:
         raise TopicModelError(f"corpus {corpus_version} predates the file list in its manifest: rematerialize it")
-    objects = [(entry["key"], None, entry["sha256"]) for entry in corpus_info["files"]]
+    objects = [(entry["key"], None, entry["sha256"], int(entry["bytes"])) for entry in corpus_info["files"]]
     corpus = spark_io.read_objects(spark, storage, objects, ["id", "processed_text"]).cache()
     params = config.params()
     stop_words = read_term_file(Path(config.stopwords_file))

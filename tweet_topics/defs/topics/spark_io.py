@@ -1,7 +1,8 @@
 """How Spark reads and writes the datasets of the storage layer: executor tasks move the bytes.
 
 The driver lists exactly the committed objects through the storage layer and commits what the tasks wrote
-(metadata/manifest last); the tasks read and put the objects (``storage/spark_source.py``, boto3 on every node).
+(metadata/manifest last); the tasks read and put the objects (``storage/spark_source.py``'s ``mapInArrow``
+functions, boto3 on every node).
 With ``TWEET_TOPICS_SPARK_IO=uri`` a cluster that has an S3 connector (EMRFS ``s3://``, ``s3a://``) reads the
 same listed objects by URI instead. Spark ML models go through ``TWEET_TOPICS_SPARK_SHARED_DIR``, a path every
 node sees; the versioned model store in S3 stays the system of record.
@@ -20,19 +21,22 @@ from typing import Any
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.hourly import CommitToken, HourlyDataset, parquet_bytes
 from tweet_topics.storage.keys import partition_key
-from tweet_topics.storage.spark_source import NAME, S3Objects, connection_options
+from tweet_topics.storage.spark_source import (
+    MESSAGE_SCHEMA,
+    connection_options,
+    pack_objects,
+    read_groups,
+    write_partition,
+)
 from tweet_topics.storage.versions import VersionedStore
 
 PARTITION = "partition"
+READ_PARTITION_BYTES = 64 * 1024 * 1024  # committed bytes per input partition beyond one per task slot
 
 
 def _options(storage: Storage) -> dict[str, str]:
     aws = storage.s3.aws
     return connection_options(aws.env, aws.region, aws.endpoint(), storage.bucket)
-
-
-def _source(spark: Any) -> None:
-    spark.dataSource.register(S3Objects)
 
 
 def object_schema(storage: Storage, key: str, columns: list[str] | None) -> Any:
@@ -61,12 +65,16 @@ def read_objects(spark: Any, storage: Storage, objects: list[ObjectRef], columns
     """These Parquet objects as one DataFrame, read by executor tasks; a ``partition`` column is added when
     values are given.
 
-    What the tasks verify: with the project's data source (default), each object's sha256 against its commit;
+    What the tasks verify: by default (``TWEET_TOPICS_SPARK_IO=datasource``: the tasks of
+    ``storage/spark_source.py``, a few objects per task, balanced by size), each object's sha256 against its commit;
     with ``TWEET_TOPICS_SPARK_IO=uri`` (the cluster's S3 connector reads, so no digest is computed), each object's
     size against its commit when the caller passes it (``verify_sizes``): a replaced object of another size
     fails the read, one of the same size is read as it is now.
     """
+    from functools import partial
+
     from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import to_arrow_schema
     from pyspark.sql.types import StringType, StructField, StructType
 
     if not objects:
@@ -81,15 +89,24 @@ def read_objects(spark: Any, storage: Storage, objects: list[ObjectRef], columns
             by_key = F.create_map(*[F.lit(x) for ref in objects for x in (ref[0], ref[1])])
             frame = frame.withColumn(PARTITION, F.element_at(by_key, key))
         return verify_sizes(frame, key, {ref[0]: ref[3] for ref in objects if len(ref) > 3})
-    _source(spark)
     if with_partition:
         schema = StructType([*schema.fields, StructField(PARTITION, StringType())])
-    reader = spark.read.format(NAME).schema(schema).options(**_options(storage))
-    return (
-        reader.option("objects", json.dumps([ref[:3] for ref in objects]))
-        .option("partition_column", PARTITION if with_partition else "")
-        .load()
-    )
+    sized = [[*ref[:3], ref[3] if len(ref) > 3 else 0] for ref in objects]
+    groups = pack_objects(sized, read_partitions(spark, sum(ref[3] for ref in sized), len(sized)))
+    listing = spark.createDataFrame([(json.dumps(group),) for group in groups], "objects string")
+    column = PARTITION if with_partition else None
+    reader = partial(read_groups, options=_options(storage), schema=to_arrow_schema(schema), partition_column=column)
+    return listing.mapInArrow(reader, schema)
+
+
+def read_partitions(spark: Any, total_bytes: int, objects: int) -> int:
+    """Input partitions for ``objects`` of ``total_bytes``: one per task slot, more only for ~64 MiB each.
+
+    Why not one per object: a Spark task costs far more than reading a small object (24 hourly objects of
+    50 kB were 24 tasks and most of ``topic_corpus``); on a cluster the slots are its cores, so it stays parallel.
+    """
+    by_size = -(-total_bytes // READ_PARTITION_BYTES)
+    return max(1, min(objects, max(spark.sparkContext.defaultParallelism, by_size)))
 
 
 def verify_sizes(frame: Any, key: Any, sizes: dict[str, int]) -> Any:
@@ -117,16 +134,22 @@ def read_hours(
     return read_objects(spark, storage, objects, columns)
 
 
-def _write(frame: Any, storage: Storage, prefix: str, **options: str) -> list[dict[str, Any]]:
-    """Executor tasks put objects under ``prefix``; returns the objects the writer's driver-side commit recorded."""
-    spark = frame.sparkSession
-    _source(spark)
-    commit_key = f"_staging/{uuid.uuid4().hex}/_commit.json"
-    writer = frame.write.format(NAME).mode("append").options(**_options(storage))
-    writer.options(prefix=prefix, commit_key=commit_key, **options).save()
-    record = json.loads(storage.s3.get(commit_key))
-    storage.s3.delete_keys([commit_key])
-    return record["objects"]
+def _write(frame: Any, storage: Storage, fresh: list[str], **options: str) -> list[dict[str, Any]]:
+    """Executor tasks put objects under the ``fresh`` prefixes; returns one message per object written.
+
+    The messages (key, sha256, bytes, rows, counts: one per object, never per row) come back to the driver,
+    which commits them. A failed write deletes what its tasks put under the fresh prefixes: nothing committed
+    lives there.
+    """
+    from functools import partial
+
+    task = partial(write_partition, options={**_options(storage), **options})
+    try:
+        rows = frame.mapInArrow(task, MESSAGE_SCHEMA).collect()
+    except Exception:
+        storage.s3.delete_keys([o.key for prefix in fresh for o in storage.s3.list(prefix)])
+        raise
+    return [json.loads(row[0]) for row in rows]
 
 
 def write_version_files(
@@ -139,7 +162,7 @@ def write_version_files(
     naming them, and only then does it delete the files of the manifest it replaced.
     """
     prefix = store.key(version, f"{sub}/{uuid.uuid4().hex}/")
-    return _write(frame, storage, prefix, layout="files")
+    return _write(frame, storage, [prefix], layout="files", prefix=prefix)
 
 
 def write_hours(
@@ -168,7 +191,7 @@ def write_hours(
     written = _write(
         frame.repartition(tasks, PARTITION).sortWithinPartitions(PARTITION, *(sort_by or [])),
         storage,
-        f"_staging/{run}/",
+        list(prefixes.values()),
         layout="hourly",
         file=file,
         partition_column=PARTITION,

@@ -6,8 +6,12 @@ pyspark is imported inside functions so that loading the Dagster definitions sta
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class TopicModelError(ValueError):
@@ -15,6 +19,20 @@ class TopicModelError(ValueError):
 
 
 TEXT_COLUMN = "processed_text"
+
+
+@dataclass
+class StageClock:
+    """Wall seconds per named stage of a run, for the asset's metadata: where a topic run spends its time."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def run(self, name: str, work: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        try:
+            return work()
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
 
 
 @dataclass(frozen=True)
