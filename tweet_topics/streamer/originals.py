@@ -1,9 +1,10 @@
 """The original JSON beside the Firehose records (issue 25): what X sent for each record, one S3 object per batch.
 
 Not inside the record (Firehose bills per 5 KB of record), but through its own prefix with the journal's
-guarantees: each accepted payload is written (``os.write``, no userspace buffer) to its batch's file the moment
-its record is built; when the loop seals the batch, the file is renamed with the batch's hour and sequence range
-and queued; an uploader thread gzips it, puts ``<original prefix>YYYY/MM/DD/HH/stream-<run>-<first>-<last>.ndjson.gz``
+guarantees: each accepted payload is written (``os.write``, no userspace buffer) to its batch's file with its
+record's write-ahead log (one write per chunk of items the loop takes, before they count as received); when the
+loop seals the batch, the file is renamed with the batch's hour and sequence range and queued; an uploader thread
+gzips it, puts ``<original prefix>YYYY/MM/DD/HH/stream-<run>-<first>-<last>.ndjson.gz``
 and deletes the file. A failed put keeps the file and is retried; files left by a killed run (sealed or not) are
 uploaded by the next start. The hour is the one the batch was sealed in, i.e. the raw hour Firehose delivers its
 records to (a batch sealed in the last buffer interval of an hour can land in the next raw hour: look there too).
@@ -73,6 +74,7 @@ class OriginalWriter:
         self._fd: int | None = None
         self._first = self._last = 0
         self._shared: dict[str, Any] = {}
+        self._pending: list[bytes] = []  # lines added since the last flush
         self._queue: queue.Queue[Path | None] = queue.Queue()
         self._thread = threading.Thread(target=self._upload_loop, name="originals-uploader", daemon=True)
         self._recover()
@@ -81,7 +83,8 @@ class OriginalWriter:
         self._thread.start()
 
     def add(self, item: Item, seq: int) -> None:
-        """The payload of the record ``seq`` just built; written before its batch is handed over."""
+        """The payload of the record ``seq`` just built; written by ``flush``, which the loop calls with its
+        write-ahead log (once per chunk of items, before they count as received) and before the batch is sealed."""
         line = original_line(item, self._shared)
         if self._fd is None:
             self._first = seq
@@ -91,13 +94,23 @@ class OriginalWriter:
                 self._fail(exc, 1)
                 return
         self._last = seq
+        self._pending.append(line)
+
+    def flush(self) -> None:
+        """Write what ``add`` took since the last flush, in one ``os.write`` (no userspace buffer after it)."""
+        if not self._pending:
+            return
+        view, count = memoryview(b"".join(self._pending)), len(self._pending)
+        self._pending.clear()
         try:
-            os.write(self._fd, line)
+            while view and self._fd is not None:
+                view = view[os.write(self._fd, view) :]
         except OSError as exc:
-            self._fail(exc, 1)
+            self._fail(exc, count)
 
     def seal(self) -> None:
         """The loop sealed its batch: name the file with its hour and range, and queue it for upload."""
+        self.flush()
         if self._fd is None:
             return
         os.close(self._fd)

@@ -156,6 +156,8 @@ class Loop:
             return
         if self._batch is not None and self._batch.journal:
             self.journal_failed = not self._batch.journal.append(b"".join(self._unwritten))
+        if self.originals is not None:
+            self.originals.flush()
         n = len(self._unwritten)
         self._unwritten.clear()
         self.counters.add(received=n, in_memory=n)  # one move under the lock: the books never show half of it
