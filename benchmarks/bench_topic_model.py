@@ -104,6 +104,7 @@ def fresh_child(path: str) -> None:
     stages = {}
     t0 = time.perf_counter()
     spark = _common.spark_session()
+    spark.conf.set("spark.sql.execution.pyspark.udf.simplifiedTraceback.enabled", "false")  # as defs/resources.py
     stages["session"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     frame = spark.read.parquet(path).cache()

@@ -27,6 +27,10 @@ def spark_config(settings: Settings) -> dict[str, Any]:
         "spark.app.name": f"{settings.project}-{settings.env}",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": "8",
+        # One Python worker pool for SQL (mapInArrow) and RDD tasks: Spark keys its pools by the workers'
+        # environment, and this flag is the one difference, so a topic run started (and imported numpy, pyarrow,
+        # boto3 into) every worker twice (issue 27). The cost: Python UDF errors keep their full traceback.
+        "spark.sql.execution.pyspark.udf.simplifiedTraceback.enabled": "false",
     }
     if settings.env == "local":
         config.update(

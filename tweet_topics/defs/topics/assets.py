@@ -141,7 +141,8 @@ def topic_model(
 
     corpus_version = storage.corpus.latest()
     corpus_info = storage.corpus.manifest(corpus_version)
-    spark = pyspark.spark_session
+    clock = StageClock()
+    spark = clock.run("session", lambda: pyspark.spark_session)
     if "files" not in corpus_info:
         raise TopicModelError(f"corpus {corpus_version} predates the file list in its manifest: rematerialize it")
     objects = [(entry["key"], None, entry["sha256"], int(entry["bytes"])) for entry in corpus_info["files"]]
@@ -155,7 +156,7 @@ def topic_model(
         corpus.unpersist()
     chosen = {**params.to_dict(), "k": fitted.metrics["k"], "seed": fitted.metrics["seed"]}
     version = fingerprint(corpus_info["fingerprint"], chosen, sorted(stop_words))
-    local = spark_io.save_pipeline_model(fitted.model, storage, version)
+    local = clock.run("save", lambda: spark_io.save_pipeline_model(fitted.model, storage, version))
     manifest = {
         "version": version,
         "params": chosen,
@@ -167,7 +168,7 @@ def topic_model(
         "spark_version": pyspark_module.__version__,
         "stop_words": len(stop_words),
     }
-    uri = storage.models.write(version, local, manifest)
+    uri = clock.run("upload", lambda: storage.models.write(version, local, manifest))
     metric_names = ("documents", "vocabulary_size", "log_likelihood", "log_perplexity", "coherence_npmi")
     return dg.MaterializeResult(
         metadata={
@@ -196,6 +197,7 @@ def topic_model(
                 )
             ),
             "path": dg.MetadataValue.path(uri),
+            "seconds": {**clock.seconds, **{k: round(v, 3) for k, v in fitted.metrics["seconds"].items()}},
         }
     )
 

@@ -1,4 +1,4 @@
-"""Topic-model quality without Spark: NPMI coherence, topic diversity, planted-topic recovery."""
+"""Topic-model quality without Spark: NPMI coherence, topic diversity, the variational bound, planted recovery."""
 
 from __future__ import annotations
 
@@ -48,6 +48,41 @@ def npmi_from_counts(top_terms: Sequence[Sequence[int]], co: np.ndarray, df: np.
             values.append(pmi / -math.log(joint))
         scores.append(float(np.mean(values)) if values else float("nan"))
     return scores
+
+
+def _lgamma(x: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.lgamma, otypes=[float])(x)
+
+
+def _dirichlet_expectation(a: np.ndarray) -> np.ndarray:
+    from tweet_topics.lib.topics.online_vb import dirichlet_expectation
+
+    return dirichlet_expectation(a)
+
+
+def documents_bound(
+    indptr: np.ndarray, ids: np.ndarray, cts: np.ndarray, gamma: np.ndarray, elog_beta: np.ndarray, alpha: np.ndarray
+) -> float:
+    """The documents' part of LDA's variational bound (Spark's ``LDAModel.logLikelihoodBound``, gensim's
+    ``bound``) for CSR documents with variational Dirichlets ``gamma``; ``elog_beta`` is E[log beta] (k x V)."""
+    if not len(gamma):
+        return 0.0
+    elog_theta = _dirichlet_expectation(gamma)
+    doc_of = np.repeat(np.arange(len(gamma)), np.diff(indptr))
+    x = elog_theta[doc_of] + elog_beta[:, ids].T
+    top = x.max(axis=1)
+    words = float(np.dot(cts, top + np.log(np.exp(x - top[:, None]).sum(axis=1))))
+    theta = ((alpha - gamma) * elog_theta).sum() + (_lgamma(gamma) - _lgamma(alpha)).sum()
+    return words + float(theta + (math.lgamma(alpha.sum()) - _lgamma(gamma.sum(axis=1))).sum())
+
+
+def topics_bound(lam: np.ndarray, eta: float) -> float:
+    """The topics' part of the same bound (Spark adds it to every ``logLikelihood``): E[log p(beta|eta)] minus
+    E[log q(beta|lambda)], for ``lam`` (k x V)."""
+    elog_beta = _dirichlet_expectation(lam)
+    vocab = lam.shape[1]
+    part = ((eta - lam) * elog_beta).sum() + (_lgamma(lam) - math.lgamma(eta)).sum()
+    return float(part + (math.lgamma(eta * vocab) - _lgamma(lam.sum(axis=1))).sum())
 
 
 def topic_diversity(top_terms: Sequence[Sequence[int]]) -> float:

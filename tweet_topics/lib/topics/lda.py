@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from tweet_topics.lib.topics.evaluation import npmi_from_counts, topic_diversity
+from tweet_topics.lib.topics.evaluation import documents_bound, npmi_from_counts, topic_diversity, topics_bound
+from tweet_topics.lib.topics.online_vb import top_term_cooccurrence
 from tweet_topics.lib.topics.pipeline import LdaParams, TopicModelError, build_pipeline
 from tweet_topics.lib.topics.vectorize import Vectorized, vectorize
 
@@ -58,11 +59,13 @@ def fit_lda(vectorized: Vectorized, params: LdaParams, scratch: str | None = Non
         chosen = next(c for c in candidates if c["chosen"])
         spark = vectorized.corpus.sparkSession
         lda_model = spark_lda_model(spark, lam, alpha, eta, chosen["seed"], scratch or tempfile.mkdtemp())
+        state = (lam, alpha, eta)
     else:
         lda_model, chosen, candidates = _fit_spark_lda(vectorized, params, seeds)
+        state = None
     model = PipelineModel(stages=[*vectorized.text_model.stages, lda_model])
     fit_seconds = time.perf_counter() - started
-    fitted = describe(model, vectorized, params)
+    fitted = describe(model, vectorized, params, state)
     fitted.metrics["seconds"] = {"fit": fit_seconds, "metrics": time.perf_counter() - started - fit_seconds}
     fitted.metrics.update({"k": params.k, "seed": chosen["seed"]})
     if params.optimizer == "vb":
@@ -96,8 +99,6 @@ def _fit_spark_lda(vectorized: Vectorized, params: LdaParams, seeds: list[int]) 
 
 def npmi_from_blocks(blocks: Any, top_terms: list[list[int]]) -> list[float]:
     """NPMI per topic from co-document counts of the top terms, aggregated in Spark (top-term pairs only)."""
-    from tweet_topics.lib.topics.online_vb import top_term_cooccurrence
-
     terms = np.array(sorted({t for topic in top_terms for t in topic}), dtype=np.int64)
     co, df, docs = blocks.mapPartitions(lambda it: [top_term_cooccurrence(list(it), terms)]).reduce(
         lambda a, b: (a[0] + b[0], a[1] + b[1], a[2] + b[2])
@@ -106,44 +107,112 @@ def npmi_from_blocks(blocks: Any, top_terms: list[list[int]]) -> list[float]:
     return npmi_from_counts([[column[t] for t in topic] for topic in top_terms], co, df, docs)
 
 
-def describe(model: Any, vectorized: Vectorized, params: LdaParams) -> FittedTopics:
-    """Top terms, NPMI (in Spark) and the log-likelihood bound on a bounded sample, for one fitted model."""
+def describe(model: Any, vectorized: Vectorized, params: LdaParams, state: Any = None) -> FittedTopics:
+    """Top terms, NPMI and the log-likelihood bound on a bounded sample (all in Spark), for one fitted model.
+
+    With the online-VB state ``(lambda, alpha, eta)`` everything comes from one pass over the cached blocks and
+    ``lambda`` on the driver (issue 27: Spark's ``describeTopics``, a transformed sample and its
+    ``logLikelihood`` were 8 Spark jobs and ~1/3 of a small fit's time); Spark's optimizers use Spark's own.
+    """
+    lda_model = model.stages[-1]
+    if state is not None:
+        lam = state[0]
+        weights = lam / lam.sum(axis=1, keepdims=True)
+        top = np.argsort(-weights, axis=1, kind="stable")[:, : params.top_n]
+        rows = [(i, top[i].tolist(), weights[i, top[i]].tolist()) for i in range(len(lam))]
+    else:
+        described = lda_model.describeTopics(params.top_n).orderBy("topic").collect()
+        rows = [(int(r["topic"]), [int(i) for i in r["termIndices"]], list(r["termWeights"])) for r in described]
+    topics = [
+        {
+            "topic": topic,
+            "term_indices": indices,
+            "terms": [vectorized.vocabulary[i] for i in indices],
+            "weights": [float(w) for w in weights],
+        }
+        for topic, indices, weights in rows
+    ]
+    term_lists = [t["term_indices"] for t in topics]
+    if state is not None:
+        coherence, log_likelihood, tokens, sampled = _vb_metrics(vectorized, term_lists, state, params)
+    else:
+        coherence = npmi_from_blocks(vectorized.blocks, term_lists)
+        log_likelihood, tokens, sampled = _spark_log_likelihood(lda_model, vectorized, params)
+    for topic, score in zip(topics, coherence, strict=True):
+        topic["coherence_npmi"] = score
+    metrics = {
+        "documents": vectorized.documents,
+        "vocabulary_size": len(vectorized.vocabulary),
+        "metric_sample_documents": sampled,
+        "log_likelihood": log_likelihood,
+        "log_perplexity": -log_likelihood / tokens if tokens else float("nan"),
+        "coherence_npmi": float(sum(coherence) / len(coherence)),
+        "topic_diversity": topic_diversity(term_lists),
+    }
+    bad = [name for name, value in metrics.items() if isinstance(value, float) and not math.isfinite(value)]
+    if bad:
+        raise TopicModelError(f"non-finite metrics {bad}: check the corpus (empty documents?) and use_idf=False")
+    return FittedTopics(model=model, vocabulary=vectorized.vocabulary, topics=topics, metrics=metrics)
+
+
+def _spark_log_likelihood(lda_model: Any, vectorized: Vectorized, params: LdaParams) -> tuple[float, float, int]:
+    """(Spark's bound, tokens, documents) on a ``metric_sample`` sample of the corpus."""
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
-    lda_model = model.stages[-1]
-    described = lda_model.describeTopics(params.top_n).orderBy("topic").collect()
-    topics = [
-        {
-            "topic": int(r["topic"]),
-            "term_indices": [int(i) for i in r["termIndices"]],
-            "terms": [vectorized.vocabulary[i] for i in r["termIndices"]],
-            "weights": [float(w) for w in r["termWeights"]],
-        }
-        for r in described
-    ]
-    coherence = npmi_from_blocks(vectorized.blocks, [t["term_indices"] for t in topics])
-    for topic, score in zip(topics, coherence, strict=True):
-        topic["coherence_npmi"] = score
     fraction = min(1.0, params.metric_sample / max(vectorized.documents, 1))
     column = "tfidf" if params.use_idf else "counts"
     sample = vectorized.text_model.transform(vectorized.corpus.sample(False, fraction, params.seed)).cache()
     tokens = sample.select(F.sum(F.aggregate(vector_to_array(column), F.lit(0.0), lambda a, x: a + x))).first()[0]
     log_likelihood = float(lda_model.logLikelihood(sample))
     sample.unpersist()
-    metrics = {
-        "documents": vectorized.documents,
-        "vocabulary_size": len(vectorized.vocabulary),
-        "metric_sample_documents": round(fraction * vectorized.documents),
-        "log_likelihood": log_likelihood,
-        "log_perplexity": -log_likelihood / tokens if tokens else float("nan"),
-        "coherence_npmi": float(sum(coherence) / len(coherence)),
-        "topic_diversity": topic_diversity([t["term_indices"] for t in topics]),
-    }
-    bad = [name for name, value in metrics.items() if isinstance(value, float) and not math.isfinite(value)]
-    if bad:
-        raise TopicModelError(f"non-finite metrics {bad}: check the corpus (empty documents?) and use_idf=False")
-    return FittedTopics(model=model, vocabulary=vectorized.vocabulary, topics=topics, metrics=metrics)
+    return log_likelihood, tokens, round(fraction * vectorized.documents)
+
+
+def _vb_metrics(
+    vectorized: Vectorized, term_lists: list[list[int]], state: Any, params: LdaParams
+) -> tuple[list[float], float, float, int]:
+    """(NPMI per topic, bound, tokens, documents) from one Spark job over the cached blocks: every document
+    counts for NPMI; the first ``metric_sample`` (shuffled) documents, spread over the partitions, get the bound."""
+    from functools import partial
+
+    lam, alpha, eta = state
+    terms = np.array(sorted({t for topic in term_lists for t in topic}), dtype=np.int64)
+    blocks = vectorized.blocks
+    per_part = max(1, -(-params.metric_sample // max(blocks.getNumPartitions(), 1)))
+    shared = blocks.context.broadcast((lam, np.full(len(lam), alpha)))
+    task = partial(_metrics_task, terms=terms, shared=shared, sample_docs=per_part, seed=params.seed)
+    try:
+        co, df, docs, bound, tokens, sampled = blocks.mapPartitionsWithIndex(task).reduce(
+            lambda a, b: tuple(x + y for x, y in zip(a, b, strict=True))
+        )
+    finally:
+        shared.destroy()
+    column = {int(t): i for i, t in enumerate(terms)}
+    coherence = npmi_from_counts([[column[t] for t in topic] for topic in term_lists], co, df, docs)
+    return coherence, bound + topics_bound(lam, eta), tokens, int(sampled)
+
+
+def _metrics_task(index: int, blocks: Any, terms: np.ndarray, shared: Any, sample_docs: int, seed: int) -> Any:
+    """One partition's NPMI counts and the bound of its first ``sample_docs`` documents (runs in the executors)."""
+    from tweet_topics.lib.topics.online_vb import Batch, dirichlet_expectation, e_step
+
+    blocks = list(blocks)
+    co, df, docs = top_term_cooccurrence(blocks, terms)
+    lam, alpha = shared.value
+    taken, room = [], sample_docs
+    for block in blocks:
+        if room > 0 and block.docs:
+            taken.append(block.rows(0, min(room, block.docs)))
+            room -= taken[-1].docs
+    sample = Batch.concat(taken)
+    elog_beta = dirichlet_expectation(lam)
+    bound = 0.0
+    if sample.docs:
+        rng = np.random.default_rng([seed, index])
+        gamma, _ = e_step(sample, np.exp(elog_beta), alpha, rng, 100, 1e-3)
+        bound = documents_bound(sample.indptr, sample.ids, sample.cts, gamma, elog_beta, alpha)
+    yield co, df, docs, bound, float(sample.cts.sum()), sample.docs
 
 
 def fit_topics(corpus: Any, params: LdaParams, stop_words: list[str], scratch: str | None = None) -> FittedTopics:
