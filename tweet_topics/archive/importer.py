@@ -34,7 +34,7 @@ from tweet_topics.storage.keys import partition_key
 # written at once, the write phase holds about HOUR_WORKERS x 4 x OBJECT_BYTES (records, originals, joined, sent).
 OBJECT_BYTES = 16 * 1024 * 1024
 HOUR_WORKERS = 2
-FETCH_AT_ONCE = 8  # raw objects read at once when collecting an hour's ids (bounded memory for big hours)
+FETCH_AT_ONCE = 4  # raw objects read at once when collecting an hour's ids (2 hours x 4 x 16 MiB at most)
 # The id of every record line in a raw object (the streamer and the import both write ``dumps_record`` order).
 RECORD_ID = re.compile(rb'(?m)^\{"schema_version":\s*\d+,\s*"id":\s*"(\d{1,19})"')
 

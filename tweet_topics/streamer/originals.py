@@ -59,8 +59,12 @@ def original_line(item: Item, shared: dict[str, Any]) -> bytes:
         shared.clear()
     try:
         return orjson.dumps(payload, option=orjson.OPT_APPEND_NEWLINE)
-    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate somewhere: the standard encoder escapes it
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate or deep nesting: the standard encoder
+        pass
+    try:
         return json.dumps(payload, ensure_ascii=True, default=repr).encode() + b"\n"
+    except (RecursionError, ValueError, TypeError) as exc:
+        raise ValueError(f"unencodable original ({type(exc).__name__})") from None
 
 
 class OriginalWriter:
@@ -85,7 +89,12 @@ class OriginalWriter:
     def add(self, item: Item, seq: int) -> None:
         """The payload of the record ``seq`` just built; written by ``flush``, which the loop calls with its
         write-ahead log (once per chunk of items, before they count as received) and before the batch is sealed."""
-        line = original_line(item, self._shared)
+        try:
+            line = original_line(item, self._shared)
+        except ValueError as exc:
+            self.lost += 1
+            log.warning("originals: seq %d not kept (%s)", seq, exc)
+            return
         if self._fd is None:
             self._first = seq
             try:

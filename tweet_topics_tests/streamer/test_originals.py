@@ -99,3 +99,10 @@ def test_files_not_uploaded_are_uploaded_by_the_next_start(resources, bucket, tm
     assert set(originals) == {t["id"] for t in page["data"][:10]}
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     assert {hour for hour, _ in originals.values()} <= {now, now - timedelta(hours=1)}
+
+
+def test_a_payload_orjson_refuses_is_kept_escaped():
+    from tweet_topics.streamer.originals import original_line
+
+    line = original_line(Item({"data": {"id": "1", "text": "\ud800 lone"}}), {})
+    assert json.loads(line)["data"]["text"] == "\ud800 lone" and line.endswith(b"\n") and b"\\ud800" in line

@@ -47,8 +47,8 @@ COMBINED_COUNTS = (
 COMBINED_CHECKS = [
     HourCheck(
         "counts_reconcile",
-        "raw lines == records_read == kept + malformed + duplicates; files hold them (blocking: a wrong hour is "
-        "not fed to filtered_tweets)",
+        "raw lines == records_read == kept + malformed + duplicates + deleted_on_request; files hold them "
+        "(blocking: a wrong hour is not fed to filtered_tweets)",
         checks.combined_counts_reconcile,
         blocking=True,
     ),

@@ -91,7 +91,7 @@ def gate_failures(raw_lines: int, meta: dict[str, Any], rows: int, csv: bytes, q
 
 
 def combined_counts_reconcile(storage: Storage, hour: datetime) -> CheckOutcome:
-    """Ledger: raw lines == records_read == kept + malformed + duplicates, and the stored files hold kept/malformed."""
+    """Ledger: raw lines == records_read == kept + malformed + duplicates + deleted_on_request; files hold them."""
     meta = storage.combined.read_metadata(hour)
     stored_rows = stored_combined(storage, hour).num_rows
     quarantined = len(storage.combined.read_bytes(hour, QUARANTINE).splitlines())
