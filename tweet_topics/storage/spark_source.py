@@ -87,24 +87,39 @@ def pack_objects(objects: list[list[Any]], partitions: int) -> list[list[list[An
     return [g for g in groups if g]
 
 
+FETCH_AHEAD = 4  # objects a read task downloads concurrently (GETs are latency-bound; memory: 4 bodies)
+
+
 def read_groups(batches: Iterator[Any], options: dict[str, str], schema: Any, partition_column: str | None) -> Any:
     """``mapInArrow``: rows of ``objects`` (JSON lists of ``[key, value, sha256, bytes]``) -> the objects' rows
-    as ``schema`` (a pyarrow schema); a changed object (sha256 not its commit's) fails the task."""
-    for batch in batches:
-        for group in batch.column("objects").to_pylist():
-            for key, value, sha256, _ in json.loads(group):
-                yield from _read_one(options, key, value, sha256, schema, partition_column)
+    as ``schema`` (a pyarrow schema); a changed object (sha256 not its commit's) fails the task.
+
+    The next ``FETCH_AHEAD`` objects download while one is decoded (a task reads several small objects)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    objects = (obj for batch in batches for group in batch.column("objects").to_pylist() for obj in json.loads(group))
+    with ThreadPoolExecutor(FETCH_AHEAD) as pool:
+        pending: list[tuple[Any, Any]] = []
+        for obj in objects:
+            pending.append((obj, pool.submit(_fetch, options, obj[0], obj[2])))
+            if len(pending) > FETCH_AHEAD:
+                yield from _decode(pending.pop(0), schema, partition_column)
+        while pending:
+            yield from _decode(pending.pop(0), schema, partition_column)
 
 
-def _read_one(
-    options: dict[str, str], key: str, value: str | None, sha256: str, target: Any, partition_column: str | None
-) -> Iterator[Any]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+def _fetch(options: dict[str, str], key: str, sha256: str) -> bytes:
     body = _client(options).get_object(Bucket=options["bucket"], Key=key)["Body"].read()
     if sha256 and hashlib.sha256(body).hexdigest() != sha256:
         raise ValueError(f"s3://{options['bucket']}/{key} does not match its commit's sha256")
+    return body
+
+
+def _decode(entry: tuple[Any, Any], target: Any, partition_column: str | None) -> Iterator[Any]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (_, value, _, _), body = entry[0], entry[1].result()
     columns = [f.name for f in target if f.name != partition_column]
     table = pq.read_table(io.BytesIO(body), columns=columns)
     if partition_column:
