@@ -2,7 +2,9 @@
 
 Reads the streamer's ledger objects written in the window (which sequence ranges it handed to Firehose, whether or
 not any hour was committed since) and the sequence ranges each committed combined hour from the window's start
-found in its raw objects, and reconciles them per streamer run (``lib/ledger.py``).
+found in its raw objects, and reconciles them per streamer run (``lib/ledger.py``). An archive import writes its
+ledger object now but its tweets into the hours they were posted, often long before the window: the hours a
+window's ledger object names (``"hours"``) are searched too.
 """
 
 import json
@@ -15,7 +17,7 @@ from tweet_topics.defs.ingest.handed import read_ledger
 from tweet_topics.lib.ledger import count, merge, reconcile, sent_by_hour
 from tweet_topics.lib.naming import markdown_table
 from tweet_topics.storage.catalog import Storage
-from tweet_topics.storage.keys import partition_key
+from tweet_topics.storage.keys import parse_partition_key, partition_key
 
 
 class LedgerConfig(dg.Config):
@@ -26,6 +28,19 @@ class LedgerConfig(dg.Config):
 def _spans(ranges: list[list[int]], limit: int = 5) -> str:
     text = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:limit])
     return text + (" …" if len(ranges) > limit else "")
+
+
+def named_hours(entries: list[dict]) -> set[datetime]:
+    """The hours ledger objects name as written (an import's posting hours); a malformed name is skipped."""
+    out: set[datetime] = set()
+    for entry in entries:
+        names = entry.get("hours")
+        for name in names if isinstance(names, list) else []:
+            try:
+                out.add(parse_partition_key(str(name)))
+            except ValueError:
+                continue
+    return out
 
 
 def deleted_deliveries(storage: Storage) -> dict[str, list[list[int]]]:
@@ -58,10 +73,11 @@ def delivery_ledger(context: dg.AssetExecutionContext, config: LedgerConfig, sto
     # The handed side is every ledger object written in the window, committed hours or not (nothing committed
     # while records were handed is a loss, not a pass); the found side is every committed hour a record handed
     # in the window can have landed in (Firehose files by arrival; an hour of slack for ledger objects written
-    # just after the window opened).
+    # just after the window opened), plus the committed hours the window's ledger objects name (an import's).
     entries = read_ledger(storage, start)
     first_hour = start.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-    hours = [h for h in storage.combined.committed_hours() if h >= first_hour]
+    named = named_hours(entries)
+    hours = [h for h in storage.combined.committed_hours() if h >= first_hour or h in named]
     found = {partition_key(h): storage.combined.read_metadata(h).get("delivery_ranges", {}) for h in hours}
     deleted = deleted_deliveries(storage)
     found["deleted on request"] = deleted  # apply_deletions removed them on purpose: accounted for, not lost
@@ -83,6 +99,7 @@ def delivery_ledger(context: dg.AssetExecutionContext, config: LedgerConfig, sto
     return dg.MaterializeResult(
         metadata={
             "hours_searched": len(hours),
+            "hours_named_by_ledger": len(named),
             "ledger_objects": len(entries),
             "handed": sum(r.handed for r in runs),
             "found": sum(r.found for r in runs),
