@@ -74,6 +74,7 @@ def stages(url: str, workdir: Path, n: int = 10_000) -> list[dict]:
     _, general = cpu_rate(lambda item: to_record(parse_line(item[1]), "bench", item[0]), list(enumerate(lines)))
     converted, fast = cpu_rate(lambda item: raw_to_record(item[1], "bench", item[0]), list(enumerate(lines)))
     records = [line for line, _ in converted]
+    worker_wall, worker_main_cpu = worker_conversion(lines, records)
     journal = Journal(workdir / "journal").start("bench", 1)
     chunks = [b"".join(records[i : i + CHUNK]) for i in range(0, n, CHUNK)]
     _, per_chunk = cpu_rate(journal.append, chunks)
@@ -93,10 +94,39 @@ def stages(url: str, workdir: Path, n: int = 10_000) -> list[dict]:
     return [
         {"stage": "parse + convert, general path (the peer)", "tweets/s (1 core)": int(general), "ratio": 1.0},
         {"stage": "parse + convert, fast path", "tweets/s (1 core)": int(fast), "ratio": fast / general},
+        {"stage": "parse + convert in the worker process, wall clock", "tweets/s (1 core)": int(worker_wall)},
+        {"stage": "  the same: the main interpreter's share (CPU)", "tweets/s (1 core)": int(worker_main_cpu)},
         {"stage": f"journal (write-ahead log, one write per {CHUNK})", "tweets/s (1 core)": int(per_chunk * CHUNK)},
         {"stage": "batch + serialize + send (PutRecordBatch of 500)", "tweets/s (1 core)": int(send)},
         {"stage": "batch + serialize + send, wall clock (stub included)", "tweets/s (1 core)": int(send_wall)},
     ]
+
+
+def worker_conversion(lines: list[bytes], expected: list[bytes]) -> tuple[float, float]:
+    """The fast path through ``ConvertPool`` (chunks of 250, 4 in flight, results in order): tweets/s by the wall
+    clock, and per CPU second of this (the main) process - what conversion still costs the main interpreter."""
+    from collections import deque
+
+    from tweet_topics.streamer.convert_pool import ConvertPool
+    from tweet_topics.streamer.runner import CHUNK, IN_FLIGHT
+
+    pool = ConvertPool()
+    deadline = time.monotonic() + 60
+    while not pool.active and time.monotonic() < deadline:
+        time.sleep(0.05)
+    out: list[bytes | None] = []
+    pending: deque = deque()
+    start, wall = time.process_time(), time.perf_counter()
+    for first in range(0, len(lines), CHUNK):
+        pending.append(pool.submit(lines[first : first + CHUNK], "bench", first))
+        while len(pending) > IN_FLIGHT:
+            out += [line for line, _, _ in pool.result(pending.popleft())]
+    while pending:
+        out += [line for line, _, _ in pool.result(pending.popleft())]
+    cpu, wall = time.process_time() - start, time.perf_counter() - wall
+    pool.close()
+    assert out == expected and not pool.fallbacks, "the worker's lines differ from the in-process ones"
+    return len(lines) / wall, len(lines) / max(cpu, 1e-9)
 
 
 def rss_mib(pid: int) -> float:
@@ -112,10 +142,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def sustained(url: str, workdir: Path, seconds: float, **extra_env: str) -> dict:
-    """A real streamer process into the stub for ``seconds``: rates per 5-s window, peak RSS, calls, books."""
+def children(pid: int) -> list[int]:
+    """The process's child processes (the conversion worker, multiprocessing's resource tracker)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def sustained(url: str, workdir: Path, seconds: float, workers: int = 1, **extra_env: str) -> dict:
+    """A real streamer process into the stub for ``seconds``: rates per 5-s window, peak RSS (the streamer and
+    its children together), calls, books, CPU of the streamer and of its children (the conversion worker)."""
     workdir.mkdir(parents=True, exist_ok=True)
     argv = ["stream", "x", "--duration", str(seconds), "--state-dir", str(workdir / "state")]
+    argv += ["--convert-workers", str(workers)]
     env = {**os.environ, "TWEET_TOPICS_AWS_ENDPOINT_URL": url, "TWEET_TOPICS_X_BEARER_TOKEN": "bench-token"}
     env.update(extra_env)
     log = open(workdir / "streamer.log", "wb")  # noqa: SIM115 - closed below
@@ -125,13 +165,16 @@ def sustained(url: str, workdir: Path, seconds: float, **extra_env: str) -> dict
         stdout=subprocess.PIPE,
         stderr=log,
     )
-    windows, peak, last, last_at, cpu = [], 0.0, None, None, 0.0
+    windows, peak, last, last_at, cpu, kids = [], 0.0, None, None, 0.0, {}
     before = stub_counts(url)["records"]  # what the stage runs sent
     load = os.getloadavg()[0]
     while child.poll() is None:
         time.sleep(1.0)
         try:
-            peak, cpu = max(peak, rss_mib(child.pid)), cpu_seconds(child.pid)
+            family = children(child.pid)
+            peak = max(peak, rss_mib(child.pid) + sum(rss_mib(pid) for pid in family))
+            cpu = cpu_seconds(child.pid)
+            kids.update({pid: cpu_seconds(pid) for pid in family})
         except (OSError, IndexError, ValueError):
             break
         records = stub_counts(url)["records"] - before
@@ -155,6 +198,7 @@ def sustained(url: str, workdir: Path, seconds: float, **extra_env: str) -> dict
         "peak_rss_mib": peak,
         "exit": child.returncode,
         "cpu_per_1k": cpu / max(summary["received"], 1) * 1000,  # CPU seconds per 1,000 tweets, all threads
+        "worker_cpu_per_1k": sum(kids.values()) / max(summary["received"], 1) * 1000,  # its child processes
         "load": f"{load:.1f}-{os.getloadavg()[0]:.1f}",
     }
 
@@ -165,6 +209,7 @@ def main() -> None:
     parser.add_argument("--moto", action="store_true", help="also the batched vs per-tweet comparison on moto")
     parser.add_argument("--tweets", type=int, default=20_000, help="--moto: tweets")
     parser.add_argument("--originals", action="store_true", help="only: sustained with the original JSON off vs on")
+    parser.add_argument("--runs", type=int, default=2, help="sustained runs of each conversion mode, alternated")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-streamer-"))
     stub, url = start_stub(workdir)
@@ -176,34 +221,42 @@ def main() -> None:
         return
     try:
         _common.table(stages(url, workdir), "Streamer stages, each alone on one core (CPU time)")
-        result = sustained(url, workdir, args.seconds)
+        rows = [sustained_row(url, workdir / f"w{w}-{i}", args.seconds, w) for i in range(args.runs) for w in (0, 1)]
     finally:
         stub.kill()
-    summary, counts = result["summary"], result["counts"]
-    per_call = counts["records"] / max(counts["put_record_batch"], 1)
+    peer = max(r["tweets/s mean"] for r in rows if r["conversion"] == "in-process (peer)")
+    for row in rows:
+        row["ratio (mean / best in-process)"] = row["tweets/s mean"] / peer
     _common.table(
-        [
-            {
-                "seconds": args.seconds,
-                "tweets/s min of 5-s windows": int(result["min"]),
-                "tweets/s mean": int(result["mean"]),
-                "target": TARGET,
-                "ratio (min / target)": result["min"] / TARGET,
-                "peak RSS MiB": int(result["peak_rss_mib"]),
-                "records per PutRecordBatch": round(per_call, 1),
-                "CPU s per 1,000 tweets": round(result["cpu_per_1k"], 3),
-                "load average (2 cores)": result["load"],
-                "received": summary["received"],
-                "sent": summary["sent"],
-                "lost": summary["lost"],
-                "balanced": summary["received"] == summary["sent"] + summary["rejected"] and not summary["lost"],
-            }
-        ],
-        "Sustained: a real `stream x` process into a local stub endpoint that only counts (not moto, not Firehose)",
+        rows,
+        f"Sustained {args.seconds:.0f} s: a real `stream x` process into a local stub endpoint that only counts "
+        f"(benchmarks/firehose_stub.py; not moto, not Firehose); target {TARGET:,} tweets/s",
     )
-    print(f"\nstub counts: {counts}; exit code {result['exit']}; log in {workdir / 'streamer.log'}")
+    print(f"\nlogs in {workdir}/*/streamer.log")
     if args.moto:
         moto_comparison(args.tweets)
+
+
+def sustained_row(url: str, workdir: Path, seconds: float, workers: int) -> dict:
+    """One sustained run as a table row: rates, memory, calls per 500 records, CPU per process, the books."""
+    before = stub_counts(url)
+    result = sustained(url, workdir, seconds, workers)
+    summary, counts = result["summary"], result["counts"]
+    calls = counts["put_record_batch"] - before["put_record_batch"]
+    return {
+        "conversion": "worker process" if workers else "in-process (peer)",
+        "tweets/s min of 5-s windows": int(result["min"]),
+        "tweets/s mean": int(result["mean"]),
+        "peak RSS MiB (all processes)": int(result["peak_rss_mib"]),
+        "records per PutRecordBatch": round((counts["records"] - before["records"]) / max(calls, 1), 1),
+        "CPU s per 1,000 tweets, streamer": round(result["cpu_per_1k"], 3),
+        "CPU s per 1,000 tweets, worker": round(result["worker_cpu_per_1k"], 3),
+        "load average (2 cores)": result["load"],
+        "received": summary["received"],
+        "lost": summary["lost"],
+        "balanced": summary["received"] == summary["sent"] + summary["rejected"] and not summary["lost"],
+        "exit": result["exit"],
+    }
 
 
 def originals_comparison(url: str, workdir: Path, seconds: float) -> None:

@@ -28,6 +28,7 @@ from tweet_topics.preflight import ConfigError, aws_config_problem
 from tweet_topics.settings import Settings
 from tweet_topics.storage.clients import resolve_endpoint
 from tweet_topics.streamer import secrets, sources
+from tweet_topics.streamer.convert_pool import ConvertPool
 from tweet_topics.streamer.counters import Counters
 from tweet_topics.streamer.filesink import MIB, FileOutput
 from tweet_topics.streamer.journal import Journal
@@ -123,6 +124,8 @@ def run_stream(options: StreamOptions, settings: Settings) -> Counters:
         output = FileOutput(options.out, counters, durable, min_free=options.min_free_mib * MIB, stop=stop)
         loop = Loop(run_id, output, counters, rejects, checkpoint=checkpoint, progress=progress, stop=stop)
         wiring = Wiring(loop, output=output)
+    if options.source == "x" and options.convert_workers:
+        wiring.loop.converter = ConvertPool()
     if options.tweet_limit != options.max_tweets:
         log.info(
             "synthetic into a file: stopping after %d tweets (--max-tweets or --duration to change)", SYNTHETIC_FILE_CAP
@@ -145,6 +148,8 @@ def run_stream(options: StreamOptions, settings: Settings) -> Counters:
         drain_until=lambda: marks.setdefault("stop", time.monotonic()) + 0.25 * options.shutdown_budget,
     )
     t0 = marks.get("stop", time.monotonic())
+    if wiring.loop.converter is not None:  # every chunk it took was received by now (run settles them)
+        wiring.loop.converter.close()
     _shut_down(wiring, counters, t0, options.shutdown_budget)
     return _finish(counters, source_error, time.monotonic() - t0)
 
@@ -307,8 +312,7 @@ def _source(
         parameter = os.environ.get(secrets.BEARER_PARAMETER_ENV)
         raise ConfigError(f"SSM parameter {parameter!r} ({secrets.BEARER_PARAMETER_ENV}) does not exist") from None
     secrets.install_redaction([token])
-    offered = lambda: counters.add(offered=1)  # noqa: E731
-    return sources.x_source(token, _track_rules(options.no_retweets), stop, offered), None
+    return sources.x_source(token, _track_rules(options.no_retweets), stop, counters.offer), None
 
 
 def _track_rules(no_retweets: bool) -> list[str]:

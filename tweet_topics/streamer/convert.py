@@ -9,7 +9,7 @@ would refuse (over 1,000 KiB) is a reject too - never an exception that stops th
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeAlias
 
 from tweet_topics.lib.records import RecordError, dumps_record, record_from_payload, validate_record
 from tweet_topics.lib.records.fast import v2_record_line
@@ -18,6 +18,9 @@ from tweet_topics.lib.records.storable import storable
 MAX_RECORD_BYTES = 1000 * 1024  # Firehose's per-record limit
 MAX_LINE_BYTES = 8 * 1024 * 1024  # a source line longer than this is not parsed at all
 RAW_KEPT = 64 * 1024  # how much of a rejected input the rejects file keeps
+# One converted message: ``(line, created_at, "")``, or ``(None, reason, detail)`` for a reject (plain tuples: they
+# cross a process boundary, see ``streamer.convert_pool``).
+Converted: TypeAlias = tuple[bytes | None, str, str]
 
 
 class Reject(Exception):
@@ -75,6 +78,19 @@ def raw_to_record(raw: bytes, run: str, seq: int) -> tuple[bytes, str]:
     (``lib.records.fast``, the same bytes), anything else the general one; raises :class:`Reject`."""
     fast = v2_record_line(raw, run, seq) if len(raw) <= MAX_LINE_BYTES else None
     return fast if fast is not None else to_record(parse_line(raw), run, seq)
+
+
+def convert_chunk(raws: list[bytes], run: str, first_seq: int) -> list[Converted]:
+    """``raw_to_record`` of consecutive messages numbered from ``first_seq``, rejects as values; never raises."""
+    out: list[Converted] = []
+    for seq, raw in enumerate(raws, start=first_seq):
+        try:
+            line, created_at = raw_to_record(raw, run, seq)
+        except Reject as exc:
+            out.append((None, exc.reason, exc.detail))
+        else:
+            out.append((line, created_at, ""))
+    return out
 
 
 def raw_text(value: Any) -> str:

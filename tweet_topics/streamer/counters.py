@@ -42,6 +42,11 @@ class Counters:
             for name, delta in deltas.items():
                 setattr(self, name, getattr(self, name) + delta)
 
+    def offer(self) -> None:
+        """One message handed to the live source (per message: the cheapest count there is)."""
+        with self.lock:
+            self.offered += 1
+
     def balanced(self) -> bool:
         with self.lock:
             unreceived = max(0, self.offered - self.received)

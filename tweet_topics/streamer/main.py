@@ -45,3 +45,10 @@ def add_stream_arguments(stream: argparse.ArgumentParser) -> None:
         help="file sink: stop before the output's filesystem has less free (MiB; synthetic without --max-tweets "
         f"or --duration also stops after {SYNTHETIC_FILE_CAP:,} tweets)",
     )
+    stream.add_argument(
+        "--convert-workers",
+        type=int,
+        choices=[0, 1],
+        default=1,
+        help="stream x: convert X's messages in a second process (1, the default) or in the main one (0)",
+    )

@@ -37,6 +37,7 @@ class StreamOptions:
     send_deadline: float = 10.0  # seconds a batch may spend trying Firehose before it is spooled
     shutdown_budget: float = 30.0  # seconds from SIGTERM to exit; below the unit's TimeoutStopSec
     min_free_mib: int = 1024  # the file sink stops before its filesystem goes below this
+    convert_workers: int = 1  # stream x: 1 converts X's bytes in a second process (streamer/convert_pool.py), 0 here
 
     def __post_init__(self) -> None:
         # The command line checks each value's bounds; these are the rules across options.
@@ -84,6 +85,7 @@ _FLAGS = {
     "send_deadline": "--send-deadline",
     "shutdown_budget": "--shutdown-budget",
     "min_free_mib": "--min-free-mib",
+    "convert_workers": "--convert-workers",
 }
 
 

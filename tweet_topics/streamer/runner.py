@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import signal
 import threading
 import time
@@ -26,19 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tweet_topics.streamer.convert import Reject, raw_to_record, to_record
+from tweet_topics.streamer.convert import Converted, Reject, raw_to_record, to_record
 from tweet_topics.streamer.counters import Counters
+from tweet_topics.streamer.handover import Handover
 from tweet_topics.streamer.journal import Journal
 from tweet_topics.streamer.producer import MAX_BATCH_BYTES, MAX_RECORDS, Batch
 from tweet_topics.streamer.rejects import RejectLog
 from tweet_topics.streamer.sources import Item
 
 if TYPE_CHECKING:
+    from tweet_topics.streamer.convert_pool import ConvertPool, Pending
     from tweet_topics.streamer.originals import OriginalWriter
 
 log = logging.getLogger("tweet_topics.streamer")
 READ_AHEAD = 1_000  # items between the reader thread and the main loop
 CHUNK = 250  # items the main loop takes at once when they are waiting (one write-ahead write, one count)
+IN_FLIGHT = 4  # chunks at the conversion worker at most (taken, numbered, not yet received)
 
 
 class Output(Protocol):
@@ -109,30 +111,41 @@ class Loop:
     progress: Progress | None = None
     stop: threading.Event | None = None  # once set, hand_off never waits: full batches are parked instead
     originals: OriginalWriter | None = None  # what X sent, beside the records (issue 25; streamer/originals.py)
+    converter: ConvertPool | None = None  # converts X's bytes in a second process (streamer/convert_pool.py)
+    taken: int = 0  # items taken from the source and numbered (received, or at the converter)
     parked: deque[Batch] = field(default_factory=deque)  # sealed batches the output has not taken yet
     _batch: Batch | None = None
     _bytes: int = 0
     _positions: deque[tuple[int, int, bool]] = field(default_factory=deque)
     _unwritten: list[bytes] = field(default_factory=list)  # taken into the batch, not yet in its write-ahead log
+    _inflight: deque[tuple[list[Item], Pending | None]] = field(default_factory=deque)  # taken, in order
 
     def __post_init__(self) -> None:
         self.progress = self.progress or Progress(self.run_id)
 
-    def handle(self, item: Item) -> None:
+    def handle(self, item: Item, converted: Converted | None = None) -> None:
+        """Number the item, convert it (unless ``converted`` already is its outcome) and add it to the batch."""
         self.seq += 1
         if self.checkpoint is not None:
             self._positions.append((self.seq, item.position, item.complete))
         if item.error is not None:
             self._reject(item.error[0], item.error[1], item.raw)
             return
-        try:
-            if item.payload is None and item.raw is not None:
-                record, created_at = raw_to_record(item.raw, self.run_id, self.seq)
-            else:
-                record, created_at = to_record(item.payload, self.run_id, self.seq)
-        except Reject as exc:
-            self._reject(exc.reason, exc.detail, item.payload if item.raw is None else item.raw)
-            return
+        if converted is not None:
+            line, created_at, detail = converted
+            if line is None:
+                self._reject(created_at, detail, item.raw)
+                return
+            record = line
+        else:
+            try:
+                if item.payload is None and item.raw is not None:
+                    record, created_at = raw_to_record(item.raw, self.run_id, self.seq)
+                else:
+                    record, created_at = to_record(item.payload, self.run_id, self.seq)
+            except Reject as exc:
+                self._reject(exc.reason, exc.detail, item.payload if item.raw is None else item.raw)
+                return
         self.last_tweet_at = created_at
         if self._batch and (len(self._batch.records) >= MAX_RECORDS or self._bytes + len(record) > MAX_BATCH_BYTES):
             self.hand_off()  # waits while the output is full (backpressure), unless stopping
@@ -162,10 +175,36 @@ class Loop:
         self._unwritten.clear()
         self.counters.add(received=n, in_memory=n)  # one move under the lock: the books never show half of it
 
-    def handle_chunk(self, items: list[Item]) -> None:
-        for item in items:
-            self.handle(item)
+    def handle_chunk(self, items: list[Item], converted: list[Converted] | None = None) -> None:
+        for index, item in enumerate(items):
+            self.handle(item, converted[index] if converted is not None else None)
         self.write_ahead()
+
+    def take(self, items: list[Item]) -> None:
+        """Number a chunk taken from the source; X's bytes go to the conversion worker, when there is one.
+
+        Chunks are received strictly in the order taken (``settle``), so sequence numbers, the write-ahead log and
+        the books are those of converting here; a chunk the worker cannot convert is converted here.
+        """
+        if not items:
+            return
+        pending = None
+        if self.converter is not None and self.converter.active:
+            raws = [i.raw for i in items if i.payload is None and i.error is None and i.raw is not None]
+            if len(raws) == len(items):  # only X's bytes; payloads and unreadable lines are handled here
+                pending = self.converter.submit(raws, self.run_id, self.taken + 1)  # type: ignore[arg-type]
+        self.taken += len(items)
+        self._inflight.append((items, pending))
+
+    def settle(self, most: int = 0) -> None:
+        """Receive taken chunks, oldest first: every one that is ready, and more (waiting) until at most ``most``
+        are left at the converter."""
+        while self._inflight:
+            items, pending = self._inflight[0]
+            if len(self._inflight) <= most and pending is not None and not self.converter.done(pending):  # type: ignore[union-attr]
+                return
+            self._inflight.popleft()
+            self.handle_chunk(items, self.converter.result(pending) if pending is not None else None)  # type: ignore[union-attr]
 
     def _reject(self, reason: str, detail: str, raw: Any) -> None:
         self.write_ahead()  # the books count in order: the records before it first
@@ -219,34 +258,21 @@ class Loop:
         self.checkpoint.save()
 
 
-def _read(source: Iterator[Item], items: queue.Queue[Item | None], failure: list[BaseException]) -> None:
+def _read(source: Iterator[Item | list[Item]], items: Handover[Item], failure: list[BaseException]) -> None:
     try:
         for item in source:
-            items.put(item)
+            if isinstance(item, list):
+                items.put_many(item)
+            else:
+                items.put(item)
     except BaseException as exc:  # a source that breaks ends the stream, visibly, after what it gave
         failure.append(exc)
     finally:
-        items.put(None)
-
-
-def _take(items: queue.Queue[Item | None], most: int) -> tuple[list[Item], bool]:
-    """Up to ``most`` items: waits briefly for the first (timers run meanwhile), then takes what is waiting;
-    True once the source's end marker came."""
-    chunk: list[Item] = []
-    try:
-        item = items.get(timeout=0.05)
-        while item is not None:
-            chunk.append(item)
-            if len(chunk) >= most:
-                break
-            item = items.get_nowait()
-    except queue.Empty:
-        return chunk, False
-    return chunk, item is None
+        items.close()
 
 
 def run(
-    source: Iterator[Item],
+    source: Iterator[Item | list[Item]],
     loop: Loop,
     stop: threading.Event,
     max_tweets: int | None = None,
@@ -260,7 +286,7 @@ def run(
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    items: queue.Queue[Item | None] = queue.Queue(maxsize=READ_AHEAD)
+    items: Handover[Item] = Handover(READ_AHEAD)
     failure: list[BaseException] = []
     reader = threading.Thread(target=_read, args=(source, items, failure), name="source-reader", daemon=True)
     reader.start()
@@ -275,11 +301,12 @@ def run(
         if stopped_at is not None and drain_until and now >= drain_until():
             log.warning("stopped before the source finished handing over (shutdown budget)")
             break
-        if max_tweets and loop.counters.received >= max_tweets:
+        if max_tweets and loop.taken >= max_tweets:
             break
-        most = min(CHUNK, max_tweets - loop.counters.received) if max_tweets else CHUNK
-        chunk, ended = _take(items, max(1, most))
-        loop.handle_chunk(chunk)
+        most = min(CHUNK, max_tweets - loop.taken) if max_tweets else CHUNK
+        chunk, ended = items.take(max(1, most), timeout=0.05)
+        loop.take(chunk)
+        loop.settle(IN_FLIGHT if chunk else 0)  # a quiet source: receive everything taken now
         if ended:
             break
         if loop.due():
@@ -287,6 +314,7 @@ def run(
         if now - last_checkpoint >= 0.5:
             loop.advance_checkpoint()
             last_checkpoint = now
+    loop.settle()
     stop.set()
     if failure:
         error = f"{type(failure[0]).__name__}: {failure[0]}"

@@ -1,14 +1,13 @@
 """Where tweets come from: the X API v2 filtered stream (tweepy), a replay file, or the synthetic generator.
 
-Every source yields :class:`Item`: a payload, or the reason a line could not be read (with the raw line, so the
-runner counts and keeps it instead of dropping it), plus its ``position`` (the synthetic sequence number or the
-replay line) for resuming. Every source ends promptly once ``stop`` is set; the live source then hands over
-what X already sent (its queue is drained) before it ends.
+Every source yields :class:`Item` (the live source: lists of them, what is waiting): a payload, or the reason a
+line could not be read (with the raw line, so the runner counts and keeps it instead of dropping it), plus its
+``position`` (the synthetic sequence number or the replay line) for resuming. Every source ends promptly once
+``stop`` is set; the live source then hands over what X already sent (its queue is drained) before it ends.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,9 +16,11 @@ from typing import Any, NamedTuple
 
 from tweet_topics.lib.synthetic import TweetGenerator
 from tweet_topics.streamer.convert import Reject, parse_line
+from tweet_topics.streamer.handover import Handover
 
 RULE_MAX_LENGTH = 512  # X API v2 filtered stream rule length (Basic/Pro tiers)
 LIVE_QUEUE = 5_000  # stream messages held between tweepy's thread and the main loop (drained within the budget)
+SOURCE_CHUNK = 250  # messages the live source hands on at once (what is waiting, up to this)
 DRAIN_WAIT = 3.0  # seconds the live source waits for tweepy's thread to hand over its last messages
 
 
@@ -146,17 +147,18 @@ def sync_rules(client: Any, wanted: list[str], tag: str = "tweet_topics") -> dic
 
 def x_source(
     bearer_token: str, rules: list[str], stop: threading.Event, offered: Callable[[], None] | None = None
-) -> Iterator[Item]:
+) -> Iterator[list[Item]]:
     """The X API v2 filtered stream with the expansions our record needs.
 
     tweepy's StreamingClient reconnects with the backoff X documents (linear for network errors,
     exponential for HTTP errors, longer for 429), so we add no sleeps of our own. On ``stop`` the stream is
     disconnected and every message already received is still yielded (the queue is drained) before the end.
+    Messages are yielded in chunks (what is waiting, up to ``SOURCE_CHUNK``), not one at a time.
     ``offered()`` is called for every message tweepy hands to ``on_data``, so what never left the queue is counted.
     """
     import tweepy
 
-    items: queue.Queue[Item] = queue.Queue(maxsize=LIVE_QUEUE)
+    items: Handover[Item] = Handover(LIVE_QUEUE)
 
     class _Client(tweepy.StreamingClient):
         def on_data(self, raw_data: bytes) -> None:
@@ -186,17 +188,16 @@ def x_source(
     )
     try:
         while not stop.is_set():
-            try:
-                yield items.get(timeout=0.2)
-            except queue.Empty:
-                continue
+            chunk, _ = items.take(SOURCE_CHUNK, timeout=0.2)
+            if chunk:
+                yield chunk
         client.disconnect()  # tweepy's thread hands over at most the message it is reading
         if thread is not None:
             thread.join(timeout=DRAIN_WAIT)
         while True:
-            try:
-                yield items.get_nowait()
-            except queue.Empty:
+            chunk, _ = items.take(SOURCE_CHUNK, timeout=0.0)
+            if not chunk:
                 return
+            yield chunk
     finally:
         client.disconnect()
