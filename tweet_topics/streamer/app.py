@@ -186,8 +186,9 @@ def _firehose_wiring(
         progress.done([seq for run, seq in seqs_of(records) if run == run_id])
 
     def delivered(records: list[bytes]) -> None:
-        ledger.handed(records)
-        durable(records)
+        pairs = seqs_of(records)  # once for both: a regex search per record
+        ledger.handed(records, pairs)
+        progress.done([seq for run, seq in pairs if run == run_id])
 
     sender = Sender(
         firehose, settings.firehose_stream, spool, counters, options.send_deadline, delivered, durable, stopping=stop
@@ -218,6 +219,8 @@ def _shut_down(wiring: Wiring, counters: Counters, t0: float, budget: float) -> 
     elif wiring.output is not None:
         wiring.output.close()
     loop.advance_checkpoint()
+    if loop.journal is not None:
+        loop.journal.release()
     left = loop.open_batches() + (sender.open_batches() if sender is not None else [])
     for batch in left:
         if batch.journal:

@@ -6,6 +6,11 @@ once the whole batch is delivered or spooled. Data written with ``write`` surviv
 the death of the process (it is in the page cache), so on the next start any journal file left behind is moved
 into the spool and delivered - at-least-once: a batch delivered just before the kill may be sent twice (the
 combine drops duplicate ids). Not fsynced per record: a power loss can still lose the last second.
+
+The main loop opens no file itself: the thread that deletes a delivered batch's file opens the next one ahead
+(``refill``), because every system call on the main loop waits for the GIL again afterwards (an open per batch was
+~7 % of its time at 15,000 tweets/s). Files are numbered in the order batches take them, so ``recover`` keeps
+the order; a file opened ahead and never used is empty and deleted at exit or by ``recover``.
 """
 
 from __future__ import annotations
@@ -13,19 +18,23 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+from collections import deque
 from pathlib import Path
 
 from tweet_topics.streamer.spool import BadLine, Spool, valid_lines
 
 log = logging.getLogger("tweet_topics.streamer")
 JOURNAL = re.compile(r"batch-[A-Za-z0-9_.:-]{1,64}-\d{12}\.ndjson")
+SPARES = 2  # files opened ahead for the next batches
 
 
 class JournalFile:
     """The journal of one batch; a failed write marks it ``broken`` (the batch still lives in memory)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, owner: Journal | None = None) -> None:
         self.path = path
+        self.owner = owner  # told when this file is deleted, so it opens the next one ahead
         self.broken = False
         try:
             self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -72,15 +81,43 @@ class JournalFile:
         """The batch is durable elsewhere (Firehose or the spool)."""
         self.close()
         self.path.unlink(missing_ok=True)
+        if self.owner is not None:
+            self.owner.refill()
 
 
 class Journal:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self._spares: deque[JournalFile] = deque()
+        self._lock = threading.Lock()  # numbers and spares: taken in the order they were numbered
+        self._number = 0
+        self._run: str | None = None
 
     def start(self, run: str, first_seq: int) -> JournalFile:
-        return JournalFile(self.directory / f"batch-{run}-{first_seq:012d}.ndjson")
+        """The log of the batch that starts with ``first_seq``: a file opened ahead, or one opened now."""
+        with self._lock:
+            self._run = run
+            return self._spares.popleft() if self._spares else self._open(run)
+
+    def _open(self, run: str) -> JournalFile:
+        self._number += 1
+        return JournalFile(self.directory / f"batch-{run}-{self._number:012d}.ndjson", self)
+
+    def refill(self) -> None:
+        """Open the next batches' files ahead (called off the main loop, by the thread that deleted one)."""
+        with self._lock:
+            if self._run is not None and len(self._spares) < SPARES:
+                self._spares.append(self._open(self._run))
+
+    def release(self) -> None:
+        """At exit: delete the files opened ahead and never used (empty)."""
+        with self._lock:
+            self._run = None
+            while self._spares:
+                spare = self._spares.popleft()
+                spare.close()
+                spare.path.unlink(missing_ok=True)
 
     def recover(self, spool: Spool, on_bad_line: BadLine) -> int:
         """Move what a killed run left into the spool (before anything new); returns the records moved."""

@@ -40,9 +40,10 @@ class LedgerWriter:
         self._last = time.monotonic()
         self.objects = 0
 
-    def handed(self, records: list[bytes]) -> None:
+    def handed(self, records: list[bytes], pairs: list[tuple[str, int]] | None = None) -> None:
+        """Records Firehose accepted; ``pairs`` is their ``seqs_of`` when the caller has it already."""
         with self._lock:
-            for run, seq in seqs_of(records):
+            for run, seq in seqs_of(records) if pairs is None else pairs:
                 self._handed.setdefault(run, []).append(seq)
 
     def rejected(self, run: str, seq: int, reason: str) -> None:

@@ -231,9 +231,7 @@ class Loop:
         queue is full; False (the rest stays parked) once ``until`` passed - or at once after ``stop`` without one.
         """
         self.write_ahead()
-        if self._batch is not None:
-            if self._batch.journal:
-                self._batch.journal.close()
+        if self._batch is not None:  # its journal file is closed by whoever deletes it (the sender)
             self.parked.append(self._batch)
             self._batch = None
             if self.originals is not None:

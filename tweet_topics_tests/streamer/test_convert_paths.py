@@ -77,3 +77,24 @@ def test_a_stream_message_received_as_bytes_is_kept_as_x_sent_it():
     pretty = json.dumps(payload, indent=2).encode()  # not X's form, but a line must stay one line
     line = original_line(Item(None, raw=pretty), {})
     assert line.count(b"\n") == 1 and json.loads(line) == payload
+
+
+def test_the_writers_shortcut_for_x_bytes_writes_what_original_line_gives(tmp_path):
+    """``OriginalWriter.add`` keeps an ordinary message's bytes without copying them; anything to strip or split
+    still goes through ``original_line``: the batch file is byte for byte the lines ``original_line`` gives."""
+    import json
+
+    from tweet_topics.storage.original_keys import OriginalKeys
+    from tweet_topics.streamer.originals import OriginalWriter, original_line
+    from tweet_topics.streamer.sources import Item
+
+    payloads = [t.payload for t in TweetGenerator(seed=4).stream(6, start=datetime(2026, 1, 1))]
+    raws = [json.dumps(p).encode() for p in payloads]
+    raws += [raws[0] + b"\r", b"  " + raws[1], json.dumps(payloads[2], indent=1).encode(), raws[3] + b"\n", raws[4]]
+    writer = OriginalWriter(None, "unused", OriginalKeys("original/"), tmp_path / "originals", "run-o")
+    for seq, raw in enumerate(raws, start=1):
+        writer.add(Item(None, raw=raw), seq)
+    writer.seal()
+    (sealed,) = (tmp_path / "originals").iterdir()
+    assert sealed.name.endswith(f"-run-o-0000000001-{len(raws):010d}.ndjson")
+    assert sealed.read_bytes() == b"".join(original_line(Item(None, raw=raw), {}) for raw in raws)
