@@ -136,3 +136,10 @@ class SsmUnitHost(dg.ConfigurableResource):
             "heartbeat_age_s": age,
             "running": running,
         }
+
+    def log_tail(self) -> str:
+        """``systemctl status`` through the control document: the unit's state and its last journal lines."""
+        instance = self._instance()
+        if instance["State"]["Name"] != "running":
+            return f"instance {instance['InstanceId']} is {instance['State']['Name']}"
+        return self.run_command(instance["InstanceId"], "status")["stdout"][-2000:]

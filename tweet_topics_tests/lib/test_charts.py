@@ -1,5 +1,7 @@
 """Chart builders on small aggregate frames: values drawn, not only trace counts; every builder is empty-safe."""
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import pyarrow as pa
 
@@ -179,3 +181,12 @@ def test_every_chart_titles_every_axis_it_shows():
             if shown and not (axis.get("title") or {}).get("text"):
                 missing.append(f"{heading}: {name}")
     assert not missing, missing
+
+
+def test_window_title_reads_as_dates_not_the_key_id() -> None:
+    day = [datetime(2026, 12, 4, h, tzinfo=UTC) for h in (0, 23)]
+    assert report.window_title(day) == "2026-12-04 00:00 – 23:59 UTC"
+    two_days = [datetime(2026, 12, 4, 22, tzinfo=UTC), datetime(2026, 12, 5, 1, tzinfo=UTC)]
+    assert report.window_title(two_days) == "2026-12-04 22:00 – 2026-12-05 01:59 UTC"
+    assert report.window_title([]) == "no scored hours"
+    assert report.report_window(day) != report.window_title(day)  # the key id stays as it was

@@ -4,8 +4,6 @@ Start is confirmed by the live process's own heartbeat (state ``running`` or ``w
 action); when none comes, the run fails with the host status and the log's tail instead of reporting success.
 """
 
-import time
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import dagster as dg
@@ -13,9 +11,10 @@ from pydantic import Field
 
 from tweet_topics.defs.live.assets import observation
 from tweet_topics.defs.live.resources import LiveHost, LiveState
-from tweet_topics.defs.ssm_unit import CommandFailed
+from tweet_topics.defs.service_host import bring_down, bring_up
 from tweet_topics.storage.catalog import Storage
 
+WHAT = "live query"
 CONFIRMING_STATES = ("running", "waiting_for_model", "degraded")
 
 
@@ -23,45 +22,8 @@ class LiveActionConfig(dg.Config):
     confirm_timeout_s: float = Field(180.0, description="how long to wait for the heartbeat to confirm")
 
 
-def _confirmed(live_state: LiveState, since: datetime, timeout: float, states: tuple[str, ...]) -> dict | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        beat = live_state.heartbeat()
-        if beat and beat["state"] in states and datetime.fromisoformat(beat["updated_at"]) >= since:
-            return beat
-        time.sleep(1.0)
-    return None
-
-
-def _act(host: LiveHost, action: str) -> str:
-    """Run one host action; a failed remote command (EC2) fails the op with the command's own stderr."""
-    try:
-        return getattr(host, action)()
-    except CommandFailed as exc:
-        raise dg.Failure(
-            description=f"live query {action} failed: {exc}",
-            metadata={"status": exc.status, "stderr": dg.MetadataValue.text(exc.stderr), "instance": exc.instance_id},
-        ) from exc
-
-
-def _tail(host: LiveHost) -> str:
-    """The log's tail for a failure report; reading it must not hide the failure being reported."""
-    try:
-        return host.log_tail()
-    except (CommandFailed, RuntimeError, OSError) as exc:
-        return f"(log not readable: {exc})"
-
-
 def _bring_up(config: LiveActionConfig, host: LiveHost, state: LiveState, action: str) -> dict[str, Any]:
-    """start or restart, then wait for a heartbeat written after it; none: fail with the host status and log."""
-    since = datetime.now(UTC)
-    message = _act(host, action)
-    beat = _confirmed(state, since, config.confirm_timeout_s, CONFIRMING_STATES)
-    if beat is None:
-        raise dg.Failure(
-            description=f"live query {action} not confirmed: no heartbeat within {config.confirm_timeout_s:.0f}s",
-            metadata={"host": dg.MetadataValue.json(host.status()), "log_tail": dg.MetadataValue.text(_tail(host))},
-        )
+    message, beat = bring_up(host, state, action, WHAT, CONFIRMING_STATES, config.confirm_timeout_s)
     return {"action": action, "result": message, "state": beat["state"], "pid": beat["pid"]}
 
 
@@ -91,22 +53,9 @@ def stop_live_op(
 ) -> dict[str, Any]:
     """SIGTERM (locally, or systemctl stop on EC2), then wait until the host reports the process gone (on EC2: its
     own "stopped" heartbeat); ``stopped_cleanly``: that heartbeat was written after the stop."""
-    since = datetime.now(UTC)
-    message = _act(live_host, "stop")
-    context.log.info(f"stop: {message}")
-    deadline = time.monotonic() + config.confirm_timeout_s
-    status = live_host.status()
-    while status["running"] and time.monotonic() < deadline:
-        time.sleep(0.5)
-        status = live_host.status()
-    if status["running"]:
-        raise dg.Failure(
-            description=f"live query still running {config.confirm_timeout_s:.0f}s after stop",
-            metadata={"result": message, "host": dg.MetadataValue.json(status)},
-        )
-    beat = live_state.heartbeat()
-    clean = bool(beat and beat["state"] == "stopped" and datetime.fromisoformat(beat["updated_at"]) >= since)
-    return {"action": "stop", "result": message, "stopped_cleanly": clean}
+    down = bring_down(live_host, live_state, WHAT, config.confirm_timeout_s)
+    context.log.info(f"stop: {down['result']}")
+    return {"action": "stop", "result": down["result"], "stopped_cleanly": down["clean"]}
 
 
 @dg.op

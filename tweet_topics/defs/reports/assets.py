@@ -101,7 +101,7 @@ def topic_report(
         config.min_baseline_hours,
     )
     files = report.page_files(
-        f"tweet_topics report — model {version}", f"window {window}, {agg.tweets:,} tweets", sections
+        f"tweet_topics report — model {version}", f"{report.window_title(hours)}, {agg.tweets:,} tweets", sections
     )
     pages = storage.reports
     page = pages.publish(version, window, files)

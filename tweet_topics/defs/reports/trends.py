@@ -83,6 +83,12 @@ def topic_trends(context: dg.AssetExecutionContext, config: TrendsConfig, storag
     stop = ENGLISH_STOP_WORDS | frozenset(read_term_file(Path(config.stopwords_file)))
     names = _names(storage, hours)
     cache: dict[datetime, trends.HourCounts] = {}
+    versions: dict[datetime, str | None] = {}
+
+    def version(hour: datetime) -> str | None:
+        if hour not in versions:
+            versions[hour] = storage.predictions.read_metadata(hour).get("model_version")
+        return versions[hour]
 
     def counts(hour: datetime) -> trends.HourCounts:
         if hour not in cache:
@@ -94,7 +100,8 @@ def topic_trends(context: dg.AssetExecutionContext, config: TrendsConfig, storag
         token = dataset.begin(hour)  # before reading: a newer commit of this hour is never overwritten
         current = counts(hour)
         window = [hour - timedelta(hours=i) for i in range(config.baseline_hours, 0, -1)]
-        trailing = [counts(h) for h in window if h in committed]
+        # Only hours scored by the same model: after a refit, topic 3 of the new model is not topic 3 of the old.
+        trailing = [counts(h) for h in window if h in committed and version(h) == version(hour)]
         known = names or {t: f"topic {t}" for t in sorted(current.topics) if t >= 0}
         shifts, stale = trends.topic_shifts(current, trailing, known, config.z_threshold, config.min_baseline_hours)
         terms = trends.emerging_terms(

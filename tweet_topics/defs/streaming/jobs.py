@@ -4,55 +4,26 @@ Every action waits for the streamer's own heartbeat to confirm it; when that nev
 reason (alert-ready), instead of reporting success for a process that died at start.
 """
 
-import time
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import dagster as dg
 from pydantic import Field
 
-from tweet_topics.defs.ssm_unit import CommandFailed
+from tweet_topics.defs.service_host import bring_down, bring_up
 from tweet_topics.defs.streaming.resources import StreamerHost, StreamerState
+
+WHAT = "streamer"
 
 
 class ActionConfig(dg.Config):
     confirm_timeout_s: float = Field(90.0, description="how long to wait for the heartbeat to confirm")
 
 
-def _wait_for(state: StreamerState, expect: str, since: datetime, timeout: float) -> dict[str, Any] | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        beat = state.heartbeat()
-        if beat and beat["state"] == expect and datetime.fromisoformat(beat["updated_at"]) >= since:
-            return beat
-        time.sleep(0.5)
-    return None
-
-
-def _act(host: StreamerHost, action: str) -> str:
-    """Run one host action; a failed remote command fails the op with the command's own stderr."""
-    try:
-        return getattr(host, action)()
-    except CommandFailed as exc:
-        raise dg.Failure(
-            description=f"streamer {action} failed: {exc}",
-            metadata={"status": exc.status, "stderr": dg.MetadataValue.text(exc.stderr), "instance": exc.instance_id},
-        ) from exc
-
-
 def _bring_up(
     context: dg.OpExecutionContext, config: ActionConfig, host: StreamerHost, state: StreamerState, action: str
 ) -> dict[str, Any]:
-    since = datetime.now(UTC)
-    message = _act(host, action)
-    context.log.info(f"{action}: {message}")
-    beat = _wait_for(state, "running", since, config.confirm_timeout_s)
-    if beat is None:
-        raise dg.Failure(
-            description=f"streamer {action} not confirmed: no running heartbeat within {config.confirm_timeout_s:.0f}s",
-            metadata={"host": dg.MetadataValue.json(host.status()), "action_result": message},
-        )
-    context.log.info(f"confirmed by heartbeat from {beat['host']} (pid {beat['pid']})")
+    message, beat = bring_up(host, state, action, WHAT, ("running",), config.confirm_timeout_s)
+    context.log.info(f"{action}: {message}; confirmed by heartbeat from {beat['host']} (pid {beat['pid']})")
     return {"action": action, "result": message, "heartbeat": beat}
 
 
@@ -76,22 +47,9 @@ def stop_streamer_op(
 ) -> dict[str, Any]:
     """Stop, then wait until the host reports the service not running (on EC2: the streamer's own "stopped"
     heartbeat), so the supervisor's desired=stopped converges instead of failing on a running instance."""
-    since = datetime.now(UTC)
-    message = _act(streamer_host, "stop")
-    context.log.info(f"stop: {message}")
-    deadline = time.monotonic() + config.confirm_timeout_s
-    status = streamer_host.status()
-    while status["running"] and time.monotonic() < deadline:
-        time.sleep(0.5)
-        status = streamer_host.status()
-    if status["running"]:
-        raise dg.Failure(
-            description=f"streamer still running {config.confirm_timeout_s:.0f}s after stop",
-            metadata={"result": message, "host": dg.MetadataValue.json(status)},
-        )
-    beat = streamer_state.heartbeat()
-    flushed = bool(beat and beat["state"] == "stopped" and datetime.fromisoformat(beat["updated_at"]) >= since)
-    return {"action": "stop", "result": message, "flushed": flushed, "host": status}
+    down = bring_down(streamer_host, streamer_state, WHAT, config.confirm_timeout_s)
+    context.log.info(f"stop: {down['result']}")
+    return {"action": "stop", "result": down["result"], "flushed": down["clean"], "host": down["host"]}
 
 
 @dg.op

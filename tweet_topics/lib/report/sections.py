@@ -25,6 +25,15 @@ def report_window(hours: Sequence[datetime]) -> str:
     return window_label(hours[0], hours[-1]) if hours else "empty"
 
 
+def window_title(hours: Sequence[datetime]) -> str:
+    """The window as a reader reads it (the page's subtitle); ``report_window`` is its id in object keys."""
+    if not hours:
+        return "no scored hours"
+    first, last = hours[0], hours[-1]
+    end = f"{last:%H}:59" if last.date() == first.date() else f"{last:%Y-%m-%d %H}:59"
+    return f"{first:%Y-%m-%d %H}:00 – {end} UTC"
+
+
 def hourly_frame(agg: ReportAggregates) -> pd.DataFrame:
     rows = [(pd.Timestamp(h + ":00:00", tz="UTC"), t, n) for (h, t), n in agg.hourly.items()]
     return pd.DataFrame(rows, columns=["hour", "topic", "tweets"])

@@ -29,13 +29,13 @@ def scored_hour(rng: random.Random, shares=(0.4, 0.35, 0.25), burst: str | None 
     )
 
 
-def plant(resources, last: pa.Table) -> str:
-    """24 flat hours then ``last``; returns the last hour's partition key."""
+def plant(resources, last: pa.Table, last_version: str = "none") -> str:
+    """24 flat hours then ``last`` (scored by ``last_version``); returns the last hour's partition key."""
     rng = random.Random(1)
     predictions = resources["storage"].predictions
     for i in range(25):
         table = scored_hour(rng) if i < 24 else last
-        meta = {"model_version": "none", "tweets": table.num_rows}
+        meta = {"model_version": "none" if i < 24 else last_version, "tweets": table.num_rows}
         predictions.write_hour(START + timedelta(hours=i), {PREDICTIONS_PARQUET: parquet_bytes(table)}, meta)
     return partition_key(START + timedelta(hours=24))
 
@@ -60,3 +60,10 @@ def test_planted_shift_and_burst_warn(bucket, resources):
     assert "refit" in check.description
     assert {"topic 0", "topic 2"} <= set(stored["alerts"])
     assert [t["term"] for t in stored["emerging_terms"]] == ["starship"]
+
+
+def test_hours_of_another_model_are_no_baseline(bucket, resources):
+    """After a refit the new model's topic ids are not the old one's: the shifted hour is compared with nothing."""
+    shifted = scored_hour(random.Random(2), (0.1, 0.3, 0.6), "starship")
+    check, stored = run(resources, plant(resources, shifted, last_version="refit"))
+    assert check.passed and stored["alerts"] == [] and stored["baseline_hours"] == 0
