@@ -208,7 +208,12 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        # argparse would report the missing command, not the option it did not know
+        parser.error(f"unrecognized option {argv[0]}: the command comes first (python -m tweet_topics COMMAND …)")
+    args = parser.parse_args(argv)
     if os.environ.get("TWEET_TOPICS_ENV", "local") == "local":
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the embedded stack stays on loopback
     try:

@@ -32,6 +32,8 @@ NO_CREDENTIALS = {
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": None,
 }
 BAD_INPUTS = [
+    (["--bogus"], {}, "--bogus"),
+    (["--bogus", "seed"], {}, "--bogus"),
     (["stream", "synthetic", "--max-tweets", "0"], {}, "--max-tweets"),
     (["stream", "synthetic", "--max-tweets", "-5"], {}, "--max-tweets"),
     (["stream", "synthetic", "--rate", "-1"], {}, "--rate"),

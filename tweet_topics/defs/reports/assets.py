@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
+from botocore.exceptions import ClientError
 from pydantic import Field
 
 from tweet_topics.defs.infra.resource import InfraResource
@@ -36,16 +37,36 @@ class ReportConfig(dg.Config):
     prices_file: str = Field(str(cost.PRICES_FILE), description="dated prices and caps (see its how_to_update)")
 
 
-def prediction_batches(storage: Storage, hours: list[datetime]) -> Iterator[pa.RecordBatch]:
+def scored_hours(dataset: HourlyDataset, version: str, limit: int | None) -> dict[datetime, dict]:
+    """The commits of the newest ``limit`` hours (all when None) scored by ``version``, oldest first: read newest
+    first, a day at a time, each commit once, so a short window over a long history reads a few objects."""
+    hours, chosen = dataset.committed_hours(), {}
+    while hours and (limit is None or len(chosen) < limit):
+        chunk, hours = hours[-24:], hours[:-24]
+        for hour, commit in sorted(dataset.read_commits(chunk).items(), reverse=True):
+            if commit["metadata"].get("model_version") == version and (limit is None or len(chosen) < limit):
+                chosen[hour] = commit
+    return dict(sorted(chosen.items()))
+
+
+def _read(dataset: HourlyDataset, hour: datetime, file: str, commit: dict) -> bytes:
+    """The file of the commit already read; if a newer commit replaced it meanwhile (a deletion), that one's."""
+    try:
+        return dataset.read_bytes(hour, file, commit)
+    except ClientError:
+        return dataset.read_bytes(hour, file)
+
+
+def prediction_batches(storage: Storage, commits: dict[datetime, dict]) -> Iterator[pa.RecordBatch]:
     """The report's columns of every scored hour, one Arrow batch at a time (absent columns skipped)."""
-    for hour in hours:
-        parquet = pq.ParquetFile(io.BytesIO(storage.predictions.read_bytes(hour, PREDICTIONS_PARQUET)))
+    for hour, commit in commits.items():
+        parquet = pq.ParquetFile(io.BytesIO(_read(storage.predictions, hour, PREDICTIONS_PARQUET, commit)))
         columns = [c for c in COLUMNS if c in parquet.schema_arrow.names]
         yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns)
 
 
 def _metadata(dataset: HourlyDataset, hours: list[datetime]) -> dict[datetime, dict]:
-    return {h: dataset.read_metadata(h) for h in hours if dataset.is_committed(h)}
+    return {h: commit["metadata"] for h, commit in dataset.read_commits(hours).items()}
 
 
 def _sent(storage: Storage) -> dict[datetime, int] | None:
@@ -73,15 +94,13 @@ def topic_report(
     version = storage.models.resolve(config.model_version)
     manifest = storage.models.manifest(version)
     names = storage.topic_names(version)
-    predictions = storage.predictions
-    hours = [h for h in predictions.committed_hours() if predictions.read_metadata(h).get("model_version") == version]
-    if config.window_hours:
-        hours = hours[-config.window_hours :]
+    commits = scored_hours(storage.predictions, version, config.window_hours)
+    hours = list(commits)
     agg = ReportAggregates()
-    for batch in prediction_batches(storage, hours):
+    for batch in prediction_batches(storage, commits):
         agg.add(batch)
-    trend_store = storage.trends
-    trend_records = [json.loads(trend_store.read_bytes(h, TRENDS_JSON)) for h in hours if trend_store.is_committed(h)]
+    trend_commits = storage.trends.read_commits(hours)
+    trend_records = [json.loads(_read(storage.trends, h, TRENDS_JSON, c)) for h, c in trend_commits.items()]
     combined = _metadata(storage.combined, hours)
     flow = delivery.delivery_frame(combined, _metadata(storage.filtered, hours), _sent(storage))
     prices = cost.load_prices(Path(config.prices_file))
