@@ -1,12 +1,15 @@
 """tweet_topic_assignments: each tweet's topic distribution, dominant topic and its probability, per hour."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
+from tweet_topics.defs.hourly.results import evaluate, results
 from tweet_topics.defs.topics import spark_io
+from tweet_topics.defs.topics.checks import ASSIGNMENT_CHECKS
 from tweet_topics.lib.topics.lda import dominant_topics
 from tweet_topics.lib.topics.text import cleaned_text_column
 from tweet_topics.partitions import HOURLY
@@ -56,18 +59,28 @@ class AssignmentConfig(dg.Config):
     model_version: str | None = Field(None, description="pin a model version; default: the latest")
 
 
-@dg.asset(
-    deps=["filtered_tweets", "topic_model"],
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "tweet_topic_assignments",
+            deps=["filtered_tweets", "topic_model"],
+            partitions_def=HOURLY,
+            group_name="topics",
+            kinds={"spark", "parquet"},
+            automation_condition=dg.AutomationCondition.eager(),
+            description="Each tweet's topic distribution, dominant topic and its probability, per hour.",
+        )
+    ],
+    # can_subset makes the check outputs optional: a range run records its checks per hour as evaluations.
+    can_subset=True,
     partitions_def=HOURLY,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="topics",
-    kinds={"spark", "parquet"},
-    automation_condition=dg.AutomationCondition.eager(),
     pool="spark",
+    check_specs=[c.spec("tweet_topic_assignments") for c in ASSIGNMENT_CHECKS],
 )
 def tweet_topic_assignments(
     context: dg.AssetExecutionContext, config: AssignmentConfig, storage: Storage, pyspark: LazyPySparkResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation]:
     """Each tweet's topic distribution, dominant topic and its probability, per hour, from one model version."""
     from pyspark.sql import functions as F
 
@@ -110,4 +123,4 @@ def tweet_topic_assignments(
         f"range totals over {len(keys)} hours: tweets {sum(s['tweets'] for s in per_hour.values())}, "
         f"unassigned {sum(s['unassigned'] for s in per_hour.values())} (model {version})"
     )
-    return dg.MaterializeResult()
+    yield from results("tweet_topic_assignments", keys, evaluate(storage, keys, ASSIGNMENT_CHECKS), ASSIGNMENT_CHECKS)

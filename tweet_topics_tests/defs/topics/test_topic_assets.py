@@ -151,17 +151,46 @@ def test_models_go_through_a_uri_shared_dir(pipeline, resources, spark, tmp_path
     assert topics[0] == topics[1]
 
 
+def test_every_scored_hour_reconciles_with_its_filtered_hour(pipeline):
+    """The range run records one every_kept_tweet_scored evaluation per hour, each passed and naming its hour."""
+    evaluations = pipeline["scored"].get_asset_check_evaluations()
+    by_hour = {e.metadata["hour"].value: e for e in evaluations if e.check_name == "every_kept_tweet_scored"}
+    assert set(by_hour) == set(pipeline["keys"])
+    assert all(e.passed for e in by_hour.values())
+    assert all(e.metadata["stored_rows"].value == e.metadata["filtered_kept"].value > 0 for e in by_hour.values())
+
+
 def test_rescoring_an_hour_is_deterministic(pipeline, resources):
     key = pipeline["keys"][3]
     predictions, hour = resources["storage"].predictions, parse_partition_key(key)
     before = predictions.read_parquet(hour, "part.parquet")
-    assert dg.materialize(
+    rescored = dg.materialize(
         [*HOURLY, *TOPICS, tweet_topic_assignments],
         selection=[tweet_topic_assignments],
         resources=resources,
         partition_key=key,
-    ).success
+    )
+    assert rescored.success
     assert predictions.read_parquet(hour, "part.parquet").equals(before)
+    [check] = rescored.get_asset_check_evaluations()
+    assert check.passed and check.check_name == "every_kept_tweet_scored"
+
+
+def test_a_lost_scored_row_fails_its_hours_check(pipeline, resources):
+    """An hour whose filtered count no longer matches its predictions (a row lost in between) fails its check."""
+    from tweet_topics.defs.topics.checks import every_kept_tweet_scored
+
+    storage, hour = resources["storage"], parse_partition_key(pipeline["keys"][5])
+    passed, details = every_kept_tweet_scored(storage, hour)
+    assert passed
+    commit = storage.filtered.read_commit(hour)
+    files = {name: storage.filtered.read_bytes(hour, name, commit) for name in commit["files"]}
+    storage.filtered.write_hour(hour, files, {**commit["metadata"], "kept": details["filtered_kept"] + 1})
+    try:
+        passed, details = every_kept_tweet_scored(storage, hour)
+        assert not passed and details["filtered_kept"] == details["stored_rows"] + 1
+    finally:
+        storage.filtered.write_hour(hour, files, commit["metadata"])
 
 
 def test_tiny_corpus_fails_with_a_clear_message(resources, spark):
