@@ -1,9 +1,11 @@
 """Archive import (issue 25): N generated tweets as twarc2 pages (gzip) into the local stack, then again.
 
-Measures the import end to end (parse + convert + spill + write raw and original objects + ledger): tweets/s,
-peak RSS of the importing process (each conversion worker holds one batch: ~60 MiB), objects written (raw,
-original, ledger); then a re-import of the same file, which must write 0 objects. ``--parse-only`` times the parse
-phase alone (no storage), then the batch path against the per-tweet path (the peer) in this process.
+Measures the import end to end (parse + convert + spill + write raw and original objects + ledger): tweets/s, the
+CPU seconds of each part (conversion workers, the importer's parse and write phases, the moto server: on a shared
+machine the wall clock says how busy it was, the CPU seconds what the import costs), peak RSS of the importing
+process, objects written (raw, original, ledger); then a re-import of the same file, which must write 0 objects.
+``--parse-only`` times the parse phase alone (no storage), then the fast path, the batch path and the per-tweet
+path (the peer) in this process.
 Usage: python benchmarks/bench_import.py [--tweets 1000000] [--hours 48] [--workers 2] [--parse-only]
 """
 
@@ -65,28 +67,42 @@ def parse_only(path: Path, workers: int) -> float:
 
 
 def per_tweet_units(units, latest: str) -> list:
-    """The peer: every tweet through the per-tweet gate (storable + validate_record + json.dumps), as before."""
+    """The first peer: every tweet through the per-tweet gate (storable + validate_record + json.dumps)."""
     from tweet_topics.lib.archive.convert import convert_all
 
     return [result for number, payloads, raw in units for result in convert_all(number, payloads, latest, raw)]
 
 
 def parse_paths(path: Path) -> list[dict]:
-    """The batch path vs the per-tweet path, in this process (1 worker), alternated twice: same load for both."""
+    """The fast path vs the batch path (fast path off) vs the per-tweet path, in this process (1 worker),
+    alternated twice: same load for all three."""
     from tweet_topics.lib.archive import readers
 
-    batch_path = readers.convert_units
-    rates: dict[str, list[float]] = {"batch (vectorized gate)": [], "per tweet (peer)": []}
-    for _ in range(2):
-        for label, units in (("batch (vectorized gate)", batch_path), ("per tweet (peer)", per_tweet_units)):
-            readers.convert_units = units
-            rates[label].append(parse_only(path, 1))
-    readers.convert_units = batch_path
+    batch_units, fast_line = readers.convert_units, readers.fast_line
+    paths = {
+        "fast path (msgspec, lib/archive/fast_pages)": (batch_units, fast_line),
+        "batch path (vectorized gate)": (batch_units, lambda *args: None),
+        "per tweet (peer)": (per_tweet_units, lambda *args: None),
+    }
+    rates: dict[str, list[float]] = {label: [] for label in paths}
+    try:
+        for _ in range(2):
+            for label, (units, fast) in paths.items():
+                readers.convert_units, readers.fast_line = units, fast
+                rates[label].append(parse_only(path, 1))
+    finally:
+        readers.convert_units, readers.fast_line = batch_units, fast_line
     peer = max(rates["per tweet (peer)"])
     return [
-        {"parse path (1 worker)": k, "tweets/s (best of 2)": int(max(v)), "ratio": max(v) / peer}
+        {"parse path (1 worker)": k, "tweets/s (best of 2)": int(max(v)), "ratio to per tweet": max(v) / peer}
         for k, v in rates.items()
     ]
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of another process so far (the moto server)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -123,21 +139,29 @@ def main() -> None:
         for label in ("first import", "re-import of the same file"):
             before = written(storage)
             load = os.getloadavg()[0]
+            moto_cpu = process_cpu(status.pid)
             started = time.perf_counter()
             result = run_import(storage, [str(path)], workers=args.workers)
             seconds = time.perf_counter() - started
+            cpu = result.seconds
+            moto_cpu = process_cpu(status.pid) - moto_cpu
+            total_cpu = cpu["parse_cpu_converters"] + cpu["parse_cpu_importer"] + cpu["write_cpu_importer"] + moto_cpu
             rows.append(
                 {
                     "run": label,
                     "tweets": result.parse.read,
                     "imported": result.imported,
                     "duplicates": result.duplicates,
-                    "hours": len(result.hours),
                     "objects written": written(storage) - before,
                     "seconds": seconds,
-                    "parse s": result.seconds.get("parse"),
-                    "write s": result.seconds.get("write"),
+                    "parse s": cpu["parse"],
+                    "write s": cpu["write"],
                     "tweets/s": result.parse.read / seconds,
+                    "CPU s: converters": cpu["parse_cpu_converters"],
+                    "importer parse": cpu["parse_cpu_importer"],
+                    "importer write": cpu["write_cpu_importer"],
+                    "moto": moto_cpu,
+                    "CPU us per tweet": int(1e6 * total_cpu / max(result.parse.read, 1)),
                     "peak RSS MiB (importer)": peak_rss_mib(resource.RUSAGE_SELF),
                     "load average (2 cores)": f"{load:.1f}-{os.getloadavg()[0]:.1f}",
                 }

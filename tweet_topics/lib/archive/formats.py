@@ -82,7 +82,10 @@ class Includes:
     def referenced(self, tweet: Mapping[str, Any]) -> dict[str, list[Any]]:
         """The entries one tweet refers to: its author, reply user, referenced tweets and their authors, place."""
         refs = [self.tweets[r.get("id")] for r in tweet.get("referenced_tweets") or [] if r.get("id") in self.tweets]
-        user_ids = {tweet.get("author_id"), tweet.get("in_reply_to_user_id"), *(t.get("author_id") for t in refs)}
+        # In this order, without repeats (a set's order changes from one process to the next, and so would the original)
+        user_ids = dict.fromkeys(
+            [tweet.get("author_id"), tweet.get("in_reply_to_user_id"), *(t.get("author_id") for t in refs)]
+        )
         geo = tweet.get("geo") if isinstance(tweet.get("geo"), dict) else {}
         out = {
             "users": [self.users[u] for u in user_ids if u in self.users],

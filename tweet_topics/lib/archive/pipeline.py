@@ -7,6 +7,7 @@ hour is touched. Every tweet read gets a delivery sequence number (``lib.ledger`
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -18,10 +19,11 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
-from tweet_topics.lib.archive.convert import Result, latest_allowed, with_delivery
+from tweet_topics.lib.archive.batches import BatchOut, convert_batch, spill_results
+from tweet_topics.lib.archive.convert import latest_allowed
 from tweet_topics.lib.archive.formats import FORMATS, LINE_FORMATS, detect
-from tweet_topics.lib.archive.inputs import ArchiveError, Opener, open_binary, read_lines
-from tweet_topics.lib.archive.readers import convert_lines, csv_results, line_batches, x_archive_results
+from tweet_topics.lib.archive.inputs import ArchiveError, Line, Opener, open_binary, read_lines
+from tweet_topics.lib.archive.readers import csv_results, line_batches, x_archive_results
 from tweet_topics.lib.archive.spill import HourSpill
 
 POOL_MIN_BYTES = 4 * 1024 * 1024  # smaller inputs are converted in-process (a worker pool costs ~1 s to start)
@@ -59,6 +61,7 @@ class ParseStats:
     rejected_seqs: list[int] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     seq: int = 0
+    converter_cpu: float = 0.0  # CPU seconds of the conversion (worker processes or this one)
 
 
 def _size(name: str) -> int:
@@ -76,24 +79,27 @@ def _first_line(name: str, stream: IO[bytes], fmt: str) -> tuple[str | None, Ite
     return None, iter(())
 
 
-def _pooled(fmt: str, batches: Iterator[Any], latest: str, workers: int) -> Iterator[list[Result]]:
-    """Batches converted by ``workers`` processes, in input order, with a bounded number in flight."""
+def _pooled(
+    fmt: str, batches: Iterator[list[Line]], latest: str, workers: int, spill: HourSpill, ids: Iterator[int]
+) -> Iterator[BatchOut]:
+    """Batches converted and spilled by ``workers`` processes, in input order, a bounded number in flight."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["tweet_topics.lib.archive.readers"])
+    context.set_forkserver_preload(["tweet_topics.lib.archive.batches"])
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: list[Future[list[Result]]] = []
+        pending: list[Future[BatchOut]] = []
         for batch in batches:
-            pending.append(pool.submit(convert_lines, fmt, batch, latest))
-            if len(pending) >= workers * 3:
+            args = (fmt, batch, latest, str(spill.dir), next(ids), spill.buffer_bytes)
+            pending.append(pool.submit(convert_batch, *args))
+            if len(pending) >= workers * 2:
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
 
 
-def file_results(
-    name: str, fmt: str, opener: Opener | None, latest: str, workers: int
-) -> tuple[str | None, Iterator[list[Result]]]:
-    """The detected (or given) format of one input and its results, batch by batch."""
+def file_batches(
+    name: str, fmt: str, opener: Opener | None, latest: str, workers: int, spill: HourSpill, ids: Iterator[int]
+) -> tuple[str | None, Iterator[BatchOut]]:
+    """The detected (or given) format of one input and its batches, converted and spilled, in input order."""
     stream = open_binary(name, opener)
     chosen, lines = _first_line(name, stream, fmt)
     if chosen is None:
@@ -101,11 +107,13 @@ def file_results(
     if chosen in LINE_FORMATS:
         batches = line_batches(lines)
         if workers > 1 and _size(name) >= POOL_MIN_BYTES:
-            return chosen, _pooled(chosen, batches, latest, workers)
-        return chosen, (convert_lines(chosen, batch, latest) for batch in batches)
+            return chosen, _pooled(chosen, batches, latest, workers, spill, ids)
+        dir_ = str(spill.dir)
+        return chosen, (convert_batch(chosen, b, latest, dir_, next(ids), spill.buffer_bytes) for b in batches)
     stream.close()
     reader = x_archive_results if chosen == "x-archive" else csv_results
-    return chosen, reader(name, open_binary(name, opener), latest)
+    results = reader(name, open_binary(name, opener), latest)
+    return chosen, (spill_results(batch, spill.writer(next(ids))) for batch in results)
 
 
 def parse_inputs(
@@ -124,31 +132,26 @@ def parse_inputs(
     workers = workers or min(os.cpu_count() or 1, 4)
     latest = latest_allowed()
     stats = ParseStats()
+    spill.run = run
+    ids = itertools.count()
     for name in names:
-        chosen, results = file_results(name, fmt, opener, latest, workers)
+        chosen, outs = file_batches(name, fmt, opener, latest, workers, spill, ids)
         info = {"file": name, "format": chosen, "tweets": 0, "rejected": 0}
-        for batch in results:
-            for result in batch:
-                stats.seq += 1
-                info["tweets"] += 1
-                if result[0] == "ok":
-                    tweet = result[2]
-                    created = tweet.created_at
-                    hour = created[0:4] + created[5:7] + created[8:10] + created[11:13]
-                    record = with_delivery(tweet.record, run, stats.seq)
-                    spill.add(hour, tweet.id, stats.seq, record, tweet.original)
-                else:
-                    _, number, reason, detail, raw = result
-                    info["rejected"] += 1
-                    stats.rejected += 1
-                    stats.reasons[reason] += 1
-                    stats.rejected_seqs.append(stats.seq)
-                    rejects.write(
-                        {"file": name, "line": number, "seq": stats.seq, "reason": reason, "detail": detail, "raw": raw}
-                    )
+        for out in outs:
+            spill.add_batch(out.batch, stats.seq + 1, out.segments, out.counts)
+            for index, number, reason, detail, raw in out.rejects:
+                seq = stats.seq + 1 + index
+                stats.reasons[reason] += 1
+                stats.rejected_seqs.append(seq)
+                entry = {"file": name, "line": number, "seq": seq, "reason": reason, "detail": detail, "raw": raw}
+                rejects.write(entry)
+            stats.seq += out.count
+            stats.converter_cpu += out.cpu
+            stats.rejected += len(out.rejects)
+            info["tweets"] += out.count
+            info["rejected"] += len(out.rejects)
             if progress is not None:
-                progress(len(batch))
+                progress(out.count)
         stats.read += info["tweets"]
         stats.files.append(info)
-    spill.flush()
     return stats

@@ -16,22 +16,41 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from tweet_topics.lib.archive.convert import Reject, Result, convert_all, parse_json, raw_text
+from tweet_topics.lib.archive.convert import Converted, Reject, Result, convert_all, parse_json, raw_text
+from tweet_topics.lib.archive.fast_pages import FAST_FORMATS, Claimed, fast_line
 from tweet_topics.lib.archive.formats import LINE_FORMATS, csv_payload, x_archive_payload
 from tweet_topics.lib.archive.inputs import MAX_LINE_BYTES, ArchiveError, Line
-from tweet_topics.lib.archive.vector import Unit, convert_units
+from tweet_topics.lib.archive.vector import Unit, convert_units, one_tweet
 
 BATCH_BYTES = 2 * 1024 * 1024  # lines handed to a worker at once: IPC per batch, not per line
 BATCH_LINES = 400
 CSV_BATCH = 2000
 
 
+def _fast(number: int, claims: list[Claimed], latest: str) -> Iterator[Result]:
+    """The fast path's claims as results; a tweet it left goes through the per-tweet path (its reject reason)."""
+    for claim in claims:
+        if isinstance(claim, Converted):
+            yield ("ok", number, claim)
+        else:
+            yield one_tweet(number, claim, latest)
+
+
 def convert_lines(fmt: str, lines: list[Line], latest: str) -> list[Result]:
-    """A batch of input lines of format ``fmt`` -> one result per tweet (or per unreadable line)."""
+    """A batch of input lines of format ``fmt`` -> one result per tweet (or per unreadable line).
+
+    twarc2 pages and flattened lines take the fast path (``fast_pages``) line by line; what it does not claim takes
+    the general path, results in input order either way."""
     expand = LINE_FORMATS[fmt]
     out: list[Result] = []
     units: list[Unit] = []
     for line in lines:
+        claims = fast_line(fmt, line.data, latest) if fmt in FAST_FORMATS and not line.oversize else None
+        if claims is not None:
+            out.extend(convert_units(units, latest))
+            units = []
+            out.extend(_fast(line.number, claims, latest))
+            continue
         try:
             if line.oversize:
                 raise Reject("oversize_line", f"{line.oversize} bytes")

@@ -39,7 +39,7 @@ class _Staged(NamedTuple):
     record: dict[str, Any]
 
 
-def _one(number: int, item: Payload, latest: str) -> Result:
+def one_tweet(number: int, item: Payload, latest: str) -> Result:
     """The per-tweet path: a converted tweet or its reject with the reason."""
     try:
         return ("ok", number, convert(item, latest))
@@ -77,7 +77,7 @@ def _settle(out: list[Result | None], staged: list[_Staged], latest: str) -> Non
                 converted = Converted(entry.record["id"], entry.record["created_at"], lines[index], originals[index])
                 out[entry.slot] = ("ok", entry.number, converted)
             else:
-                out[entry.slot] = _one(entry.number, entry.item, latest)
+                out[entry.slot] = one_tweet(entry.number, entry.item, latest)
 
 
 def convert_units(units: Iterable[Unit], latest: str) -> list[Result]:
@@ -90,7 +90,7 @@ def convert_units(units: Iterable[Unit], latest: str) -> list[Result]:
             for item in payloads:
                 record = _record(item)
                 if record is None:
-                    out.append(_one(number, item, latest))
+                    out.append(one_tweet(number, item, latest))
                 else:
                     staged.append(_Staged(len(out), number, item, record))
                     out.append(None)

@@ -142,7 +142,7 @@ def test_unreadable_inputs_fail_in_one_line_naming_file_and_line(tmp_path):
 
 def test_spill_keeps_memory_bounded_and_input_order(tmp_path):
     _, tweets, _ = _parse(tmp_path, REAL_TWEETS, buffer_bytes=4096)
-    spilled = list(tmp_path.glob("tweet-topics-import-*/2021032316"))
+    spilled = list(tmp_path.glob("tweet-topics-import-*/2021032316.*"))
     assert spilled and spilled[0].stat().st_size > 4096
     assert [t.seq for t in tweets["2021032316"]] == list(range(1, 201))
 
@@ -182,3 +182,45 @@ def test_a_forced_format_is_not_detected_and_other_lines_are_mismatches(tmp_path
     stats, tweets, rejects = _parse(tmp_path, REAL_TWEETS, fmt="v1")
     assert stats.files[0]["format"] == "v1" and not tweets
     assert [r["reason"] for r in rejects] == ["format_mismatch:v1", "format_mismatch:v1"] and stats.rejected == 2
+
+
+def test_worker_processes_spill_exactly_what_one_process_does(tmp_path, monkeypatch):
+    """Batches converted and spilled by two worker processes (files of their own) read back as one process's:
+    the same tweets, records, originals and delivery sequences per hour, in input order, the same rejects."""
+    from datetime import UTC, datetime, timedelta
+
+    from tweet_topics.lib.archive import pipeline, readers
+    from tweet_topics.lib.synthetic import TweetGenerator
+
+    monkeypatch.setattr(pipeline, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(readers, "BATCH_LINES", 7)  # many small batches, spread over both workers
+    generator = TweetGenerator(seed=4)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    generated = [generator.tweet(start + timedelta(minutes=i % 180)).payload for i in range(400)]
+    lines = [json.dumps(p).encode() for p in generated]
+    lines[50:50] = [b"{broken", *REAL_TWEETS.read_bytes().splitlines()]
+    path = tmp_path / "pages.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    outcome = []
+    for workers in (1, 2):
+        spill = HourSpill(tmp_path, buffer_bytes=64 * 1024)
+        rejects = RejectsFile(tmp_path / f"rejects-{workers}.ndjson")
+        stats = parse_inputs([str(path)], spill, rejects, "import-test", workers=workers)
+        rejects.close()
+        if workers == 2:
+            owners = {p.suffix for p in spill.dir.iterdir()}
+            assert len(owners) == 2  # both workers spilled, each to files of its own
+        outcome.append(
+            (
+                {h: list(spill.read(h)) for h in spill.hours()},
+                (tmp_path / f"rejects-{workers}.ndjson").read_text(),
+                (stats.read, stats.rejected, stats.seq),
+            )
+        )
+        spill.close()
+    assert outcome[0] == outcome[1]
+    tweets, rejected, counts = outcome[0]
+    assert counts == (601, 1, 601) and json.loads(rejected)["seq"] == 51
+    seqs = sorted(t.seq for hour in tweets.values() for t in hour)
+    assert seqs == [s for s in range(1, 602) if s != 51]
+    assert all([t.seq for t in hour] == sorted(t.seq for t in hour) for hour in tweets.values())
