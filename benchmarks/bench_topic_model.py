@@ -15,6 +15,7 @@ import dataclasses
 import re
 import tempfile
 import time
+from pathlib import Path
 
 import _common
 
@@ -101,10 +102,18 @@ def fresh_child(path: str) -> None:
     the default fit (3 restarts), the model written. Prints its stage times as JSON (the parent owns the clock)."""
     import json
 
+    from pyspark.sql import SparkSession
+
+    from tweet_topics.defs.resources import spark_config
+    from tweet_topics.settings import get_settings
+
     stages = {}
     t0 = time.perf_counter()
-    spark = _common.spark_session()
-    spark.conf.set("spark.sql.execution.pyspark.udf.simplifiedTraceback.enabled", "false")  # as defs/resources.py
+    builder = SparkSession.builder
+    for key, value in spark_config(get_settings()).items():  # the session a Dagster run gets
+        builder = builder.config(key, value)
+    spark = builder.config("spark.driver.memory", "2g").getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
     stages["session"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     frame = spark.read.parquet(path).cache()
@@ -112,7 +121,8 @@ def fresh_child(path: str) -> None:
     fitted, _ = fit_best(frame, LdaParams(), [], tempfile.mkdtemp(prefix="bench-lda-"), restarts=3)
     stages.update(fitted.metrics["seconds"])
     t0 = time.perf_counter()
-    fitted.model.write().save(tempfile.mkdtemp(prefix="bench-model-") + "/model")
+    if not fitted.write_local(Path(tempfile.mkdtemp(prefix="bench-model-")) / "pipeline"):  # as topic_model saves
+        fitted.model.write().save(tempfile.mkdtemp(prefix="bench-model-") + "/pipeline")
     stages["save"] = time.perf_counter() - t0
     print("RESULT " + json.dumps({"stages": stages, "progress": fitted.metrics.get("progress", {})}))
 

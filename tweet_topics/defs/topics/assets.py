@@ -156,7 +156,7 @@ def topic_model(
         corpus.unpersist()
     chosen = {**params.to_dict(), "k": fitted.metrics["k"], "seed": fitted.metrics["seed"]}
     version = fingerprint(corpus_info["fingerprint"], chosen, sorted(stop_words))
-    local = clock.run("save", lambda: spark_io.save_pipeline_model(fitted.model, storage, version))
+    local = clock.run("save", lambda: spark_io.save_fitted(fitted, storage, version))
     manifest = {
         "version": version,
         "params": chosen,

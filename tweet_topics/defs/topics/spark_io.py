@@ -261,6 +261,18 @@ def save_pipeline_model(model: Any, storage: Storage, version: str) -> Path:
     return local
 
 
+def save_fitted(fitted: Any, storage: Storage, version: str) -> Path:
+    """A driver-local directory holding ``pipeline/`` to upload: written by the driver from the state it holds
+    when it can (``FittedTopics.write_local``: no Spark job), else saved by Spark (``save_pipeline_model``)."""
+    import shutil
+
+    local = storage.local_path("spark-upload", version)
+    shutil.rmtree(local, ignore_errors=True)
+    if fitted.write_local(local / "pipeline"):
+        return local
+    return save_pipeline_model(fitted.model, storage, version)
+
+
 def load_pipeline_model(storage: Storage, version: str) -> Any:
     """A fitted PipelineModel from the model store, loaded from where every Spark node reads it.
 

@@ -9,10 +9,13 @@ import math
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tweet_topics.lib.topics import artefact
+from tweet_topics.lib.topics.artefact import LdaState
 from tweet_topics.lib.topics.evaluation import documents_bound, npmi_from_counts, topic_diversity, topics_bound
 from tweet_topics.lib.topics.online_vb import top_term_cooccurrence
 from tweet_topics.lib.topics.pipeline import LdaParams, TopicModelError, build_pipeline
@@ -21,26 +24,56 @@ from tweet_topics.lib.topics.vectorize import Vectorized, vectorize
 
 @dataclass
 class FittedTopics:
-    model: Any  # pyspark.ml.PipelineModel
+    text_model: Any  # PipelineModel of the text stages (tokenizer, stop words, CountVectorizerModel, IDF)
     vocabulary: list[str]
     topics: list[dict[str, Any]]  # [{"topic": i, "terms": [...], "weights": [...]}]
     metrics: dict[str, Any] = field(default_factory=dict)
+    state: LdaState | None = None  # online VB: the model as the driver holds it (lambda and priors)
+    spark_lda: Any = None  # Spark's own optimizers: their fitted LDA model
+    scratch: str | None = None  # where ``model`` writes the online-VB pipeline for Spark to load
+    _model: Any = field(default=None, repr=False)
+
+    @property
+    def model(self) -> Any:
+        """The fitted Spark ``PipelineModel``. Online VB: written from ``state`` and loaded on first use only (a
+        topic run saves its artefact with ``write_local`` and never needs it)."""
+        from pyspark.ml import PipelineModel
+        from pyspark.sql import SparkSession
+
+        if self._model is None:
+            stages = list(self.text_model.stages)
+            if self.state is None:
+                self._model = PipelineModel(stages=[*stages, self.spark_lda])
+            else:
+                spark = SparkSession.getActiveSession()
+                scratch = self.scratch or tempfile.mkdtemp()
+                self._model = artefact.load_pipeline(spark, stages, self.vocabulary, self.state, scratch)
+        return self._model
+
+    def write_local(self, directory: Path) -> bool:
+        """Write the pipeline into ``directory`` from the driver (no Spark job); False when a stage needs
+        Spark's writer (Spark's optimizers, IDF): then save ``model`` with Spark."""
+        import pyspark
+
+        stages = list(self.text_model.stages)
+        if self.state is None or not artefact.writable(stages):
+            return False
+        artefact.write_pipeline(directory, stages, self.vocabulary, self.state, pyspark.__version__)
+        return True
 
 
 def fit_lda(vectorized: Vectorized, params: LdaParams, scratch: str | None = None, restarts: int = 1) -> FittedTopics:
     """Fit LDA with ``params.k`` (best of ``restarts`` seeds from ``params.seed``) and measure only the winner.
 
-    ``scratch`` is a directory every Spark node can read and write (the online-VB model is handed to Spark
-    through its own file format there); by default a driver temp dir, which only ``local[*]`` shares.
+    ``scratch`` is a directory every Spark node can read (only used if ``FittedTopics.model`` is asked for: the
+    online-VB pipeline is then written there for Spark to load); by default a driver temp dir (``local[*]``).
     """
-    from pyspark.ml import PipelineModel
-
     if len(vectorized.vocabulary) < params.k:
         raise TopicModelError(f"vocabulary has {len(vectorized.vocabulary)} terms, fewer than k={params.k}")
     seeds = [params.seed + attempt for attempt in range(max(restarts, 1))]
     started = time.perf_counter()
     if params.optimizer == "vb":
-        from tweet_topics.lib.topics.online_vb import Schedule, fit_online, spark_lda_model
+        from tweet_topics.lib.topics.online_vb import Schedule, fit_online
 
         schedule = Schedule.for_corpus(
             vectorized.documents,
@@ -57,15 +90,13 @@ def fit_lda(vectorized: Vectorized, params: LdaParams, scratch: str | None = Non
             vectorized.blocks, vectorized.documents, len(vectorized.vocabulary), params.k, seeds, alpha, eta, schedule
         )
         chosen = next(c for c in candidates if c["chosen"])
-        spark = vectorized.corpus.sparkSession
-        lda_model = spark_lda_model(spark, lam, alpha, eta, chosen["seed"], scratch or tempfile.mkdtemp())
-        state = (lam, alpha, eta)
+        state, lda_model = LdaState(lam, alpha, eta, chosen["seed"]), None
     else:
         lda_model, chosen, candidates = _fit_spark_lda(vectorized, params, seeds)
         state = None
-    model = PipelineModel(stages=[*vectorized.text_model.stages, lda_model])
     fit_seconds = time.perf_counter() - started
-    fitted = describe(model, vectorized, params, state)
+    fitted = describe(lda_model, vectorized, params, state)
+    fitted.scratch = scratch
     fitted.metrics["seconds"] = {"fit": fit_seconds, "metrics": time.perf_counter() - started - fit_seconds}
     fitted.metrics.update({"k": params.k, "seed": chosen["seed"]})
     if params.optimizer == "vb":
@@ -107,16 +138,15 @@ def npmi_from_blocks(blocks: Any, top_terms: list[list[int]]) -> list[float]:
     return npmi_from_counts([[column[t] for t in topic] for topic in top_terms], co, df, docs)
 
 
-def describe(model: Any, vectorized: Vectorized, params: LdaParams, state: Any = None) -> FittedTopics:
+def describe(lda_model: Any, vectorized: Vectorized, params: LdaParams, state: LdaState | None = None) -> FittedTopics:
     """Top terms, NPMI and the log-likelihood bound on a bounded sample (all in Spark), for one fitted model.
 
     With the online-VB state ``(lambda, alpha, eta)`` everything comes from one pass over the cached blocks and
     ``lambda`` on the driver (issue 27: Spark's ``describeTopics``, a transformed sample and its
     ``logLikelihood`` were 8 Spark jobs and ~1/3 of a small fit's time); Spark's optimizers use Spark's own.
     """
-    lda_model = model.stages[-1]
     if state is not None:
-        lam = state[0]
+        lam = state.lam
         weights = lam / lam.sum(axis=1, keepdims=True)
         top = np.argsort(-weights, axis=1, kind="stable")[:, : params.top_n]
         rows = [(i, top[i].tolist(), weights[i, top[i]].tolist()) for i in range(len(lam))]
@@ -152,7 +182,8 @@ def describe(model: Any, vectorized: Vectorized, params: LdaParams, state: Any =
     bad = [name for name, value in metrics.items() if isinstance(value, float) and not math.isfinite(value)]
     if bad:
         raise TopicModelError(f"non-finite metrics {bad}: check the corpus (empty documents?) and use_idf=False")
-    return FittedTopics(model=model, vocabulary=vectorized.vocabulary, topics=topics, metrics=metrics)
+    fitted = FittedTopics(vectorized.text_model, vectorized.vocabulary, topics, metrics, state, spark_lda=lda_model)
+    return fitted
 
 
 def _spark_log_likelihood(lda_model: Any, vectorized: Vectorized, params: LdaParams) -> tuple[float, float, int]:
@@ -170,13 +201,13 @@ def _spark_log_likelihood(lda_model: Any, vectorized: Vectorized, params: LdaPar
 
 
 def _vb_metrics(
-    vectorized: Vectorized, term_lists: list[list[int]], state: Any, params: LdaParams
+    vectorized: Vectorized, term_lists: list[list[int]], state: LdaState, params: LdaParams
 ) -> tuple[list[float], float, float, int]:
     """(NPMI per topic, bound, tokens, documents) from one Spark job over the cached blocks: every document
     counts for NPMI; the first ``metric_sample`` (shuffled) documents, spread over the partitions, get the bound."""
     from functools import partial
 
-    lam, alpha, eta = state
+    lam, alpha, eta = state.lam, state.alpha, state.eta
     terms = np.array(sorted({t for topic in term_lists for t in topic}), dtype=np.int64)
     blocks = vectorized.blocks
     per_part = max(1, -(-params.metric_sample // max(blocks.getNumPartitions(), 1)))

@@ -6,7 +6,7 @@ documents live in executor memory as CSR blocks; each update is one Spark job wh
 the mini-batch vectorised over all its tokens and return k x V sufficient statistics (model-sized, never
 corpus-sized); the driver only blends ``lambda``. Restarts are screened cheaply: all seeds share the first
 updates' jobs, the best by predictive likelihood on the next, unseen mini-batch continues alone. The result is
-an ordinary Spark ``LocalLDAModel`` (``lda.spark_lda_model``), so scoring is Spark's.
+an ordinary Spark ``LocalLDAModel`` (written by ``artefact.py``), so scoring is Spark's.
 """
 
 from __future__ import annotations
@@ -330,48 +330,3 @@ def fit_online(
     passes = round((step + 1) / schedule.updates, 2)
     progress = {"updates": step + 1, "passes": passes, "log_likelihood_per_pass": per_pass}
     return lambdas[0], table, progress
-
-
-def spark_lda_model(spark: Any, lam: np.ndarray, alpha: float, eta: float, seed: int, scratch: str) -> Any:
-    """A Spark ``LocalLDAModel`` holding ``lam`` (k x V), written in Spark's own model format and loaded back."""
-    import json
-    import time
-    import uuid
-
-    from pyspark.ml.clustering import LocalLDAModel
-    from pyspark.ml.linalg import DenseMatrix, DenseVector, MatrixUDT, VectorUDT
-    from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
-
-    k, vocab = lam.shape
-    path = f"{scratch.rstrip('/')}/lda-{uuid.uuid4().hex}"
-    uid = f"LDA_{uuid.uuid4().hex[:12]}"
-    metadata = {
-        "class": "org.apache.spark.ml.clustering.LocalLDAModel",
-        "timestamp": int(time.time() * 1000),
-        "sparkVersion": spark.version,
-        "uid": uid,
-        "paramMap": {
-            "featuresCol": "counts",
-            "topicDistributionCol": "topic_distribution",
-            "k": k,
-            "optimizer": "online",
-            "seed": seed,
-            "docConcentration": [alpha] * k,
-            "topicConcentration": eta,
-        },
-        "defaultParamMap": {},
-    }
-    spark.sparkContext.parallelize([json.dumps(metadata)], 1).saveAsTextFile(f"{path}/metadata")
-    row = (vocab, DenseMatrix(vocab, k, lam.T.ravel(order="F").tolist()), DenseVector([alpha] * k), eta, 100.0)
-    schema = StructType(
-        [
-            StructField("vocabSize", IntegerType()),
-            StructField("topicsMatrix", MatrixUDT()),
-            StructField("docConcentration", VectorUDT()),
-            StructField("topicConcentration", DoubleType()),
-            StructField("gammaShape", DoubleType()),
-        ]
-    )
-    frame = spark.createDataFrame([row], schema)  # one model-sized row in Spark's own model format
-    frame.coalesce(1).write.parquet(f"{path}/data")
-    return LocalLDAModel.load(path)
