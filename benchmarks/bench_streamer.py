@@ -243,14 +243,17 @@ def sustained_row(url: str, workdir: Path, seconds: float, workers: int) -> dict
     result = sustained(url, workdir, seconds, workers)
     summary, counts = result["summary"], result["counts"]
     calls = counts["put_record_batch"] - before["put_record_batch"]
+    received = max(summary["received"], 1)
+    stub_cpu = (counts["cpu_seconds"] - before["cpu_seconds"]) / received * 1000
     return {
         "conversion": "worker process" if workers else "in-process (peer)",
         "tweets/s min of 5-s windows": int(result["min"]),
         "tweets/s mean": int(result["mean"]),
         "peak RSS MiB (all processes)": int(result["peak_rss_mib"]),
         "records per PutRecordBatch": round((counts["records"] - before["records"]) / max(calls, 1), 1),
-        "CPU s per 1,000 tweets, streamer": round(result["cpu_per_1k"], 3),
-        "CPU s per 1,000 tweets, worker": round(result["worker_cpu_per_1k"], 3),
+        "CPU s per 1,000 tweets: streamer": f"{result['cpu_per_1k']:.3f}",
+        "worker": f"{result['worker_cpu_per_1k']:.3f}",
+        "stub": f"{stub_cpu:.3f}",
         "load average (2 cores)": result["load"],
         "received": summary["received"],
         "lost": summary["lost"],

@@ -5,7 +5,8 @@ take 18,000 tweets/s; this stub answers ``DescribeDeliveryStream`` (ACTIVE), ``P
 accepted) and any S3 ``PUT`` (heartbeat, ledger objects) and counts calls, records and bytes. Records are counted
 without decoding the body (``"Data"`` keys), so the stub costs as little CPU as it can on a 2-core machine.
 
-Run: ``python benchmarks/firehose_stub.py PORTFILE`` writes its port to PORTFILE; ``GET /counts`` returns the counts.
+Run: ``python benchmarks/firehose_stub.py PORTFILE`` writes its port to PORTFILE; ``GET /counts`` returns the counts
+and the stub's CPU seconds so far.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -39,7 +41,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         with LOCK:
-            body = json.dumps(COUNTS).encode()
+            body = json.dumps({**COUNTS, "cpu_seconds": time.process_time()}).encode()  # the stub's own CPU
         self._answer(body, "application/json")
 
     def do_PUT(self) -> None:  # S3 PutObject (path style)

@@ -15,7 +15,6 @@ entries its tweet references (as the import does). A payload that is one stream 
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from isal import igzip
 
 from tweet_topics.lib.archive.formats import Includes
 from tweet_topics.settings import Settings
@@ -208,7 +208,7 @@ class OriginalWriter:
         except FileNotFoundError:
             return True  # uploaded by another writer meanwhile (a restart recovering the same directory)
         try:
-            body = gzip.compress(data, compresslevel=1, mtime=0)
+            body = igzip.compress(data, compresslevel=1, mtime=0)  # ISA-L: standard gzip, ~4x less CPU than zlib
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/gzip")
         except Exception as exc:  # the network or the disk: the file stays, retried, or left for the next start
             log.warning("originals: %s not uploaded yet (%s)", path.name, type(exc).__name__)
