@@ -146,7 +146,10 @@ def children(pid: int) -> list[int]:
     """The process's child processes (the conversion worker, multiprocessing's resource tracker)."""
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        out += [int(c) for c in (task / "children").read_text().split()]
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # the thread ended meanwhile
+            continue
     return out
 
 
@@ -174,9 +177,11 @@ def sustained(url: str, workdir: Path, seconds: float, workers: int = 1, **extra
             family = children(child.pid)
             peak = max(peak, rss_mib(child.pid) + sum(rss_mib(pid) for pid in family))
             cpu = cpu_seconds(child.pid)
-            kids.update({pid: cpu_seconds(pid) for pid in family})
-        except (OSError, IndexError, ValueError):
-            break
+            for pid in family:
+                kids[pid] = cpu_seconds(pid)
+        except (OSError, IndexError, ValueError):  # a process ended between reads: the next second reads again
+            if child.poll() is not None:
+                break
         records = stub_counts(url)["records"] - before
         now = time.monotonic()
         if records and last is None:
