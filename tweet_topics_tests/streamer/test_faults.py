@@ -57,7 +57,9 @@ def test_blackhole_spools_by_the_deadline_sigterm_exits_in_budget_restart_delive
         )
         streamer = streamer_processes(argv, streamer_env(proxy.url), tmp_path / "run1")
         first_spool = wait_for(lambda: list((state / "spool").glob("segment-*.ndjson")), STARTUP + 10)
-        ages = [float(a) for a in re.findall(r"spooled \d+ records, oldest ([\d.]+)s old", streamer.stderr())]
+        spooled = r"spooled \d+ records, oldest ([\d.]+)s old"  # logged just after the segment appears
+        wait_for(lambda: re.search(spooled, streamer.stderr()), SLACK)
+        ages = [float(a) for a in re.findall(spooled, streamer.stderr())]
         assert ages and ages[0] <= deadline + 1.0 + SLACK, ages  # batch age at spool: flush age + deadline
         time.sleep(1.0)
         sent_at = time.monotonic()
