@@ -21,6 +21,7 @@ from tweet_topics.config import BLOCKLIST_FILE
 from tweet_topics.defs.hourly import checks
 from tweet_topics.defs.hourly.hours import combine_hour, filter_hour
 from tweet_topics.defs.hourly.results import HourCheck, evaluate, failing_hours, range_note, record_hours, results
+from tweet_topics.lib.combine_fast import COMBINED_SCHEMA
 from tweet_topics.lib.filtering import FILTER_REASONS, Blocklist
 from tweet_topics.partitions import HOURLY
 from tweet_topics.storage.catalog import Storage
@@ -162,6 +163,11 @@ def _filtered_metadata(storage: Storage, key: str, stats: dict) -> dict[str, Any
     }
 
 
+# The stored hour's columns in the asset catalog: the combine's Arrow schema (the CSV's header and the filtered
+# Parquet's columns alike), from the record schema, so the UI's column list can never drift from what is written.
+COLUMN_SCHEMA = dg.TableSchema(columns=[dg.TableColumn(f.name, str(f.type)) for f in COMBINED_SCHEMA])
+
+
 def _log_failing(context: dg.AssetExecutionContext, outcomes: dict) -> None:
     for key, names in failing_hours(outcomes).items():
         context.log.warning(f"{key}: checks failed: {', '.join(names)}")
@@ -171,6 +177,7 @@ def _log_failing(context: dg.AssetExecutionContext, outcomes: dict) -> None:
     specs=[
         dg.AssetSpec(
             "combined_tweets",
+            metadata={"dagster/column_schema": COLUMN_SCHEMA},
             deps=[RAW_TWEETS],
             partitions_def=HOURLY,
             group_name="hourly",
@@ -210,6 +217,7 @@ def combined_tweets(
     specs=[
         dg.AssetSpec(
             "filtered_tweets",
+            metadata={"dagster/column_schema": COLUMN_SCHEMA},
             deps=[combined_tweets],
             partitions_def=HOURLY,
             group_name="hourly",

@@ -1,3 +1,5 @@
+import csv
+import io
 import json
 
 import dagster as dg
@@ -6,6 +8,7 @@ from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets, filtere
 from tweet_topics.lib.combine import csv_to_table
 from tweet_topics.lib.filtering import FILTER_REASONS
 from tweet_topics.lib.synthetic import FaultSpec
+from tweet_topics.storage.catalog import COMBINED_CSV, FILTERED_PARQUET
 from tweet_topics.storage.keys import parse_partition_key
 from tweet_topics_tests.helpers import materialize_range, seed
 
@@ -100,6 +103,11 @@ def test_rerun_replaces_hour_with_identical_bytes(resources, bucket):
     listed = sorted(o.key for o in storage.s3.list(combined.hour_prefix(hour)))
     assert listed == sorted([combined.commit_key(hour), *(f["key"] for f in second["files"].values())])
     assert not list(storage.s3.list("_staging/"))
+    # The catalog's column schema is what was stored: the CSV's header and the filtered Parquet's columns.
+    for spec in (*combined_tweets.specs, *filtered_tweets.specs):
+        columns = [c.name for c in spec.metadata["dagster/column_schema"].columns]
+        header = next(csv.reader(io.StringIO(combined.read_bytes(hour, COMBINED_CSV).decode())))
+        assert columns == header == storage.filtered.read_parquet(hour, FILTERED_PARQUET).schema.names
 
 
 def test_empty_hour_is_not_a_failure(resources, bucket):
