@@ -17,6 +17,7 @@ from tweet_topics.defs.infra.resource import InfraResource
 from tweet_topics.defs.live.resources import Ec2LiveHost, LiveState, LocalLiveHost
 from tweet_topics.defs.streaming.resources import Ec2StreamerHost, LocalStreamerHost, StreamerState
 from tweet_topics.defs.streaming.sensors import SupervisorSettings
+from tweet_topics.local.environment import local_driver_java_options
 from tweet_topics.settings import Settings
 from tweet_topics.storage.catalog import Storage
 from tweet_topics.storage.s3 import AwsResource
@@ -73,7 +74,7 @@ def spark_config(settings: Settings) -> dict[str, Any]:
                 # The JIT's first tier only: on 2 cores C2's compiler threads competed with a short run's start
                 # (session + first SQL plans ~1.5x faster, measured, issue 27); the heavy numeric work is numpy
                 # in the Python workers, not JIT-compiled JVM code.
-                "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+                "spark.driver.extraJavaOptions": local_driver_java_options("-XX:TieredStopAtLevel=1"),
                 # Python workers use this interpreter (with the project's packages), not python3 on PATH.
                 "spark.pyspark.python": sys.executable,
                 "spark.pyspark.driver.python": sys.executable,

@@ -72,7 +72,17 @@ logger.parquet.level = error
 # netlib (MLlib's BLAS) dlopens libblas.so.3 and, when it is missing, prints "netlib-blas: JNI_OnLoad: dlopen
 # (libblas.so.3) failed" from native code, which no log level reaches. Without a system BLAS we tell it not to try;
 # with one (Debian: libopenblas0) MLlib uses it.
-NO_NATIVE_BLAS = "spark.driver.extraJavaOptions -Ddev.ludovic.netlib.blas.allowNative=false\n"
+NO_NATIVE_BLAS_OPTION = "-Ddev.ludovic.netlib.blas.allowNative=false"
+NO_NATIVE_BLAS = f"spark.driver.extraJavaOptions {NO_NATIVE_BLAS_OPTION}\n"
+
+
+def local_driver_java_options(*options: str) -> str:
+    """The local driver's JVM options: ``options`` plus the no-native-BLAS flag when there is no system BLAS.
+
+    A session that sets ``spark.driver.extraJavaOptions`` replaces spark-defaults.conf's value, so the flag the
+    conf dir writes must be repeated there, or netlib's dlopen message comes back."""
+    extra = () if ctypes.util.find_library("blas") else (NO_NATIVE_BLAS_OPTION,)
+    return " ".join((*options, *extra))
 
 
 def dagster_home(settings: Settings) -> Path:
