@@ -98,7 +98,7 @@ class S3Store(dg.ConfigurableResource):
                 yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"], obj.get("ETag", "").strip('"'))
 
     def get(self, key: str) -> bytes:
-        return self._s3().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return _read_whole(self._s3(), self.bucket, key)
 
     def get_many(self, keys: list[str], workers: int = 8) -> list[tuple[str, bytes]]:
         """Fetch objects concurrently (S3 latency, not bandwidth, dominates small Firehose objects)."""
@@ -107,7 +107,7 @@ class S3Store(dg.ConfigurableResource):
         client = self._s3()
 
         def fetch(key: str) -> tuple[str, bytes]:
-            return key, client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            return key, _read_whole(client, self.bucket, key)
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(fetch, keys))
@@ -169,3 +169,17 @@ class S3Store(dg.ConfigurableResource):
             chunk = keys[start : start + 1000]
             if chunk:
                 s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk]})
+
+
+def _read_whole(client: Any, bucket: str, key: str, attempts: int = 3) -> bytes:
+    """GET an object's body; a body cut short or corrupted on the way (botocore's checksum or streaming error: a
+    dropped connection, an object replaced mid-read) is fetched again, a bounded number of times, never returned."""
+    from botocore.exceptions import FlexibleChecksumError, IncompleteReadError, ResponseStreamingError
+
+    for attempt in range(attempts):
+        try:
+            return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except (FlexibleChecksumError, IncompleteReadError, ResponseStreamingError):
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
