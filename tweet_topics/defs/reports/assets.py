@@ -53,7 +53,9 @@ def _read(dataset: HourlyDataset, hour: datetime, file: str, commit: dict) -> by
     """The file of the commit already read; if a newer commit replaced it meanwhile (a deletion), that one's."""
     try:
         return dataset.read_bytes(hour, file, commit)
-    except ClientError:
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            raise
         return dataset.read_bytes(hour, file)
 
 
