@@ -112,6 +112,14 @@ class Settings(BaseModel):
     live_trigger_seconds: int = Field(5, ge=1, le=10)  # the live query's micro-batch trigger
     live_checkpoint: str | None = None  # the live query's checkpoint dir (default: <local_dir>/live/checkpoint)
 
+    # The topic-model promotion gate (lib/promotion.py): a new version becomes models/latest.json only when its
+    # mean NPMI and topic diversity reach these floors and its log-perplexity is at most max_perplexity_rise
+    # (relative) above the latest's on the same corpus; ``force`` promotes regardless (reasons still recorded).
+    model_promotion: Literal["gate", "force"] = "gate"
+    model_min_npmi: float = Field(0.05, ge=-1.0, le=1.0)
+    model_min_diversity: float = Field(0.3, ge=0.0, le=1.0)
+    model_max_perplexity_rise: float = Field(0.02, ge=0.0, le=1.0)
+
     # Alerts (issue 24): where alert links point, who gets them, whether WARN check failures go out too.
     ui_base_url: str = "http://127.0.0.1:3000"  # the Dagster UI address as users reach it (links in alerts)
     alert_emails: str = ""  # comma-separated e-mail addresses subscribed to the alert topic at provisioning

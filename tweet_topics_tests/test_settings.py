@@ -36,6 +36,10 @@ def test_defaults_are_local():
         ({"TWEET_TOPICS_BUCKET": "tweet-topics-data\n"}, "TWEET_TOPICS_BUCKET"),
         ({"TWEET_TOPICS_RAW_PREFIX": "raw/tweets/\n"}, "TWEET_TOPICS_RAW_PREFIX"),
         ({"TWEET_TOPICS_SPARK_MASTER": "yarn\n"}, "TWEET_TOPICS_SPARK_MASTER"),
+        ({"TWEET_TOPICS_MODEL_PROMOTION": "always"}, "TWEET_TOPICS_MODEL_PROMOTION"),
+        ({"TWEET_TOPICS_MODEL_MIN_NPMI": "1.5"}, "TWEET_TOPICS_MODEL_MIN_NPMI"),
+        ({"TWEET_TOPICS_MODEL_MIN_DIVERSITY": "high"}, "TWEET_TOPICS_MODEL_MIN_DIVERSITY"),
+        ({"TWEET_TOPICS_MODEL_MAX_PERPLEXITY_RISE": "-0.1"}, "TWEET_TOPICS_MODEL_MAX_PERPLEXITY_RISE"),
     ],
 )
 def test_bad_setting_names_the_variable(env, named):
@@ -75,3 +79,12 @@ def test_bad_setting_fails_definitions_load():
     )
     assert result.returncode != 0
     assert "TWEET_TOPICS_BUCKET" in result.stdout + result.stderr
+
+
+def test_promotion_settings_reach_the_gate():
+    from tweet_topics.lib.promotion import PromotionPolicy
+    from tweet_topics.storage.catalog import Storage
+
+    env = {"TWEET_TOPICS_MODEL_PROMOTION": "force", "TWEET_TOPICS_MODEL_MIN_NPMI": "0.1"}
+    assert Storage.from_settings(load_settings(env)).promotion_policy == PromotionPolicy("force", 0.1, 0.3, 0.02)
+    assert Storage.from_settings(load_settings({})).promotion_policy == PromotionPolicy()

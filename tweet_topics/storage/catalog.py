@@ -14,6 +14,7 @@ import dagster as dg
 
 from tweet_topics.lib.ledger import StreamerKeys
 from tweet_topics.lib.naming import topic_names
+from tweet_topics.lib.promotion import PromotionPolicy
 from tweet_topics.settings import Settings
 from tweet_topics.storage.hourly import HourlyDataset
 from tweet_topics.storage.keys import hour_prefix
@@ -58,6 +59,11 @@ class Storage(dg.ConfigurableResource):
     spark_io: str
     spark_uri_scheme: str
     spark_shared_dir: str | None
+    # The model promotion gate's policy (settings TWEET_TOPICS_MODEL_*): when models/latest.json may move.
+    model_promotion: str
+    model_min_npmi: float
+    model_min_diversity: float
+    model_max_perplexity_rise: float
 
     @classmethod
     def from_settings(cls, settings: Settings, aws: AwsResource | None = None) -> Storage:
@@ -70,6 +76,10 @@ class Storage(dg.ConfigurableResource):
             spark_uri_scheme=settings.spark_uri_scheme,
             spark_shared_dir=settings.spark_shared_dir,
             keep_original=settings.keep_original,
+            model_promotion=settings.model_promotion,
+            model_min_npmi=settings.model_min_npmi,
+            model_min_diversity=settings.model_min_diversity,
+            model_max_perplexity_rise=settings.model_max_perplexity_rise,
             **prefixes,
         )
 
@@ -114,6 +124,12 @@ class Storage(dg.ConfigurableResource):
         return VersionedStore(
             "topic model", self.models_prefix, MODEL_MANIFEST, self.s3, self.local_path("cache", "models")
         )
+
+    @property
+    def promotion_policy(self) -> PromotionPolicy:
+        """What ``topic_model`` gates ``models/latest.json`` with."""
+        mode = "force" if self.model_promotion == "force" else "gate"
+        return PromotionPolicy(mode, self.model_min_npmi, self.model_min_diversity, self.model_max_perplexity_rise)
 
     def topic_names(self, version: str) -> dict[int, str]:
         """Display names of ``version``'s topics: the names ``topic_terms`` stored, else the top terms."""

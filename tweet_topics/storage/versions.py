@@ -1,8 +1,9 @@
 """``VersionedStore``: immutable versions of a directory-shaped artifact (the corpus, the topic model) in S3.
 
 A version lives under ``<prefix><version>/`` with a manifest written last (its commit marker); ``latest.json``
-names the newest one. Version names are validated everywhere they are accepted, so a pinned version can never
-address a key or a local path outside the store.
+names the one in use (the newest, unless the model promotion gate refused a newer one). Version names are
+validated everywhere they are accepted, so a pinned version can never address a key or a local path outside the
+store.
 """
 
 from __future__ import annotations
@@ -53,8 +54,11 @@ class VersionedStore:
             if info.key.endswith("/" + self.manifest_name)
         )
 
+    def exists_latest(self) -> bool:
+        return self.store.exists(self.prefix + LATEST)
+
     def latest(self) -> str:
-        if not self.store.exists(self.prefix + LATEST):
+        if not self.exists_latest():
             raise VersionNotFound(f"no {self.name} yet under s3://{self.store.bucket}/{self.prefix}")
         return check_version(json.loads(self.store.get(self.prefix + LATEST))["version"])
 
@@ -82,8 +86,9 @@ class VersionedStore:
         self.store.put(self.key(version, file), data, content_type)
         return self.uri(version, file)
 
-    def write(self, version: str, local: Path, manifest: dict[str, Any]) -> str:
-        """Upload the files under ``local`` plus the manifest (last), then point ``latest.json`` at ``version``."""
+    def write(self, version: str, local: Path, manifest: dict[str, Any], promote: bool = True) -> str:
+        """Upload the files under ``local`` plus the manifest (last), then point ``latest.json`` at ``version``
+        unless ``promote`` is false (a version the promotion gate refused: committed, not served)."""
         objects = {
             p.relative_to(local).as_posix(): (p.read_bytes(), "application/octet-stream")
             for p in sorted(local.rglob("*"))
@@ -91,8 +96,14 @@ class VersionedStore:
         }
         objects[self.manifest_name] = (json.dumps(manifest, indent=2).encode(), "application/json")
         self.store.replace_prefix(self.key(version), objects, commit_last=self.manifest_name)
-        self.store.put(self.prefix + LATEST, json.dumps({"version": version}).encode(), "application/json")
+        if promote:
+            self.promote(version)
         return self.uri(version)
+
+    def promote(self, version: str) -> None:
+        """Point ``latest.json`` at a committed ``version``."""
+        pointer = json.dumps({"version": check_version(version)}).encode()
+        self.store.put(self.prefix + LATEST, pointer, "application/json")
 
     def local_copy(self, version: str, sub: str) -> Path:
         """Download ``<version>/<sub>/`` once into the cache directory and return the local path."""
@@ -124,7 +135,7 @@ class VersionedStore:
         self.store.put(
             self.key(version, self.manifest_name), json.dumps(manifest, indent=2).encode(), "application/json"
         )
-        self.store.put(self.prefix + LATEST, json.dumps({"version": version}).encode(), "application/json")
+        self.promote(version)
         kept = {f["key"] for f in manifest.get("files", [])}
         replaced = [f["key"] for f in previous.get("files", []) if f["key"] not in kept]
         self.store.delete_keys([k for k in replaced if k.startswith(self.key(version))])

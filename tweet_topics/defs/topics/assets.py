@@ -7,7 +7,7 @@ the storage layer's; how Spark reads and writes it is ``spark_io.py``.
 import dataclasses
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import dagster as dg
 import pyarrow as pa
@@ -19,6 +19,7 @@ from tweet_topics.defs.topics import spark_io
 from tweet_topics.lib.combine import table_to_csv
 from tweet_topics.lib.filtering import read_term_file
 from tweet_topics.lib.naming import markdown_table, topic_names, window_label
+from tweet_topics.lib.promotion import Promotion, decide
 from tweet_topics.lib.topics.corpus import CORPUS_INPUT_COLUMNS, corpus_stats, file_count, fingerprint, group_texts
 from tweet_topics.lib.topics.corpus import documents as corpus_documents
 from tweet_topics.lib.topics.lda import fit_best
@@ -132,11 +133,28 @@ def topic_corpus(
     )
 
 
-@dg.asset(deps=[topic_corpus], group_name="topics", kinds={"spark"}, pool="spark")
+PROMOTED_CHECK = "promoted"
+
+
+@dg.asset(
+    deps=[topic_corpus],
+    group_name="topics",
+    kinds={"spark"},
+    pool="spark",
+    check_specs=[
+        dg.AssetCheckSpec(
+            PROMOTED_CHECK,
+            asset="topic_model",
+            description="the new version passed the promotion gate and is models/latest.json (WARN: a refused "
+            "version is committed, the previous latest keeps serving)",
+        )
+    ],
+)
 def topic_model(
     context: dg.AssetExecutionContext, config: TopicModelConfig, storage: Storage, pyspark: LazyPySparkResource
 ) -> dg.MaterializeResult:
-    """A fitted Spark PipelineModel, versioned by corpus and settings, with quality metrics in model.json."""
+    """A fitted Spark PipelineModel, versioned by corpus and settings, with quality metrics in model.json; it
+    becomes the latest version only through the promotion gate (``lib/promotion.py``)."""
     import pyspark as pyspark_module
 
     corpus_version = storage.corpus.latest()
@@ -168,38 +186,74 @@ def topic_model(
         "spark_version": pyspark_module.__version__,
         "stop_words": len(stop_words),
     }
-    uri = clock.run("upload", lambda: storage.models.write(version, local, manifest))
-    metric_names = ("documents", "vocabulary_size", "log_likelihood", "log_perplexity", "coherence_npmi")
+    promotion = _gate(storage, manifest)
+    manifest["promotion"] = promotion.to_dict()
+    uri = clock.run("upload", lambda: storage.models.write(version, local, manifest, promote=promotion.promoted))
+    measured = f"NPMI {fitted.metrics['coherence_npmi']:.3f}, diversity {fitted.metrics['topic_diversity']:.3f}"
+    (context.log.info if promotion.promoted else context.log.warning)(
+        f"model {version} ({measured}): {promotion.summary()}"
+    )
+    metadata = {"version": version, **_model_metadata(fitted.metrics, fitted.topics, candidates)}
     return dg.MaterializeResult(
         metadata={
-            "version": version,
-            **{name: fitted.metrics[name] for name in (*metric_names, "topic_diversity", "k")},
-            "top_terms": dg.MetadataValue.md(
-                markdown_table(
-                    ["topic", "top terms", "NPMI"],
-                    [(t["topic"], ", ".join(t["terms"][:8]), f"{t['coherence_npmi']:.3f}") for t in fitted.topics],
-                )
-            ),
-            "candidates": dg.MetadataValue.md(
-                markdown_table(
-                    ["k", "seed", "chosen", "screening log-lik/token", "NPMI", "log perplexity"],
-                    [
-                        (
-                            c["k"],
-                            c["seed"],
-                            "yes" if c["chosen"] else "",
-                            f"{c['screen_log_likelihood']:.3f}",
-                            f"{c['coherence_npmi']:.3f}",
-                            f"{c['log_perplexity']:.3f}",
-                        )
-                        for c in candidates
-                    ],
-                )
-            ),
+            **metadata,
+            "promoted": promotion.promoted,
+            "promotion": promotion.summary(),
             "path": dg.MetadataValue.path(uri),
             "seconds": {**clock.seconds, **{k: round(v, 3) for k, v in fitted.metrics["seconds"].items()}},
-        }
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=PROMOTED_CHECK,
+                passed=promotion.promoted,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "version": version,
+                    "latest": storage.models.latest() if storage.models.exists_latest() else "none",
+                    "reasons": "; ".join(promotion.reasons) or "none",
+                    "forced": promotion.forced,
+                    "compared_with": promotion.compared_with or "none (no comparable latest)",
+                },
+            )
+        ],
     )
+
+
+def _gate(storage: Storage, manifest: dict[str, Any]) -> Promotion:
+    """The promotion decision for ``manifest`` against the current latest version (if any)."""
+    current = None
+    if storage.models.exists_latest():
+        current = storage.models.manifest(storage.models.latest())
+    return decide(manifest, storage.promotion_policy, current)
+
+
+def _model_metadata(metrics: dict[str, Any], topics: list[dict], candidates: list[dict]) -> dict[str, Any]:
+    metric_names = ("documents", "vocabulary_size", "log_likelihood", "log_perplexity", "coherence_npmi")
+    return {
+        **{name: metrics[name] for name in (*metric_names, "topic_diversity", "k")},
+        "top_terms": dg.MetadataValue.md(
+            markdown_table(
+                ["topic", "top terms", "NPMI"],
+                [(t["topic"], ", ".join(t["terms"][:8]), f"{t['coherence_npmi']:.3f}") for t in topics],
+            )
+        ),
+        "candidates": dg.MetadataValue.md(
+            markdown_table(
+                ["k", "seed", "chosen", "screening log-lik/token", "NPMI", "log perplexity"],
+                [
+                    (
+                        c["k"],
+                        c["seed"],
+                        "yes" if c["chosen"] else "",
+                        f"{c['screen_log_likelihood']:.3f}",
+                        f"{c['coherence_npmi']:.3f}",
+                        f"{c['log_perplexity']:.3f}",
+                    )
+                    for c in candidates
+                ],
+            )
+        ),
+    }
 
 
 @dg.asset(deps=[topic_model], group_name="topics", kinds={"s3", "csv"})
