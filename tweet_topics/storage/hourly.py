@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 
 from tweet_topics.storage.keys import hour_from_key, hour_prefix, partition_key
-from tweet_topics.storage.s3 import S3Store
+from tweet_topics.storage.s3 import S3Store, error_code
 
 COMMIT_FILE = "_commit.json"
 SWEEP_AFTER = timedelta(hours=6)
@@ -72,7 +72,7 @@ def content_type(name: str) -> str:
 
 
 def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+    return error_code(exc)
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,11 @@ class HourlyDataset:
     # -- writing -------------------------------------------------------------------------------------------
     def begin(self, hour: datetime) -> CommitToken:
         """Call before reading the inputs: the commit later succeeds only if nobody committed in between."""
-        try:
-            response = self.store.aws.client("s3").get_object(Bucket=self.store.bucket, Key=self.commit_key(hour))
-        except ClientError as exc:
-            if _code(exc) in ("NoSuchKey", "404", "NotFound"):
-                return CommitToken(None, None)
-            raise
-        return CommitToken(response["ETag"].strip('"'), json.loads(response["Body"].read()))
+        found = self.store.get_with_etag(self.commit_key(hour))
+        if found is None:
+            return CommitToken(None, None)
+        body, etag = found
+        return CommitToken(etag, json.loads(body))
 
     def write_hour(
         self,
@@ -132,18 +130,11 @@ class HourlyDataset:
         first attempt did land, the commit there is our own (success); otherwise another run's (StaleCommit, our
         files deleted). A 409 (concurrent conditional write) is retried; on any other error the outcome is unknown,
         so our files stay for the sweep."""
-        condition = {"IfMatch": token.etag} if token.etag else {"IfNoneMatch": "*"}
         body = json.dumps(commit, indent=2, sort_keys=True).encode()
         ours = sorted(e["key"] for e in commit["files"].values())
         for attempt in range(3):
             try:
-                self.store.aws.client("s3").put_object(
-                    Bucket=self.store.bucket,
-                    Key=self.commit_key(hour),
-                    Body=body,
-                    ContentType="application/json",
-                    **condition,
-                )
+                self.store.put_if(self.commit_key(hour), body, "application/json", token.etag)
                 return
             except ClientError as exc:
                 code = _code(exc)
@@ -188,16 +179,9 @@ class HourlyDataset:
     def read_commits(self, hours: list[datetime], workers: int = 8) -> dict[datetime, dict[str, Any]]:
         """The commits of ``hours`` that have one, fetched concurrently (a report reads many hours' metadata; one
         GET each, no HEAD first); hours without a commit are left out."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        def fetch(hour: datetime) -> tuple[datetime, dict[str, Any] | None]:
-            try:
-                return hour, self.read_commit(hour)
-            except HourNotCommitted:
-                return hour, None
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return {hour: commit for hour, commit in pool.map(fetch, hours) if commit is not None}
+        by_key = {self.commit_key(hour): hour for hour in hours}
+        found = self.store.get_many(list(by_key), workers=workers, missing_ok=True)
+        return {by_key[key]: json.loads(body) for key, body in found}
 
     def is_committed(self, hour: datetime) -> bool:
         return self.store.exists(self.commit_key(hour))

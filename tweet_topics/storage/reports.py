@@ -62,8 +62,7 @@ class ReportPages:
 
     def presigned_url(self, key: str, seconds: int = PRESIGNED_SECONDS) -> str:
         """An https link to one page object that works without AWS credentials until it expires."""
-        params = {"Bucket": self.store.bucket, "Key": key}
-        return self.store.aws.client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+        return self.store.presigned_url(key, seconds)
 
 
 def download_latest_report(pages: ReportPages, dest: Path) -> tuple[Path, str]:

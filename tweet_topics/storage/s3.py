@@ -98,19 +98,38 @@ class S3Store(dg.ConfigurableResource):
                 yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"], obj.get("ETag", "").strip('"'))
 
     def get(self, key: str) -> bytes:
-        return _read_whole(self._s3(), self.bucket, key)
+        return _read_whole(self._s3(), self.bucket, key)[0]
 
-    def get_many(self, keys: list[str], workers: int = 8) -> list[tuple[str, bytes]]:
-        """Fetch objects concurrently (S3 latency, not bandwidth, dominates small Firehose objects)."""
+    def get_with_etag(self, key: str) -> tuple[bytes, str] | None:
+        """The body and ETag of one GET (what a conditional write later matches); None if there is no object."""
+        try:
+            return _read_whole(self._s3(), self.bucket, key)
+        except Exception as exc:
+            if is_missing(exc):
+                return None
+            raise
+
+    def get_suffix(self, key: str, length: int) -> bytes:
+        """The last ``length`` bytes of an object (one ranged GET: a Parquet footer without the object)."""
+        return self._s3().get_object(Bucket=self.bucket, Key=key, Range=f"bytes=-{length}")["Body"].read()
+
+    def get_many(self, keys: list[str], workers: int = 8, missing_ok: bool = False) -> list[tuple[str, bytes]]:
+        """Fetch objects concurrently (S3 latency, not bandwidth, dominates small Firehose objects), in the order
+        of ``keys``. ``missing_ok``: a key with no object is left out instead of raising (one GET each, no HEAD)."""
         from concurrent.futures import ThreadPoolExecutor
 
         client = self._s3()
 
-        def fetch(key: str) -> tuple[str, bytes]:
-            return key, _read_whole(client, self.bucket, key)
+        def fetch(key: str) -> tuple[str, bytes | None]:
+            try:
+                return key, _read_whole(client, self.bucket, key)[0]
+            except Exception as exc:
+                if missing_ok and is_missing(exc):
+                    return key, None
+                raise
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(fetch, keys))
+            return [(key, body) for key, body in pool.map(fetch, keys) if body is not None]
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
@@ -125,6 +144,18 @@ class S3Store(dg.ConfigurableResource):
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self._s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def put_if(self, key: str, data: bytes, content_type: str, etag: str | None) -> None:
+        """One conditional PutObject: only over the object with ``etag`` (``IfMatch``), or, with ``etag`` None,
+        only if there is no object (``IfNoneMatch='*'``). S3's refusal (412, or 409 for a concurrent conditional
+        write) is raised as botocore's ``ClientError`` for the caller to judge."""
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        self._s3().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **condition)
+
+    def presigned_url(self, key: str, seconds: int) -> str:
+        """An https GET link to one object that works without AWS credentials until it expires."""
+        params = {"Bucket": self.bucket, "Key": key}
+        return self._s3().generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
 
     def download_prefix(self, prefix: str, local: Path) -> int:
         """Download every object under ``prefix`` into ``local``; a key that would land outside it is refused.
@@ -171,14 +202,30 @@ class S3Store(dg.ConfigurableResource):
                 s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk]})
 
 
-def _read_whole(client: Any, bucket: str, key: str, attempts: int = 3) -> bytes:
-    """GET an object's body; a body cut short or corrupted on the way (botocore's checksum or streaming error: a
-    dropped connection, an object replaced mid-read) is fetched again, a bounded number of times, never returned."""
+MISSING_CODES = ("NoSuchKey", "404", "NotFound")
+
+
+def error_code(exc: BaseException) -> str:
+    """S3's error code of a botocore ``ClientError`` ("" for any other exception)."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def is_missing(exc: BaseException) -> bool:
+    """Whether ``exc`` is S3 saying there is no such object."""
+    return error_code(exc) in MISSING_CODES
+
+
+def _read_whole(client: Any, bucket: str, key: str, attempts: int = 3) -> tuple[bytes, str]:
+    """GET an object's body and ETag; a body cut short or corrupted on the way (botocore's checksum or streaming
+    error: a dropped connection, an object replaced mid-read) is fetched again, a bounded number of times, never
+    returned."""
     from botocore.exceptions import FlexibleChecksumError, IncompleteReadError, ResponseStreamingError
 
     for attempt in range(attempts):
         try:
-            return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            response = client.get_object(Bucket=bucket, Key=key)
+            return response["Body"].read(), response.get("ETag", "").strip('"')
         except (FlexibleChecksumError, IncompleteReadError, ResponseStreamingError):
             if attempt == attempts - 1:
                 raise

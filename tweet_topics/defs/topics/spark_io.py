@@ -47,10 +47,8 @@ def object_schema(storage: Storage, key: str, columns: list[str] | None) -> Any:
     import pyarrow.parquet as pq
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    s3 = storage.s3.aws.client("s3")
-    tail = s3.get_object(Bucket=storage.bucket, Key=key, Range="bytes=-8")["Body"].read()
-    length = int.from_bytes(tail[:4], "little")
-    footer = s3.get_object(Bucket=storage.bucket, Key=key, Range=f"bytes=-{length + 8}")["Body"].read()
+    length = int.from_bytes(storage.s3.get_suffix(key, 8)[:4], "little")
+    footer = storage.s3.get_suffix(key, length + 8)
     schema = pq.read_schema(io.BytesIO(b"PAR1" + footer))
     if columns is not None:
         schema = pa.schema([schema.field(c) for c in columns])

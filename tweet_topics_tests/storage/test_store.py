@@ -1,0 +1,46 @@
+"""S3Store's object edges on the moto server: the one read path (missing keys, ETags) and the conditional put."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tweet_topics.storage.s3 import error_code
+
+
+def test_get_many_keeps_order_and_leaves_out_missing_only_when_asked(resources, bucket):
+    store = resources["storage"].s3
+    keys = [f"misc/{i:02d}" for i in range(12)]
+    for key in keys[::2]:
+        store.put(key, key.encode())
+    assert store.get_many(keys[::2]) == [(k, k.encode()) for k in keys[::2]]
+    assert store.get_many(keys, missing_ok=True) == [(k, k.encode()) for k in keys[::2]]
+    with pytest.raises(ClientError) as info:
+        store.get_many(keys)
+    assert error_code(info.value) == "NoSuchKey"
+
+
+def test_read_commits_leaves_out_hours_without_a_commit(resources, bucket):
+    combined = resources["storage"].combined
+    hours = [datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=h) for h in range(5)]
+    for hour in hours[1::2]:
+        combined.write_hour(hour, {"tweets.csv": b"id\n", "quarantine.ndjson": b""}, {"hour": hour.hour})
+    commits = combined.read_commits(hours)
+    assert sorted(commits) == hours[1::2]
+    assert all(commits[hour]["metadata"] == {"hour": hour.hour} for hour in hours[1::2])
+
+
+def test_conditional_put_and_etag(resources, bucket):
+    store = resources["storage"].s3
+    assert store.get_with_etag("misc/commit") is None
+    store.put_if("misc/commit", b"one", "application/json", None)
+    with pytest.raises(ClientError) as info:  # there is an object now: "only if none" is refused
+        store.put_if("misc/commit", b"two", "application/json", None)
+    assert error_code(info.value) in ("PreconditionFailed", "412")
+    body, etag = store.get_with_etag("misc/commit")
+    assert body == b"one" and etag
+    store.put_if("misc/commit", b"two", "application/json", etag)
+    with pytest.raises(ClientError):  # the ETag seen before is no longer the object's
+        store.put_if("misc/commit", b"three", "application/json", etag)
+    assert store.get("misc/commit") == b"two"
+    assert store.get_suffix("misc/commit", 2) == b"wo"
