@@ -3,9 +3,17 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, FlexibleChecksumError, ResponseStreamingError
 
-from tweet_topics.storage.s3 import error_code
+from tweet_topics.storage.s3 import S3Store, error_code
+from tweet_topics_tests.streamer.faultproxy import FaultProxy
+
+
+def proxied(store: S3Store, endpoint: str) -> S3Store:
+    """The same bucket reached through ``endpoint`` (the fault proxy)."""
+    aws = store.aws
+    through = type(aws)(env=aws.env, region=aws.region, endpoint_url=endpoint, stack_file=aws.stack_file)
+    return S3Store(aws=through, bucket=store.bucket, protected_prefix=store.protected_prefix)
 
 
 def test_get_many_keeps_order_and_leaves_out_missing_only_when_asked(resources, bucket):
@@ -44,3 +52,34 @@ def test_conditional_put_and_etag(resources, bucket):
         store.put_if("misc/commit", b"three", "application/json", etag)
     assert store.get("misc/commit") == b"two"
     assert store.get_suffix("misc/commit", 2) == b"wo"
+
+
+BODY = bytes(range(256)) * 64  # 16 KiB: one object, several reads
+
+
+@pytest.mark.parametrize("kind", ["cut", "corrupt"])
+def test_a_damaged_body_is_read_again_and_the_right_bytes_come_back(resources, bucket, kind):
+    """Through the fault proxy: the first GET of the key is cut short (connection closed mid-body) or has a byte
+    flipped (botocore's CRC check fails); S3Store reads it again and returns the stored bytes."""
+    store = resources["storage"].s3
+    store.put("misc/body", BODY)
+    with FaultProxy(resources["aws"].endpoint_url, lifetime=60) as proxy:
+        through = proxied(store, proxy.url)
+        proxy.damage(kind, 1, "misc/body")
+        assert through.get("misc/body") == BODY
+        assert proxy.damaged == 1
+        proxy.damage(kind, 2, "misc/body")
+        assert through.get_many(["misc/body"]) == [("misc/body", BODY)]
+        assert proxy.damaged == 3
+
+
+@pytest.mark.parametrize(("kind", "error"), [("cut", ResponseStreamingError), ("corrupt", FlexibleChecksumError)])
+def test_a_body_damaged_on_every_attempt_raises(resources, bucket, kind, error):
+    """Never wrong bytes: three damaged reads in a row (the bound) raise botocore's error."""
+    store = resources["storage"].s3
+    store.put("misc/body", BODY)
+    with FaultProxy(resources["aws"].endpoint_url, lifetime=60) as proxy:
+        proxy.damage(kind, 3, "misc/body")
+        with pytest.raises(error):
+            proxied(store, proxy.url).get("misc/body")
+        assert proxy.damaged == 3
