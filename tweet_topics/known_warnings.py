@@ -17,6 +17,11 @@ KNOWN: list[tuple[type[Warning], str, str]] = [
         "definitions.py loads the defs package without the components machinery: ~1 s less per load",
     ),
     (
+        dg.PreviewWarning,
+        r"Function `Definitions\.map_(resolved_)?asset_specs` is currently in preview",
+        "definitions.py gives every asset its domain's owner from one table (DOMAIN_OWNERS), not one per asset",
+    ),
+    (
         dg.BetaWarning,
         r"Parameter `backfill_policy` of function `asset` is currently in beta",
         "the hourly and assignment assets run a backfill of many hours as one run (BackfillPolicy.single_run)",

@@ -21,6 +21,7 @@ def graph_snapshot() -> dict:
         assets[key.to_user_string()] = {
             "deps": sorted(k.to_user_string() for k in node.parent_keys),
             "group": node.group_name,
+            "owners": list(node.owners),
             "partitions": None
             if partitions is None
             else f"{type(partitions).__name__}(start={partitions.start:%Y-%m-%d-%H:%M}, tz={partitions.timezone})",

@@ -189,12 +189,6 @@ class HourlyDataset:
     def read_metadata(self, hour: datetime) -> dict[str, Any]:
         return self.read_commit(hour)["metadata"]
 
-    def file_key(self, hour: datetime, file: str, commit: Mapping[str, Any] | None = None) -> str:
-        """The key of ``file`` in the hour's committed version (for readers that fetch it themselves)."""
-        if file not in self.files:
-            raise ValueError(f"{self.name} has no file {file!r} (files: {list(self.files)})")
-        return (commit or self.read_commit(hour))["files"][file]["key"]
-
     def read_bytes(self, hour: datetime, file: str, commit: Mapping[str, Any] | None = None) -> bytes:
         """The committed bytes of ``file`` (of ``commit`` if given), verified against the commit's sha256.
 

@@ -52,7 +52,7 @@ def main(first: str, last: str) -> dict:
     corpus = storage.corpus.manifest(storage.corpus.latest())
     hours = [h for h in storage.predictions.committed_hours()]
     keys = [e["key"] for e in corpus["files"]]
-    keys += [storage.predictions.file_key(h, PREDICTIONS_PARQUET) for h in hours]
+    keys += [entry["key"] for _, entry in storage.predictions.committed_files(hours, PREDICTIONS_PARQUET)]
     s3 = storage.s3.aws.client("s3")
     objects = {key: s3.head_object(Bucket=storage.bucket, Key=key)["Metadata"] for key in keys}
     jvms = {meta.get("writer-jvm-pid", "") for meta in objects.values()}

@@ -55,7 +55,7 @@ def deleted_deliveries(storage: Storage) -> dict[str, list[list[int]]]:
 
 @dg.asset(
     deps=["combined_tweets"],
-    group_name="hourly",
+    group_name="ingest",
     kinds={"s3"},
     automation_condition=dg.AutomationCondition.eager(),
     check_specs=[

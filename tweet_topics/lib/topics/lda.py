@@ -246,15 +246,6 @@ def _metrics_task(index: int, blocks: Any, terms: np.ndarray, shared: Any, sampl
     yield co, df, docs, bound, float(sample.cts.sum()), sample.docs
 
 
-def fit_topics(corpus: Any, params: LdaParams, stop_words: list[str], scratch: str | None = None) -> FittedTopics:
-    """One fit: vectorize, then LDA with ``params``."""
-    vectorized = vectorize(corpus, params, stop_words)
-    try:
-        return fit_lda(vectorized, params, scratch)
-    finally:
-        vectorized.release()
-
-
 def dominant_topics(predictions: Any) -> Any:
     """Add ``dominant_topic`` (argmax, first on ties; -1 for documents with no known term) and its probability."""
     from pyspark.ml.functions import vector_to_array

@@ -193,16 +193,17 @@ def test_a_lost_scored_row_fails_its_hours_check(pipeline, resources):
         storage.filtered.write_hour(hour, files, commit["metadata"])
 
 
-def test_tiny_corpus_fails_with_a_clear_message(resources, spark):
-    from tweet_topics.lib.topics.lda import fit_topics
+def test_tiny_corpus_fails_with_a_clear_message(resources, spark, tmp_path):
+    """Through ``fit_best``, what topic_model calls."""
+    from tweet_topics.lib.topics.lda import fit_best
     from tweet_topics.lib.topics.pipeline import LdaParams
 
     tiny = spark.createDataFrame([("1", "mars rover"), ("2", "moon landing")], ["id", "processed_text"])
     with pytest.raises(TopicModelError, match="fewer than k=6"):
-        fit_topics(tiny, LdaParams(), [])
+        fit_best(tiny, LdaParams(), [], str(tmp_path))
     few_terms = spark.createDataFrame([(str(i), "alpha beta") for i in range(20)], ["id", "processed_text"])
     with pytest.raises(TopicModelError, match="vocabulary has 0 terms"):
-        fit_topics(few_terms, LdaParams(), [])
+        fit_best(few_terms, LdaParams(), [], str(tmp_path))
 
 
 # The report's browser test lives in tweet_topics_tests/defs/reports/test_report_page.py (no Spark needed).
