@@ -10,18 +10,28 @@ export PYSPARK_PYTHON := $(CURDIR)/$(PY)
 export DAGSTER_HOME := $(CURDIR)/.local/dagster_home
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo test test-fast lint validate system-deps dev local-up local-down bench soak clean
+.PHONY: install lock demo test test-fast lint validate system-deps dev local-up local-down bench soak clean
 
 # pip -q still prints setuptools' "Editable installation" notice: the isolated build backend emits it as a warning
 # on every editable install of this (flat) layout. It is information only, so exactly that message is filtered.
 PIP := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip
 
-$(STAMP): pyproject.toml
+# Installs are pinned by constraints.txt (every package of the dev+bench environment the tests passed with; the
+# project itself is left out), so an install months later gets the same versions. `make lock` regenerates it after
+# a dependency change: it installs without the old pins, then freezes.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "install: $(VENV) (pip, then the project with its dev extras)"
+	@echo "install: $(VENV) (pip, then the project with its dev extras, pinned by constraints.txt)"
 	@$(PIP) install -q --upgrade pip
-	@$(PIP) install -q -e '.[dev]'
+	@$(PIP) install -q -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
+
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PIP) install -q -e '.[dev,bench]'
+	@{ echo "# pip freeze of the dev+bench environment (make lock), the project excluded; used as pip -c"; \
+	  $(PIP) freeze --exclude-editable; } > constraints.txt
+	@echo "lock: $$(grep -vc '^#' constraints.txt) packages pinned in constraints.txt"
 
 install: $(STAMP)
 	@$(PY) -c "from tweet_topics.local.environment import dagster_home; from tweet_topics.settings import get_settings; dagster_home(get_settings())"
@@ -60,7 +70,7 @@ local-down: install
 	$(PY) -m tweet_topics local down
 
 bench: install
-	@$(PIP) install -q -e ".[dev,bench]"
+	@$(PIP) install -q -c constraints.txt -e ".[dev,bench]"
 	$(PY) benchmarks/bench_combine.py
 	$(PY) benchmarks/bench_streamer.py
 	$(PY) benchmarks/bench_topic_model.py
