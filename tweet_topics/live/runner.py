@@ -42,6 +42,8 @@ class LiveOptions:
     shutdown_budget_s: float = 30.0
     page_seconds: float = 30.0
     checkpoint: str | None = None
+    model_poll_seconds: float = 10.0  # without a model: how often latest.json is read
+    first_backoff_seconds: float = 5.0  # after a failed query (an outage): doubled per failure up to 120 s
 
 
 def lookback(settings: Settings) -> timedelta:
@@ -94,12 +96,13 @@ class LiveProcess:
     def run(self, spark: Any) -> int:
         """Until SIGTERM (or ``max_seconds``): keep the query running, beat, render; returns the exit code."""
         deadline = time.monotonic() + self.options.max_seconds if self.options.max_seconds else None
-        backoff = 5.0
+        backoff = self.options.first_backoff_seconds
         restart_at = 0.0
         while not self.stopping.is_set() and (deadline is None or time.monotonic() < deadline):
             if self.query is None and time.monotonic() >= restart_at:
                 if self.state == "waiting_for_model" and not self.model_published():
-                    restart_at = time.monotonic() + 10.0  # poll latest.json, not a query that fails (a stack trace)
+                    # poll latest.json, not a query that fails (a stack trace)
+                    restart_at = time.monotonic() + self.options.model_poll_seconds
                 else:
                     self.query = self.start_query(spark)
                     self._set_state("running")
@@ -109,10 +112,11 @@ class LiveProcess:
                 if not self.query.isActive:
                     self._query_failed(self.query.exception())
                     waiting = self.state == "waiting_for_model"  # poll for a model; back off from outages
-                    self.query, restart_at = None, time.monotonic() + (10.0 if waiting else backoff)
+                    poll = self.options.model_poll_seconds
+                    self.query, restart_at = None, time.monotonic() + (poll if waiting else backoff)
                     backoff = backoff if waiting else min(backoff * 2, 120.0)
                 elif self.status.query_error is None:
-                    backoff = 5.0
+                    backoff = self.options.first_backoff_seconds
             else:
                 self.stopping.wait(min(self.options.heartbeat_seconds, max(restart_at - time.monotonic(), 0.1)))
             self.beat()

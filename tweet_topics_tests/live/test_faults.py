@@ -66,7 +66,9 @@ def test_an_s3_outage_pauses_the_query_and_it_resumes_without_loss(settings, res
     fit_tiny_model(spark, storage, "tiny-outage", tmp_path)
     with FaultProxy(resources["aws"].endpoint_url, mode="pass", lifetime=400) as proxy:
         via = Storage.from_settings(settings.model_copy(update={"aws_endpoint_url": proxy.url}))
-        options = LiveOptions(trigger_seconds=1, heartbeat_seconds=1, checkpoint=str(tmp_path / "cp"))
+        options = LiveOptions(
+            trigger_seconds=1, heartbeat_seconds=1, checkpoint=str(tmp_path / "cp"), first_backoff_seconds=1
+        )
         process = LiveProcess(settings, options, storage=via)
         thread = threading.Thread(target=process.run, args=(spark,), daemon=True)
         thread.start()

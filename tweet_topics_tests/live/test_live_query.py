@@ -87,7 +87,7 @@ def test_it_waits_for_a_model_then_scores_what_arrived_meanwhile(
     storage = resources["storage"]
     objects = raw_objects(storage, count=2, per_object=30, when=datetime.now(UTC), seed=31)
     put_raw(storage, objects)
-    options = LiveOptions(trigger_seconds=1, heartbeat_seconds=1, checkpoint=str(tmp_path / "cp"))
+    options = LiveOptions(trigger_seconds=1, heartbeat_seconds=1, checkpoint=str(tmp_path / "cp"), model_poll_seconds=2)
     process = LiveProcess(settings, options, storage=storage)
     thread = threading.Thread(target=process.run, args=(spark,), daemon=True)
     thread.start()
@@ -95,7 +95,7 @@ def test_it_waits_for_a_model_then_scores_what_arrived_meanwhile(
         wait_for(lambda: process.state == "waiting_for_model", 180, "waiting_for_model")
         assert storage.s3.exists(storage.live.heartbeat) and not process.status.tweets_scored
         wait_for(lambda: process.query is None, 30, "the failed query to be let go")
-        time.sleep(12)  # longer than the 10 s poll: without latest.json no query is started (and fails) again
+        time.sleep(5)  # longer than two polls: without latest.json no query is started (and fails) again
         assert process.query is None and process.state == "waiting_for_model"
         version = fit_tiny_model(spark, storage, "tiny-late", tmp_path)
         scored = len(expected_ids(objects))

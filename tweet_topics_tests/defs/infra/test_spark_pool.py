@@ -17,7 +17,10 @@ from tweet_topics.local.environment import DAGSTER_YAML
 
 ROOT = Path(__file__).resolve().parents[3]
 SPARK_ASSETS = (topic_corpus, topic_model, tweet_topic_assignments)
-WAIT_FOR_OTHER_S = 4.0
+# How long a step waits for the other to start: short where the pool limit forbids it (the first step waits it
+# out), long in the unlimited control, where each step ends as soon as it sees the other (a loaded machine can
+# start the second process many seconds after the first).
+LIMITED_WAIT_S, CONTROL_WAIT_S = 4.0, 120.0
 
 
 def test_every_spark_asset_is_in_the_spark_pool_and_both_instances_limit_it_to_one():
@@ -59,7 +62,7 @@ sys.exit(0 if dg.materialize([spark_like], instance=instance).success else 1)
 """
 
 
-def launch_pair(home: Path, config: str) -> list[subprocess.Popen]:
+def launch_pair(home: Path, config: str, wait_s: float) -> list[subprocess.Popen]:
     """Two runs (separate processes, as the run launcher starts them), each one step in the Spark assets' pool,
     launched together; each step waits a few seconds for the other to start, so without a limit they overlap."""
     home.mkdir()
@@ -68,7 +71,7 @@ def launch_pair(home: Path, config: str) -> list[subprocess.Popen]:
     dg.DagsterInstance.from_config(str(home))  # create the storage once, before two processes race to
     pool = str(topic_corpus.op.pool)
     return [
-        subprocess.Popen([sys.executable, str(home / "step.py"), me, other, pool, str(home), str(WAIT_FOR_OTHER_S)])
+        subprocess.Popen([sys.executable, str(home / "step.py"), me, other, pool, str(home), str(wait_s)])
         for me, other in (("first", "second"), ("second", "first"))
     ]
 
@@ -79,9 +82,9 @@ def spans(home: Path, runs: list[subprocess.Popen]) -> list[list[float]]:
 
 
 def test_two_spark_runs_launched_at_once_do_not_overlap(tmp_path):
-    limited = launch_pair(tmp_path / "limited", DAGSTER_YAML)  # the local instance config `make dev` writes
+    limited = launch_pair(tmp_path / "limited", DAGSTER_YAML, LIMITED_WAIT_S)  # the config `make dev` writes
     # The control, launched at the same time: without the pool limit the same two runs overlap.
-    unlimited = launch_pair(tmp_path / "unlimited", "telemetry:\n  enabled: false\n")
+    unlimited = launch_pair(tmp_path / "unlimited", "telemetry:\n  enabled: false\n", CONTROL_WAIT_S)
     (_, first_end), (second_start, _) = spans(tmp_path / "limited", limited)
     assert second_start >= first_end, "the second Spark step started while the first was running"
     (_, first_end), (second_start, _) = spans(tmp_path / "unlimited", unlimited)
