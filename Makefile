@@ -51,11 +51,14 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	  else echo "missing system packages: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; fi
 
+# Two pytest-xdist workers, a module at a time: the suite waits on processes, JVMs and sockets about half of its
+# time, so two workers on two cores nearly halve it (each worker has its own moto server and Spark session).
+TEST_WORKERS ?= 2
 test: lint validate system-deps
-	pytest -q --durations=15 tweet_topics_tests
+	pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 tweet_topics_tests
 
 test-fast: install
-	pytest -q -m "not e2e" tweet_topics_tests
+	pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not e2e" tweet_topics_tests
 
 demo: install
 	$(PY) -m tweet_topics demo

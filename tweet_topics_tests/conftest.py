@@ -83,3 +83,30 @@ def spark():
     session = builder.getOrCreate()
     yield session
     session.stop()
+
+
+# The slowest modules first (measured: `pytest --durations`): `make test` runs the suite on two pytest-xdist workers
+# a module at a time (--dist loadfile, so a module's fixtures are built once), and a long module handed out last
+# would leave the other worker idle at the end. The rest keep their collection order.
+SLOW_MODULES_FIRST = (
+    "cluster/test_cluster_e2e.py",
+    "e2e/test_user_path.py",
+    "defs/topics/test_topic_assets.py",
+    "streamer/test_faults.py",
+    "lib/test_topic_artefact.py",
+    "test_readme_commands.py",
+    "soak/test_soak.py",
+    "defs/reports/test_report_page.py",
+    "live/test_live_query.py",
+    "defs/topics/test_model_promotion.py",
+    "local/test_quiet.py",
+    "live/test_faults.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.split("::")[0].removeprefix("tweet_topics_tests/")
+        return SLOW_MODULES_FIRST.index(module) if module in SLOW_MODULES_FIRST else len(SLOW_MODULES_FIRST)
+
+    items.sort(key=rank)  # stable: within a rank, collection order
