@@ -34,12 +34,15 @@ class Promotion:
     compared_with: str | None  # the latest version whose log-perplexity was compared, if comparable
     forced: bool = False
     policy: dict[str, Any] = field(default_factory=dict)
+    first: bool = False  # promoted despite its reasons because no latest exists yet (nothing to protect)
 
     def summary(self) -> str:
         if not self.reasons:
             return "passed the quality floor" + (
                 f" and is not worse than {self.compared_with}" if self.compared_with else ""
             )
+        if self.first:
+            return "promoted as the first model (no latest to keep) despite: " + "; ".join(self.reasons)
         return ("forced despite: " if self.forced else "refused: ") + "; ".join(self.reasons)
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,7 +58,8 @@ def comparable(new: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
 
 
 def decide(new: Mapping[str, Any], policy: PromotionPolicy, current: Mapping[str, Any] | None = None) -> Promotion:
-    """Gate the manifest ``new`` (``metrics``, ``corpus``) against ``policy`` and the latest's manifest ``current``."""
+    """Gate the manifest ``new`` (``metrics``, ``corpus``) against ``policy`` and the latest's manifest ``current``
+(None: there is no latest yet)."""
     metrics = new["metrics"]
     reasons = []
     npmi, diversity = float(metrics["coherence_npmi"]), float(metrics["topic_diversity"])
@@ -73,5 +77,8 @@ def decide(new: Mapping[str, Any], policy: PromotionPolicy, current: Mapping[str
                 f"log-perplexity {now:.4f} is worse than latest {compared_with}'s {old:.4f} on the same corpus "
                 f"by more than {policy.max_perplexity_rise:.1%}"
             )
-    forced = policy.mode == "force"
-    return Promotion(not reasons or forced, reasons, compared_with, forced and bool(reasons), asdict(policy))
+    forced = policy.mode == "force" and bool(reasons)
+    # The first model is promoted even below the floors: the gate keeps a good latest from being replaced, and
+    # without any latest, scoring, topic_terms and the live query would have nothing at all (the check still warns).
+    first = current is None and bool(reasons) and not forced
+    return Promotion(not reasons or forced or first, reasons, compared_with, forced, asdict(policy), first)

@@ -11,12 +11,23 @@ def manifest(npmi: float = 0.3, diversity: float = 0.8, perplexity: float = 5.0,
     return {"version": f"v-{corpus}-{npmi}", "corpus": {"fingerprint": corpus}, "metrics": base}
 
 
+LATEST_OF_ANOTHER_CORPUS = manifest(corpus="c0")  # a latest exists, but its perplexity is not comparable
+
+
 def test_floors():
-    assert decide(manifest(), PromotionPolicy()).promoted
-    refused = decide(manifest(npmi=0.01, diversity=0.2), PromotionPolicy())
+    other = LATEST_OF_ANOTHER_CORPUS
+    assert decide(manifest(), PromotionPolicy(), other).promoted
+    refused = decide(manifest(npmi=0.01, diversity=0.2), PromotionPolicy(), other)
     assert not refused.promoted and len(refused.reasons) == 2 and refused.summary().startswith("refused: mean NPMI")
-    assert not decide(manifest(npmi=math.nan), PromotionPolicy()).promoted  # NaN never passes a floor
-    assert decide(manifest(npmi=0.01), PromotionPolicy(min_npmi=0.0)).promoted
+    assert not decide(manifest(npmi=math.nan), PromotionPolicy(), other).promoted  # NaN never passes a floor
+    assert decide(manifest(npmi=0.01), PromotionPolicy(min_npmi=0.0), other).promoted
+
+
+def test_the_first_model_is_promoted_below_the_floors_and_says_so():
+    first = decide(manifest(npmi=0.01), PromotionPolicy())
+    assert first.promoted and first.first and not first.forced and first.reasons
+    assert first.summary().startswith("promoted as the first model (no latest to keep) despite: mean NPMI")
+    assert not decide(manifest(), PromotionPolicy()).first  # passed: nothing to excuse
 
 
 def test_comparison_only_on_the_same_corpus_and_vocabulary():
@@ -33,7 +44,7 @@ def test_comparison_only_on_the_same_corpus_and_vocabulary():
 
 
 def test_force_promotes_and_keeps_the_reasons():
-    forced = decide(manifest(npmi=-0.2), PromotionPolicy(mode="force"))
+    forced = decide(manifest(npmi=-0.2), PromotionPolicy(mode="force"), LATEST_OF_ANOTHER_CORPUS)
     assert forced.promoted and forced.forced and forced.reasons
     assert forced.to_dict()["summary"].startswith("forced despite: mean NPMI coherence -0.200")
     assert not decide(manifest(), PromotionPolicy(mode="force")).forced  # nothing to force

@@ -205,13 +205,14 @@ def topic_model(
         check_results=[
             dg.AssetCheckResult(
                 check_name=PROMOTED_CHECK,
-                passed=promotion.promoted,
+                passed=promotion.promoted and not promotion.first,
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={
                     "version": version,
                     "latest": storage.models.latest() if storage.models.exists_latest() else "none",
                     "reasons": "; ".join(promotion.reasons) or "none",
                     "forced": promotion.forced,
+                    "first_model": promotion.first,
                     "compared_with": promotion.compared_with or "none (no comparable latest)",
                 },
             )
