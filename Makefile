@@ -78,6 +78,7 @@ bench: install
 	$(PY) benchmarks/bench_streamer.py
 	$(PY) benchmarks/bench_topic_model.py
 	$(PY) benchmarks/bench_topic_model.py --fresh --job
+	$(PY) benchmarks/bench_validate.py
 
 # 24 simulated hours of faults on a private local stack, proven by the ledger (docs/reliability.md#soak).
 soak: install
