@@ -17,7 +17,7 @@ from tweet_topics.lib.records.fast import v2_record_line
 from tweet_topics.lib.synthetic import TweetGenerator
 from tweet_topics.streamer.convert import Reject, parse_line, raw_to_record, to_record
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 REAL_TWEETS = DATA / "real-tweets" / "twarc-hashtags-tweets1-pages1-2.jsonl"
 
 ODD: dict[str, Any] = {

@@ -7,7 +7,7 @@ import pyarrow as pa
 from tweet_topics.lib.report import charts, charts_audience, charts_ops, cost, delivery
 from tweet_topics.lib.report import sections as report
 from tweet_topics.lib.report.aggregates import aggregate
-from tweet_topics_tests.lib.test_charts import NAMES, predictions
+from tweet_topics_tests.lib.report.test_charts import NAMES, predictions
 
 
 def with_users() -> pa.Table:
