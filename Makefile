@@ -33,8 +33,10 @@ lock:
 	  $(PIP) freeze --exclude-editable; } > constraints.txt
 	@echo "lock: $$(grep -vc '^#' constraints.txt) packages pinned in constraints.txt"
 
+# The Spark driver's class-data-sharing archive (local/jvm_archive.py): built once per Java/Spark install, ~1 min.
 install: $(STAMP)
 	@$(PY) -c "from tweet_topics.local.environment import dagster_home; from tweet_topics.settings import get_settings; dagster_home(get_settings())"
+	@$(PY) -m tweet_topics.local.jvm_archive
 
 lint: install
 	ruff check .

@@ -7,7 +7,8 @@ from the token lists: vectorizing / dictionary building is included everywhere. 
 Usage: python benchmarks/bench_topic_model.py [--docs 50000] [--seeds 0] [--shapes default short long unbalanced k8]
 [--cold] [--fresh] [--job]. The default runs twice per corpus: first (the corpus new to the JVM) and again (warm).
 ``--fresh``: the topic clock of issue 27, from a new process's start (Spark session included) to a saved model,
-vs gensim. ``--job``: ``topics_job`` as its own process on the demo's corpus (target: 20 s).
+vs gensim. ``--job``: ``topics_job`` as its own process on the demo's corpus (target: 20 s). Both first build the
+driver's class-data-sharing archive if it is missing, as ``make install`` does (``local/jvm_archive.py``).
 """
 
 import argparse
@@ -137,6 +138,9 @@ def fresh_run(docs: int, seed: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from tweet_topics.local import jvm_archive
+
+    archive = jvm_archive.ensure()  # as `make install` builds it (not timed)
     texts, truth = planted_corpus(PlantedShape(docs=docs), seed=seed)
     path = os.path.join(tempfile.mkdtemp(prefix="bench-corpus-"), "corpus.parquet")
     pq.write_table(pa.table({"row": list(range(len(texts))), "processed_text": texts}), path)
@@ -154,8 +158,15 @@ def fresh_run(docs: int, seed: int) -> None:
             "s": total,
             "x gensim": total / reference["s"],
             "stages s": stages,
+            "class archive": "yes" if archive else "no",
         },
-        {"run": "gensim LdaModel 1 pass (in process)", "s": reference["s"], "x gensim": 1.0, "stages s": ""},
+        {
+            "run": "gensim LdaModel 1 pass (in process)",
+            "s": reference["s"],
+            "x gensim": 1.0,
+            "stages s": "",
+            "class archive": "",
+        },
     ]
     _common.table(rows, f"topic run from a fresh process, {docs:,} planted documents")
 
@@ -170,11 +181,12 @@ def topics_job_run(hours: int, tweets_per_hour: int) -> None:
 
     start = datetime(2026, 2, 1, tzinfo=UTC)
     os.environ["TWEET_TOPICS_PARTITIONS_START"] = f"{start:%Y-%m-%d-%H}:00"
-    from tweet_topics.local import stack
+    from tweet_topics.local import jvm_archive, stack
     from tweet_topics.local.seed_data import seed_bucket
     from tweet_topics.settings import get_settings
 
     settings = get_settings()
+    archive = jvm_archive.ensure()  # as `make install` builds it (not timed)
     status = stack.up(settings)
     try:
         os.environ["TWEET_TOPICS_AWS_ENDPOINT_URL"] = status.endpoint or ""
@@ -228,6 +240,8 @@ def topics_job_run(hours: int, tweets_per_hour: int) -> None:
                     "steps s": step_text,
                     "topic_corpus stages s": corpus_stages,
                     "topic_model stages s": f"{stages}; passes {passes}",
+                    "class archive": "yes" if archive else "no",
+                    "load average": Path("/proc/loadavg").read_text().split()[0],
                 }
             ],
             f"topics_job from a fresh process on the demo corpus ({hours} h x {tweets_per_hour} tweets)",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tweet_topics import examples
-from tweet_topics.local import environment, stack
+from tweet_topics.local import environment, jvm_archive, stack
 from tweet_topics.local.seed_data import seed_bucket, yesterday
 from tweet_topics.settings import PARTITION_FORMAT, PROJECT_ROOT, get_settings
 from tweet_topics.streamer.options import synthetic_command
@@ -176,6 +176,7 @@ def run_dev(port: int) -> int:
         env=env,
         start_new_session=True,
     )
+    archive = jvm_archive.start_background_build(env)  # this conf dir's class archive: later runs start faster
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -183,5 +184,8 @@ def run_dev(port: int) -> int:
         proc.wait(timeout=60)
         return 0
     finally:
+        if archive is not None and archive.poll() is None:
+            archive.terminate()
+            archive.wait(timeout=30)
         stack.down(settings)
         print("local AWS stack stopped (S3 saved under .local/snapshot)")

@@ -73,7 +73,8 @@ def spark_config(settings: Settings) -> dict[str, Any]:
                 "spark.ui.showConsoleProgress": "false",
                 # The JIT's first tier only: on 2 cores C2's compiler threads competed with a short run's start
                 # (session + first SQL plans ~1.5x faster, measured, issue 27); the heavy numeric work is numpy
-                # in the Python workers, not JIT-compiled JVM code.
+                # in the Python workers, not JIT-compiled JVM code. With the class-data-sharing archive that
+                # `make install` builds (local/jvm_archive.py), when there is one for this JDK, Spark and conf dir.
                 "spark.driver.extraJavaOptions": local_driver_java_options("-XX:TieredStopAtLevel=1"),
                 # Python workers use this interpreter (with the project's packages), not python3 on PATH.
                 "spark.pyspark.python": sys.executable,

@@ -5,7 +5,9 @@ quiet and the UI shows the hours that hold data:
 - ``.env`` in the project root with ``TWEET_TOPICS_PARTITIONS_START`` (``dagster dev`` and the other ``dagster``
   commands load ``.env`` from their working directory; an exported variable still wins, see ``dotenv_line``);
 - a Spark conf dir whose ``log4j2.properties`` sets the JVM's log levels (``SPARK_CONF_DIR``), and whose
-  ``spark-defaults.conf`` keeps netlib from trying a native BLAS the machine does not have.
+  ``spark-defaults.conf`` keeps netlib from trying a native BLAS the machine does not have;
+- the local driver's JVM options (``local_driver_java_options``), with the class-data-sharing archive
+  ``jvm_archive.py`` builds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from tweet_topics.local import jvm_archive
 from tweet_topics.settings import PARTITION_FORMAT, PROJECT_ROOT, Settings, env_name
 
 DOTENV = PROJECT_ROOT / ".env"
@@ -76,13 +79,15 @@ NO_NATIVE_BLAS_OPTION = "-Ddev.ludovic.netlib.blas.allowNative=false"
 NO_NATIVE_BLAS = f"spark.driver.extraJavaOptions {NO_NATIVE_BLAS_OPTION}\n"
 
 
-def local_driver_java_options(*options: str) -> str:
-    """The local driver's JVM options: ``options`` plus the no-native-BLAS flag when there is no system BLAS.
+def local_driver_java_options(*options: str, archive: bool = True) -> str:
+    """The local driver's JVM options: ``options``, the no-native-BLAS flag when there is no system BLAS, and the
+    project's class-data-sharing archive when one was built for this JDK, Spark and conf dir (``jvm_archive``).
 
     A session that sets ``spark.driver.extraJavaOptions`` replaces spark-defaults.conf's value, so the flag the
     conf dir writes must be repeated there, or netlib's dlopen message comes back."""
     extra = () if ctypes.util.find_library("blas") else (NO_NATIVE_BLAS_OPTION,)
-    return " ".join((*options, *extra))
+    shared = jvm_archive.java_options() if archive else ()
+    return " ".join((*options, *extra, *shared))
 
 
 def dagster_home(settings: Settings) -> Path:

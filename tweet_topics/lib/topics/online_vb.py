@@ -3,10 +3,14 @@
 Why not Spark ML's own online LDA: one Spark fit was 0.77 accurate on the planted corpus where one gensim pass
 was 0.98, at 2x gensim's time, and it can neither start from a chosen state nor continue a fit. Here the
 documents live in executor memory as CSR blocks; each update is one Spark job whose tasks infer their slice of
-the mini-batch vectorised over all its tokens and return k x V sufficient statistics (model-sized, never
-corpus-sized); the driver only blends ``lambda``. Restarts are screened cheaply: all seeds share the first
-updates' jobs, the best by predictive likelihood on the next, unseen mini-batch continues alone. The result is
-an ordinary Spark ``LocalLDAModel`` (written by ``artefact.py``), so scoring is Spark's.
+the mini-batch vectorised over all its tokens and return k x V sufficient statistics per candidate (model-sized,
+never corpus-sized). The driver holds only model-sized state: it seeds ``lambda`` by k-means on a bounded
+sample (at most ``INIT_SAMPLE`` documents, ``INIT_ENTRIES`` entries) and blends it after each update. Restarts
+are screened cheaply: all seeds share the first updates' jobs, the best by predictive likelihood on the next,
+unseen mini-batch continues alone; every mini-batch is scored before it updates the model, and a pass that gains
+less than ``Schedule.converged`` per token ends the fit. ``fit_online`` returns ``lambda`` itself:
+``artefact.py`` writes it as the LDA stage of a Spark ``PipelineModel`` (Spark's ``LocalLDAModel`` layout), so
+scoring is Spark's.
 """
 
 from __future__ import annotations
