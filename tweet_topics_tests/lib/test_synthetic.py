@@ -65,3 +65,29 @@ def test_same_seed_gives_the_same_tweets_across_versions():
     faults = FaultSpec(malformed_json=1, duplicates=2)
     rendered = render_hour(tweets(n=200), HOUR, "raw/", "s", n_objects=3, seed=3, faults=faults)
     assert rendered.objects[0][0] == "raw/2026/03/01/05/s-1-2026-03-01-05-14-59-f56f2942-0008-484a-8d6d-3cd4104952a9"
+
+
+def test_a_truncated_line_that_cuts_a_poison_line_is_counted_once_as_the_combine_sees_it():
+    """The cut falls on the hour's last line, whatever it is: a malformed or missing-text line cut in half is one
+    truncated line (it was counted under both reasons), a legacy TAB line cut in half is a short legacy line whose
+    tweet is not kept (it was still expected). Small hours put each kind last for some seed; the combine judges."""
+    from tweet_topics.lib.combine import combine_objects
+
+    cut: Counter[str] = Counter()  # what the last line was before the cut
+    for seed in range(120):
+        spec = {"malformed_json": 1, "missing_text": seed % 2, "legacy_tab_lines": seed % 3}
+        batch = tweets(seed=seed, n=1 + seed % 3)
+        whole = render_hour(batch, HOUR, "raw/", "s", n_objects=2, faults=FaultSpec(**spec), seed=seed)
+        rendered = render_hour(
+            batch, HOUR, "raw/", "s", n_objects=2, faults=FaultSpec(**spec, truncated_last_line=True), seed=seed
+        )
+        last = whole.objects[-1][1].rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        was = [reason for _, reason, line in whole.poison_lines if line == last]
+        cut[was[0] if was else "legacy" if not last.startswith(b"{") else "record"] += 1
+        result = combine_objects(rendered.objects, hour=HOUR)
+        assert result.stats["malformed_by_reason"] == rendered.expected_malformed, seed
+        assert sorted(result.table["id"].to_pylist()) == sorted(rendered.expected_ids), seed
+        assert sorted(rendered.poison_lines) == sorted(
+            (q["source_key"], q["reason"], q["line"].encode()) for q in result.quarantine
+        ), seed
+    assert cut["invalid_json"] and cut["missing_field:text"] and cut["legacy"] and cut["record"], cut

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from tweet_topics.lib.synthetic import FaultSpec, TweetGenerator, firehose_key, render_hour
+from tweet_topics.lib.synthetic import FaultSpec, RenderedHour, TweetGenerator, firehose_key, render_hour
 from tweet_topics.storage.keys import partition_key
 
 HOUR = timedelta(hours=1)
@@ -42,17 +42,28 @@ class SoakConfig:
     report: bool = False  # also fit the topic model and build the report (Spark; the full soak only)
 
 
+@dataclass(frozen=True)
+class Poison:
+    """One injected bad line: a deletion list applied later may take it (audit.expected_quarantine says which)."""
+
+    at: datetime  # when its object is delivered
+    reason: str
+    line: bytes
+
+
 @dataclass
 class Expected:
     """What a correct pipeline must end with: every id in exactly one committed hour, every bad line quarantined."""
 
     ids: dict[str, str] = field(default_factory=dict)  # tweet id -> source ("generator" / "streamer")
     poison: dict[str, int] = field(default_factory=dict)  # reason -> lines injected
+    poison_lines: list[Poison] = field(default_factory=list)
     duplicate_lines: int = 0  # lines that repeat a record (in-object duplicates and the duplicated object)
 
-    def add_poison(self, reasons: dict[str, int]) -> None:
-        for reason, n in reasons.items():
-            self.poison[reason] = self.poison.get(reason, 0) + n
+    def add_poison(self, rendered: RenderedHour, hour: datetime) -> None:
+        for key, reason, line in rendered.poison_lines:
+            self.poison[reason] = self.poison.get(reason, 0) + 1
+            self.poison_lines.append(Poison(_key_time(key, hour), reason, line))
 
 
 @dataclass(order=True)
@@ -102,7 +113,7 @@ def plan_day(config: SoakConfig, raw_prefix: str, stream: str) -> DayPlan:
         tweets = generator.tweets_between(hour, hour + HOUR, volume)
         rendered = render_hour(tweets, hour, raw_prefix, stream, config.objects_per_hour, spec, seed=config.seed)
         expected.ids.update((i, "generator") for i in rendered.expected_ids)
-        expected.add_poison(rendered.expected_malformed)
+        expected.add_poison(rendered, hour)
         expected.duplicate_lines += rendered.expected_duplicates
         for key, body in rendered.objects:
             deliveries.append(Delivery(_key_time(key, hour), key, body))

@@ -25,7 +25,7 @@ from tweet_topics.defs.hourly.assets import RAW_TWEETS, combined_tweets
 from tweet_topics.defs.ingest.ledger import delivery_ledger
 from tweet_topics.lib.hour_tracker import summarize
 from tweet_topics.storage.catalog import COMBINED_CSV
-from tweet_topics_tests.soak.audit import Audit, audit, csv_ids
+from tweet_topics_tests.soak.audit import Audit, audit, csv_ids, expected_quarantine
 from tweet_topics_tests.soak.day import HOUR, DayPlan, SoakConfig, plan_day
 from tweet_topics_tests.soak.runs import QUIET, Launcher
 from tweet_topics_tests.soak.streamer_slice import SliceConfig, SliceOutcome, move_to_simulated_hours, run_slice
@@ -44,6 +44,7 @@ class SoakResult:
     stream: SliceOutcome | None = None
     poison: dict[str, int] = field(default_factory=dict)  # reason -> lines injected
     deleted: set[str] | None = None  # ids the mid-day deletion list removed (None: not applied)
+    deleted_at: datetime | None = None  # the simulated time it was applied
     deleted_streamer: int = 0  # of them, records the streamer had handed over
 
     @property
@@ -121,7 +122,7 @@ class _Day:
             raise_on_error=False,
         )
         audit_entry = run.output_for_node("apply_deletions_op") if run.success else {}
-        self.result.deleted = set(ids)
+        self.result.deleted, self.result.deleted_at = set(ids), now
         self.result.deleted_streamer = sum(1 for i in ids if i in streamed)
         removed, hours = audit_entry.get("records_removed", "run failed: 0"), len(audit_entry.get("hours", []))
         self.note(
@@ -194,7 +195,9 @@ def run_soak(resources: dict, config: SoakConfig, stream: str, workdir: Path, lo
         summarize(((o.key, o.size, o.etag) for o in storage.s3.list(storage.raw_prefix)), storage.raw_prefix)
     )
     rejects = result.stream.rejects if result.stream else []
-    result.audit = audit(storage, expected, raw_hours, rejects, deleted=result.deleted or set())
+    deleted = result.deleted or set()
+    quarantine = expected_quarantine(plan.expected.poison_lines, deleted, result.deleted_at)
+    result.audit = audit(storage, expected, raw_hours, rejects, deleted=deleted, quarantine=quarantine)
     result.figures = figures(result, plan, expected, simulated, day_wall, time.monotonic() - started)
     return result
 
@@ -279,7 +282,10 @@ def report_lines(result: SoakResult) -> list[str]:
         lines += [f"run failed (expected under faults): {f}" for f in record.failed]
         lines.append(f"checks red at their latest evaluation: {record.red_at_the_end or 'none'}")
     if a:
-        lines.append(f"quarantined by reason: {dict(a.quarantined)}; injected: {result.poison}")
+        lines.append(
+            f"quarantined by reason: {dict(a.quarantined)}; injected: {result.poison}; "
+            f"expected after the deletion list: {dict(a.quarantine_expected)}"
+        )
         for name, hours in a.failing_checks.items():
             lines.append(f"FAILING CHECK {name}: {dict(list(hours.items())[:3])}")
         if a.lost:

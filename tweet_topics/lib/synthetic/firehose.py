@@ -6,7 +6,6 @@ rendered hour says what a correct combine must find in it, so the combine is tes
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -36,6 +35,35 @@ class RenderedHour:
     expected_malformed: dict[str, int] = field(default_factory=dict)
     expected_duplicates: int = 0
     lines: int = 0
+    poison_lines: list[tuple[str, str, bytes]] = field(default_factory=list)  # (object key, reason, line)
+
+
+RECORD, LEGACY, DUPLICATE = "record", "legacy", "duplicate"  # the kinds of line that are no poison
+
+
+@dataclass
+class _Line:
+    """One rendered line and what it is, kept together through the insertions so a cut knows what it cut."""
+
+    body: bytes
+    kind: str  # RECORD, LEGACY, DUPLICATE or the reason a correct combine quarantines it with
+    record_id: str | None = None
+    key: str = ""  # the object it went into
+
+
+def _truncate_last_line(objects: list[tuple[str, bytes]], last: _Line, expected_ids: list[str]) -> None:
+    """Cut the hour's last line in half (a truncated write); whatever that line was, it is now one bad line.
+
+    A cut record is no longer expected (a cut duplicate leaves its first copy); a cut poison line is no longer
+    its old reason: the combine sees one unterminated line and counts it once, as ``truncated_line`` (a legacy
+    TAB line cut in half has too few fields: ``legacy_field_count``)."""
+    key, body = objects[-1]
+    cut = last.body[: len(last.body) // 2]
+    objects[-1] = (key, body[: len(body) - len(last.body)] + cut)
+    if last.kind in (RECORD, LEGACY) and last.record_id is not None:
+        expected_ids.remove(last.record_id)
+    last.kind = "legacy_field_count" if last.kind == LEGACY else "truncated_line"
+    last.body = cut
 
 
 def firehose_key(raw_prefix: str, stream: str, ts: datetime, rng: random.Random) -> str:
@@ -57,12 +85,11 @@ def render_hour(
     faults = faults or FaultSpec()
     rng = random.Random(f"{seed}-{hour.isoformat()}")
     records = [record_from_v2(t.payload) for t in tweets]
-    lines: list[bytes] = [dumps_record(r) for r in records]
+    lines = [_Line(dumps_record(r), RECORD, r["id"]) for r in records]
     expected_ids = [r["id"] for r in records]
-    malformed: dict[str, int] = {}
 
-    def bump(reason: str) -> None:
-        malformed[reason] = malformed.get(reason, 0) + 1
+    def insert(body: bytes, kind: str) -> None:
+        lines.insert(rng.randrange(len(lines) + 1), _Line(body, kind))
 
     # Legacy lines can only carry records without TAB/newline in any field (the reference's own limit).
     eligible = [
@@ -71,18 +98,14 @@ def render_hour(
         if not any(c in str(r.get(f) or "") for f in ("text", "user_name", "user_location") for c in "\t\n\r")
     ]
     for i in eligible[: faults.legacy_tab_lines]:
-        lines[i] = legacy_line_from_record(records[i]).encode()
+        lines[i] = _Line(legacy_line_from_record(records[i]).encode(), LEGACY, records[i]["id"])
     for _ in range(faults.malformed_json):
-        lines.insert(rng.randrange(len(lines) + 1), b'{"schema_version": 1, "id": "123", "text": "broken\n')
-        bump("invalid_json")
+        insert(b'{"schema_version": 1, "id": "123", "text": "broken\n', "invalid_json")
     for _ in range(faults.missing_text):
         bad = dict(records[0], id=str(9_000_000 + rng.randrange(10**6)), text=None)
-        lines.insert(rng.randrange(len(lines) + 1), dumps_record(bad))
-        bump("missing_field:text")
-    duplicates = 0
+        insert(dumps_record(bad), "missing_field:text")
     for _ in range(min(faults.duplicates, len(records))):
-        lines.append(dumps_record(records[rng.randrange(len(records))]))
-        duplicates += 1
+        lines.append(_Line(dumps_record(records[rng.randrange(len(records))]), DUPLICATE))
     n_objects = max(1, min(n_objects, len(lines))) if lines else 0
     objects: list[tuple[str, bytes]] = []
     per = -(-len(lines) // n_objects) if n_objects else 0
@@ -91,26 +114,20 @@ def render_hour(
         if not chunk:
             continue
         ts = hour + timedelta(seconds=int(3599 * (i + 1) / (n_objects + 1)))
-        objects.append((firehose_key(raw_prefix, stream, ts, rng), b"".join(chunk)))
+        objects.append((firehose_key(raw_prefix, stream, ts, rng), b"".join(line.body for line in chunk)))
+        for line in chunk:
+            line.key = objects[-1][0]
     if faults.truncated_last_line and objects:
-        key, body = objects[-1]
-        last_start = body.rstrip(b"\n").rfind(b"\n") + 1
-        truncated_line = body[last_start:]
-        objects[-1] = (key, body[: last_start + len(truncated_line) // 2])
-        # The cut record is lost from this object; if it was not a duplicate it is no longer expected.
-        try:
-            cut_id = json.loads(truncated_line)["id"]
-        except ValueError:
-            cut_id = None
-        if duplicates and cut_id is not None:
-            duplicates -= 1
-        elif cut_id in expected_ids:
-            expected_ids.remove(cut_id)
-        bump("truncated_line")
+        _truncate_last_line(objects, lines[-1], expected_ids)
+    poison = [(x.key, x.kind, x.body.removesuffix(b"\n")) for x in lines if x.kind not in (RECORD, LEGACY, DUPLICATE)]
+    malformed: dict[str, int] = {}
+    for _, reason, _ in poison:
+        malformed[reason] = malformed.get(reason, 0) + 1
     return RenderedHour(
         objects=objects,
         expected_ids=expected_ids,
         expected_malformed=malformed,
-        expected_duplicates=duplicates,
+        expected_duplicates=sum(1 for x in lines if x.kind == DUPLICATE),
+        poison_lines=poison,
         lines=sum(body.count(b"\n") + (0 if body.endswith(b"\n") else 1) for _, body in objects),
     )
