@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from pydantic import Field
 
 from tweet_topics.defs.infra.resource import InfraResource
+from tweet_topics.defs.live.resources import LiveState
 from tweet_topics.lib.report import cost
 from tweet_topics.lib.report.aggregates import COLUMNS, ReportAggregates
 from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, TRENDS_JSON, Storage
@@ -107,7 +108,8 @@ def topic_report(
     flow = delivery.delivery_frame(combined, _metadata(storage.filtered, hours), _sent(storage))
     prices = cost.load_prices(Path(config.prices_file))
     region, volumes = infra.deployment.region, cost.measured_volumes(list(combined.values()))
-    lines = cost.estimate(volumes, prices, config.x_api_tier, region, infra.instance_type)
+    live_host = infra.live_instance_type if LiveState(storage=storage).desired() == "running" else None
+    lines = cost.estimate(volumes, prices, config.x_api_tier, region, infra.instance_type, live_host)
     cost_line, health = cost.summary_line(lines, prices), delivery.health_line(flow)
     window, metrics = report.report_window(hours), manifest["metrics"]
     sections = report.sections(

@@ -81,8 +81,12 @@ def estimate(
     tier: str = "basic",
     region: str = "us-east-1",
     instance_type: str = "t3.micro",
+    live_instance_type: str | None = None,
 ) -> list[CostLine]:
-    """Firehose ingestion, S3 storage and requests, EC2 hours and the X API post cap, per month."""
+    """Firehose ingestion, S3 storage and requests, EC2 hours and the X API post cap, per month.
+
+    ``live_instance_type``: the live query's host, when it is meant to run (its desired state); None leaves it out.
+    """
     hours = float(prices.get("hours_per_month", 730))
     local, sources, x = regional(prices, region), prices.get("sources", {}), prices["x_api"]
     fh, s3 = local.get("firehose", {}), local.get("s3", {})
@@ -96,7 +100,16 @@ def estimate(
     cap = x["monthly_post_cap"].get(tier)
     cap_share = f"{posts / cap:.0%} of the {tier} cap ({cap:,}/month)" if cap else f"no cap known for tier {tier!r}"
     days_to_cap = f"; cap reached after {cap / (volumes.records * 24):.1f} days" if cap and volumes.records else ""
-    ec2_price = local.get("ec2_on_demand_per_hour", {}).get(instance_type)
+    ec2_prices = local.get("ec2_on_demand_per_hour", {})
+    live = [
+        CostLine(
+            f"EC2 live query host ({live_instance_type})",
+            f"{hours:,.0f} instance hours",
+            _money(hours, ec2_prices.get(live_instance_type)),
+            "one instance all month while the live query's desired state is running",
+            sources.get("ec2", ""),
+        )
+    ]
     return [
         CostLine(
             "Firehose ingestion",
@@ -129,7 +142,7 @@ def estimate(
         CostLine(
             f"EC2 streamer ({instance_type})",
             f"{hours:,.0f} instance hours",
-            _money(hours, ec2_price),
+            _money(hours, ec2_prices.get(instance_type)),
             "one instance running all month",
             sources.get("ec2", ""),
         ),
@@ -140,7 +153,7 @@ def estimate(
             f"records/hour {volumes.records:,.0f}",
             sources.get("x_api", ""),
         ),
-    ]
+    ] + (live if live_instance_type else [])
 
 
 def total(lines: Sequence[CostLine]) -> tuple[float, list[str]]:

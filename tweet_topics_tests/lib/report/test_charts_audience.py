@@ -136,6 +136,10 @@ def test_cost_estimate_from_measured_volumes_with_dated_regional_prices():
         (60 + cost.PIPELINE_WRITES_PER_HOUR) * 730 * 0.005 / 1000, 2
     )
     assert "7300% of the basic cap" in lines["X API posts (basic tier)"].usage  # 730,000 posts vs 10,000
+    assert not any(item.startswith("EC2 live") for item in lines)  # the live host only when it is meant to run
+    live = cost.estimate(volumes, prices, "basic", "us-east-1", "t3.micro", live_instance_type="m6i.large")
+    assert live[-1].item == "EC2 live query host (m6i.large)" and live[-1].monthly_usd == round(730 * 0.096, 2)
+    assert cost.total(live)[0] == round(cost.total(list(lines.values()))[0] + 730 * 0.096, 2)
     other = {line.item: line for line in cost.estimate(volumes, prices, "basic", "us-east-1", "m7g.large")}
     assert other["EC2 streamer (m7g.large)"].monthly_usd is None, "the EC2 price follows the instance type"
     away = cost.estimate(volumes, prices, "basic", "eu-west-1", "t3.micro")
