@@ -62,6 +62,10 @@ def _parse_line(line: bytes, is_unterminated_last: bool) -> dict[str, Any]:
             raise RecordError(reason, str(exc)[:80]) from None
         return storable(validate_record(obj))
     if "\t" in text:
+        if is_unterminated_last and not text.rstrip("\r").endswith("\t"):
+            # Every legacy record ends in "<text>\t\n": without its newline and its closing TAB the write was cut,
+            # most likely inside the text, which would otherwise be kept shortened.
+            raise RecordError("truncated_line", "legacy TAB line cut before its closing TAB")
         return storable(record_from_legacy_line(text))
     raise RecordError("unrecognized_line", "neither a JSON record nor a legacy TAB record")
 

@@ -176,3 +176,23 @@ def test_arrow_refuses_every_lone_surrogate_so_the_object_takes_the_line_path(es
     slow = combine_objects([("raw/poisoned", poisoned)], hour=HOUR, fast=False)
     fast = combine_objects([("raw/poisoned", poisoned)], hour=HOUR, fast=True)
     assert fast.table.equals(slow.table) and fast.quarantine == slow.quarantine
+
+
+def test_a_legacy_line_cut_inside_its_text_is_a_truncated_line_not_a_shorter_tweet():
+    """A legacy record ends in "<text>\\t\\n"; the object's last line without its newline and closing TAB was cut
+    (here in the middle of its text, the last field: all 53 fields are still there): quarantined, not kept shortened.
+    The same line cut right after its closing TAB is whole and kept."""
+    from tweet_topics.lib.records import legacy_line_from_record, record_from_v2
+
+    hour = datetime(2026, 3, 1, 5, tzinfo=UTC)
+    first, second = TweetGenerator(seed=4).tweets_between(hour, hour + timedelta(hours=1), 2)
+    lines = [legacy_line_from_record(record_from_v2(t.payload)).encode() for t in (first, second)]
+    assert lines[1].endswith(b"\t\n") and lines[1].count(b"\t") == 53
+    text_start = lines[1].removesuffix(b"\t\n").rfind(b"\t") + 1  # the text is the last field
+    cut = lines[1][: text_start + (len(lines[1]) - 2 - text_start) // 2]
+    assert cut.count(b"\t") == 52  # all 53 fields are there, the text half: a field count cannot see the cut
+    result = combine_objects([("raw/k", lines[0] + cut)], hour=hour)
+    assert result.table["id"].to_pylist() == [first.payload["data"]["id"]]
+    assert [(q["reason"], q["line"].encode()) for q in result.quarantine] == [("truncated_line", cut)]
+    whole = combine_objects([("raw/k", lines[0] + lines[1].removesuffix(b"\n"))], hour=hour)
+    assert whole.table.num_rows == 2 and not whole.quarantine

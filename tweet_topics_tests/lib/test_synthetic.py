@@ -69,7 +69,7 @@ def test_same_seed_gives_the_same_tweets_across_versions():
 
 def test_a_truncated_line_that_cuts_a_poison_line_is_counted_once_as_the_combine_sees_it():
     """The cut falls on the hour's last line, whatever it is: a malformed or missing-text line cut in half is one
-    truncated line (it was counted under both reasons), a legacy TAB line cut in half is a short legacy line whose
+    truncated line (it was counted under both reasons), a legacy TAB line cut in half is a truncated line whose
     tweet is not kept (it was still expected). Small hours put each kind last for some seed; the combine judges."""
     from tweet_topics.lib.combine import combine_objects
 

@@ -56,13 +56,13 @@ def _truncate_last_line(objects: list[tuple[str, bytes]], last: _Line, expected_
 
     A cut record is no longer expected (a cut duplicate leaves its first copy); a cut poison line is no longer
     its old reason: the combine sees one unterminated line and counts it once, as ``truncated_line`` (a legacy
-    TAB line cut in half has too few fields: ``legacy_field_count``)."""
+    TAB line too: cut, it lacks its closing TAB)."""
     key, body = objects[-1]
     cut = last.body[: len(last.body) // 2]
     objects[-1] = (key, body[: len(body) - len(last.body)] + cut)
     if last.kind in (RECORD, LEGACY) and last.record_id is not None:
         expected_ids.remove(last.record_id)
-    last.kind = "legacy_field_count" if last.kind == LEGACY else "truncated_line"
+    last.kind = "truncated_line"
     last.body = cut
 
 
