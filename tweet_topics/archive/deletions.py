@@ -1,5 +1,5 @@
-"""apply_deletions' storage side: rewrite the hours that hold affected tweets, rebuild what depends on them, and
-record tombstones and an audit entry.
+"""apply_deletions' storage side: rewrite the hours that hold affected tweets or records naming them (found by
+``archive/references.py``), rebuild what depends on them, and record tombstones and an audit entry.
 
 Raw objects are Firehose's and the project's store refuses to touch them; honouring X's deletions is the one
 exception, done here with the raw client (in AWS the operator's role needs ``s3:DeleteObjectVersion``): each raw
@@ -17,7 +17,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +25,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tweet_topics.archive.references import candidate_hours
 from tweet_topics.config import BLOCKLIST_FILE
 from tweet_topics.defs.hourly.hours import combine_hour, filter_hour
 from tweet_topics.lib.archive.compliance import Actions, id_digest, rewrite
+from tweet_topics.lib.combine import csv_ids
 from tweet_topics.lib.filtering import Blocklist
 from tweet_topics.lib.ledger import merge
-from tweet_topics.lib.synthetic.generator import TWITTER_EPOCH_MS
-from tweet_topics.storage.catalog import PREDICTIONS_PARQUET, Storage
+from tweet_topics.storage.catalog import COMBINED_CSV, PREDICTIONS_PARQUET, Storage
 from tweet_topics.storage.hourly import parquet_bytes
-from tweet_topics.storage.keys import hour_from_key, partition_key
-
-SNOWFLAKE_SLACK = timedelta(hours=1)  # Firehose files by arrival: a tweet can sit in the hour after its own
+from tweet_topics.storage.keys import partition_key
 
 
 @dataclass
@@ -46,19 +45,6 @@ class HourDeletion:
     scrubbed: int = 0
     references_nulled: int = 0
     removed_delivery: dict[str, list[int]] = field(default_factory=dict)
-
-
-def candidate_hours(storage: Storage, ids: set[str]) -> list[datetime]:
-    """Raw hours that can hold the ids: each snowflake id's own hour and the next; every raw hour for older ids."""
-    raw = {h for o in storage.s3.list(storage.raw_prefix) if (h := hour_from_key(storage.raw_prefix, o.key))}
-    wanted: set[datetime] = set()
-    for tweet_id in ids:
-        ms = (int(tweet_id) >> 22) + TWITTER_EPOCH_MS
-        if int(tweet_id) < 10**15:  # pre-snowflake ids (before Nov 2010) carry no time
-            return sorted(raw)
-        at = datetime.fromtimestamp(ms / 1000, UTC).replace(minute=0, second=0, microsecond=0)
-        wanted |= {at, at + SNOWFLAKE_SLACK}
-    return sorted(wanted & raw)
 
 
 def purge_versions(storage: Storage, prefix: str) -> int:
@@ -114,13 +100,16 @@ def delete_in_hour(storage: Storage, hour: datetime, actions: Actions) -> HourDe
     _rewrite_prefix(storage, storage.raw_hour(hour), actions, result, original=False)
     _rewrite_prefix(storage, storage.original_hour(hour), actions, result, original=True)
     if result.objects_rewritten:
-        if storage.combined.is_committed(hour):
+        gone = set(actions.remove)
+        if storage.combined.is_committed(hour):  # a quote removed whole (it names the tweet) leaves with its id
+            before = set(csv_ids(storage.combined.read_bytes(hour, COMBINED_CSV)).to_pylist())
             combine_hour(storage, hour)
+            gone |= before - set(csv_ids(storage.combined.read_bytes(hour, COMBINED_CSV)).to_pylist())
         if storage.filtered.is_committed(hour):
             recorded = storage.filtered.read_metadata(hour)
             blocklist = Blocklist.from_file(Path(BLOCKLIST_FILE))
             filter_hour(storage, hour, blocklist, recorded["min_words"], tuple(recorded["languages"]))
-        _drop_predictions(storage, hour, actions.remove)
+        _drop_predictions(storage, hour, gone)
     for dataset_prefix in (storage.raw_hour(hour), storage.original_hour(hour)):
         purge_versions(storage, dataset_prefix)
     for dataset in (storage.combined, storage.filtered, storage.predictions):
@@ -137,7 +126,8 @@ def apply_deletions(
     if actions.tombstone:  # first: an import racing this run already skips the ids
         digests = sorted(id_digest(i) for i in actions.tombstone)
         storage.s3.put(f"{storage.tombstones_prefix}{label}.json", json.dumps({"digests": digests}).encode())
-    hours = [delete_in_hour(storage, h, actions) for h in candidate_hours(storage, actions.remove | actions.scrub_geo)]
+    candidates, read = candidate_hours(storage, actions.remove | actions.scrub_geo)
+    hours = [delete_in_hour(storage, h, actions) for h in candidates]
     touched = [h for h in hours if h.objects_rewritten]
     removed_delivery: dict[str, list[int]] = {}
     for h in touched:
@@ -153,6 +143,7 @@ def apply_deletions(
         "unreadable_lines": len(actions.unreadable),
         "hours": [partition_key(h.hour) for h in touched],
         "hours_searched": len(hours),
+        "committed_hours_read": read,  # the search for later hours naming an id (archive/references.py)
         "objects_rewritten": sum(h.objects_rewritten for h in touched),
         "records_removed": sum(h.removed for h in touched),
         "records_scrubbed": sum(h.scrubbed for h in touched),

@@ -77,18 +77,17 @@ def names(line: bytes, ids: set[str]) -> bool:
     return bool(ids) and any(n.decode() in ids for n in NUMBER.findall(line))
 
 
-def expected_quarantine(poison: Iterable[Poison], deleted: set[str], deleted_at: datetime | None) -> Counter[str]:
+def expected_quarantine(poison: Iterable[Poison], deleted: set[str]) -> Counter[str]:
     """Reason -> the injected poison lines a correct pipeline still quarantines after the deletion list.
 
     X's deletions reach bad lines too (lib/archive/compliance.py): a raw line naming a deleted tweet goes whole (a
     truncated copy of it, say), unless it is a parseable record that only refers to it: that reference is nulled
-    and the line stays, with its reason. A line delivered after the list meets the tombstones, which drop any
-    quarantined line naming a deleted tweet."""
+    and the line stays, with its reason. Stored before the list (apply_deletions rewrites it) or delivered after
+    (the combine's tombstones), the result is the same."""
     kept: Counter[str] = Counter()
     for p in poison:
         if names(p.line, deleted):
-            stored = deleted_at is not None and p.at <= deleted_at
-            record = _json_object(p.line) if stored else None
+            record = _json_object(p.line)
             if record is None or record.get("id") in deleted or record.get("retweeted_id") in deleted:
                 continue
             own = {k: v for k, v in record.items() if k not in REFERENCES}

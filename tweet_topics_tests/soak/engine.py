@@ -196,7 +196,7 @@ def run_soak(resources: dict, config: SoakConfig, stream: str, workdir: Path, lo
     )
     rejects = result.stream.rejects if result.stream else []
     deleted = result.deleted or set()
-    quarantine = expected_quarantine(plan.expected.poison_lines, deleted, result.deleted_at)
+    quarantine = expected_quarantine(plan.expected.poison_lines, deleted)
     result.audit = audit(storage, expected, raw_hours, rejects, deleted=deleted, quarantine=quarantine)
     result.figures = figures(result, plan, expected, simulated, day_wall, time.monotonic() - started)
     return result

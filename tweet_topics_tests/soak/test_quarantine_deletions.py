@@ -63,8 +63,9 @@ def test_poison_lines_naming_deleted_tweets_leave_the_quarantine_and_the_rest_st
         resources={"storage": storage},
     )
     assert run.success and run.output_for_node("apply_deletions_op")["records_removed"] >= 2
-    # After the list: an object whose bad line refers to a deleted tweet meets the tombstones (the line goes
-    # whole), one whose bad line names no deleted tweet is quarantined as ever.
+    # After the list: an object whose bad line refers to a deleted tweet meets the tombstones (the line stays, its
+    # reference nulled, as the rewrite leaves a stored one), one whose bad line names no deleted tweet is
+    # quarantined as ever.
     late_at = HOUR + timedelta(minutes=50)
     refers = dumps_record(dict(second, id="9123457", text=None)).rstrip(b"\n")
     broken = b'{"id": "77", "text": "late and broken'
@@ -73,15 +74,17 @@ def test_poison_lines_naming_deleted_tweets_leave_the_quarantine_and_the_rest_st
     poison += [Poison(DELETED_AT + timedelta(hours=1), "invalid_json", broken)]
     _commit(resources)
 
-    expected = expected_quarantine(poison, deleted, DELETED_AT)
-    # Gone: the truncated copy (before the list: rewritten away) and the late line (after it: a tombstone).
-    # Kept: the missing-text line stored before the list (its reference nulled) and both invalid lines.
-    assert expected == Counter({"invalid_json": 2, "missing_field:text": 1})
+    expected = expected_quarantine(poison, deleted)
+    # Gone: the truncated copy (before the list: rewritten away). Kept: both missing-text lines, stored before the
+    # list or delivered after it (their reference nulled either way), and both invalid lines.
+    assert expected == Counter({"invalid_json": 2, "missing_field:text": 2})
     a = audit(storage, {i: "generator" for i in rendered.expected_ids}, [HOUR], [], deleted, quarantine=expected)
     assert a.quarantine_without_reason == 0 and a.quarantined == a.quarantine_expected
     # What the soak compared before: every injected line, deleted or not - one truncated line too many.
     injected = Counter(p.reason for p in poison)
-    assert injected - a.quarantined == Counter({"truncated_line": 1, "missing_field:text": 1})
+    assert injected - a.quarantined == Counter({"truncated_line": 1})
+    late = [q for q in _quarantine(storage) if q["line"].startswith('{"schema_version":1,"id":"9123457"')]
+    assert len(late) == 1 and json.loads(late[0]["line"])["conversation_id"] is None, late
     assert not a.undeleted and not a.lost and not a.duplicated
     assert checks.combined_counts_reconcile(storage, HOUR)[0]
 

@@ -1,33 +1,75 @@
 """Tombstones consulted by the combine: a tweet deleted on X never comes back through a replay or a late object.
 
 ``apply_deletions`` keeps sha256 digests of deleted ids (``compliance.id_digest``), never the ids. The combine
-hashes the distinct ids its hour holds (the tweet, the tweet it retweets, the ones it quotes or answers) and
-acts as ``apply_deletions`` does on stored hours: a deleted tweet and its retweets are dropped, a reference to a
-deleted tweet is nulled, a quarantined line naming a deleted id goes whole. Dropped rows and lines are counted as
-``deleted_on_request``, so ``records_read == kept + malformed + duplicates + deleted_on_request``.
+hashes the distinct numbers its hour names (in any column, as ``compliance.rewrite`` searches a raw line) and
+gives the stored result ``apply_deletions`` gives when it rewrites a stored hour: a deleted tweet and its retweets
+are dropped; a reference to a deleted tweet (``quoted_id``, ``in_reply_to_id``, ``conversation_id``) is nulled and
+the record kept; a record still naming a deleted id elsewhere (the quoted status URL in ``urls``) is dropped whole;
+a quarantined line is rewritten as the raw line would be (kept with its reason and the reference nulled, or gone
+whole). Dropped rows and lines are counted as ``deleted_on_request``, so
+``records_read == kept + malformed + duplicates + deleted_on_request``.
 """
 
 from __future__ import annotations
 
-import json
+import base64
 from collections.abc import Collection
+from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweet_topics.lib.archive.compliance import REFERENCE_FIELDS, id_digest, tombstoned_ids
-from tweet_topics.lib.combine import CombineResult
+from tweet_topics.lib.archive.compliance import REFERENCE_FIELDS, Actions, digit_runs, id_digest, rewrite
+from tweet_topics.lib.combine import CombineResult, parse_row
 
 REMOVED_WITH = ("id", "retweeted_id")  # a retweet goes with the tweet it retweets (as X deletes it)
+OWN_COLUMNS = ("source_key", "line_number")  # the combine's bookkeeping, not the record's content
+_NOT_DIGITS = r"\D+"
+
+
+def _searched(table: pa.Table) -> list[str]:
+    """The record's text and integer columns: where a raw line's digits end up in the combined table."""
+    return [
+        f.name
+        for f in table.schema
+        if f.name not in OWN_COLUMNS and (pa.types.is_string(f.type) or pa.types.is_integer(f.type))
+    ]
+
+
+def _runs(table: pa.Table, name: str) -> pa.ListArray:
+    return pc.split_pattern_regex(table[name].combine_chunks().cast(pa.string()), _NOT_DIGITS)
+
+
+def _split(run: str) -> list[str]:
+    """A run of more than 19 digits in the pieces ``rewrite`` compares (it splits every 19 digits)."""
+    return [r.decode() for r in digit_runs(run.encode())] if len(run) > 19 else [run]
 
 
 def deleted_in(table: pa.Table, digests: Collection[str]) -> pa.Array:
-    """The ids named in ``table`` (as a tweet or a reference) whose digest is a tombstone."""
-    names = [n for n in (*REMOVED_WITH, *REFERENCE_FIELDS) if n in table.column_names]
-    if not digests or not table.num_rows or not names:
+    """The ids named anywhere in ``table`` (as a tweet, a reference, a number in a text) that are tombstones."""
+    if not digests or not table.num_rows:
         return pa.array([], pa.string())
-    values = pc.unique(pa.chunked_array([c for n in names for c in table[n].cast(pa.string()).chunks], pa.string()))
-    return pa.array([v for v in pc.drop_null(values).to_pylist() if id_digest(v) in digests], pa.string())
+    values: set[str] = set()
+    for name in _searched(table):
+        values.update(p for run in pc.unique(pc.list_flatten(_runs(table, name))).to_pylist() for p in _split(run))
+    values.discard("")
+    return pa.array(sorted(v for v in values if id_digest(v) in digests), pa.string())
+
+
+def naming_rows(table: pa.Table, deleted: pa.Array) -> np.ndarray:
+    """Which rows name one of ``deleted`` as ``rewrite`` would, in any of the record's columns."""
+    mask = np.zeros(table.num_rows, dtype=bool)
+    wanted = set(deleted.to_pylist())
+    for name in _searched(table):
+        runs = _runs(table, name)
+        flat, parents = pc.list_flatten(runs), pc.list_parent_indices(runs)
+        hit = pc.is_in(flat, value_set=deleted)
+        mask[pc.filter(parents, hit).to_numpy()] = True
+        long = pc.greater(pc.utf8_length(flat), 19)
+        for run, row in zip(pc.filter(flat, long).to_pylist(), pc.filter(parents, long).to_pylist(), strict=True):
+            mask[row] |= not wanted.isdisjoint(_split(run))
+    return mask
 
 
 def _rows_by_object(table: pa.Table) -> dict[str, int]:
@@ -37,40 +79,67 @@ def _rows_by_object(table: pa.Table) -> dict[str, int]:
     return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
 
 
+def _drop_rows(result: CombineResult, deleted: pa.Array) -> int:
+    """Drop deleted tweets and retweets, null references, drop rows still naming them; returns refs nulled."""
+    table = result.table
+    drop = pc.or_(*(pc.fill_null(pc.is_in(table[n], value_set=deleted), False) for n in REMOVED_WITH))
+    table = table.filter(pc.invert(drop))
+    nulled = 0
+    for name in REFERENCE_FIELDS:
+        hit = pc.fill_null(pc.is_in(table[name], value_set=deleted), False)
+        nulled += int(pc.sum(hit).as_py() or 0)
+        column = pc.if_else(hit, pa.scalar(None, table.schema.field(name).type), table[name])
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    result.table = table.filter(pa.array(~naming_rows(table, deleted)))
+    kept = _rows_by_object(result.table)
+    for entry in result.stats.get("objects", []):
+        entry["kept"] = kept.get(entry["key"], 0)
+    return nulled
+
+
+def _line(entry: dict[str, Any]) -> bytes:
+    return base64.b64decode(entry["line"]) if entry.get("encoding") == "base64" else entry["line"].encode()
+
+
+def fix_quarantined(entry: dict[str, Any], digests: Collection[str]) -> tuple[dict[str, Any] | None, int]:
+    """A quarantined line as ``apply_deletions`` leaves its raw line: (the entry again, refs nulled) or (None, 0).
+
+    The head of an oversize line is no JSON, so it goes whole, as ``rewrite`` removes an oversize raw line."""
+    line = _line(entry)
+    named = {run.decode() for run in set(digit_runs(line)) if id_digest(run.decode()) in digests}
+    if not named:
+        return entry, 0
+    fixed = rewrite(line, Actions(remove=named))
+    if fixed.removed or entry.get("truncated"):
+        return None, 0
+    row, again = parse_row(entry["source_key"], entry["line_number"], fixed.body, False)
+    return (again if row is None else dict(entry, line=fixed.body.decode())), fixed.references_nulled
+
+
 def drop_tombstoned(result: CombineResult, digests: Collection[str]) -> int:
     """Drop rows (and quarantined lines) of deleted tweets, null references to them; returns how many went."""
     result.stats["deleted_on_request"] = 0
     result.stats["deleted_references_nulled"] = 0
     if not digests:
         return 0
-    gone = 0
+    before = result.table.num_rows
+    nulled = 0
     deleted = deleted_in(result.table, digests)
     if len(deleted):
-        table = result.table
-        drop = pc.or_(*(pc.fill_null(pc.is_in(table[n], value_set=deleted), False) for n in REMOVED_WITH))
-        table = table.filter(pc.invert(drop))
-        nulled = 0
-        for name in REFERENCE_FIELDS:
-            hit = pc.fill_null(pc.is_in(table[name], value_set=deleted), False)
-            nulled += int(pc.sum(hit).as_py() or 0)
-            column = pc.if_else(hit, pa.scalar(None, table.schema.field(name).type), table[name])
-            table = table.set_column(table.schema.get_field_index(name), name, column)
-        gone = result.table.num_rows - table.num_rows
-        result.table = table
-        result.stats["deleted_references_nulled"] = nulled
-        kept = _rows_by_object(table)
-        for entry in result.stats.get("objects", []):
-            entry["kept"] = kept.get(entry["key"], 0)
-    digest_set = set(digests)
-    kept_lines = [
-        q for q in result.quarantine if not tombstoned_ids(json.dumps(q, ensure_ascii=False).encode(), digest_set)
-    ]
-    if len(kept_lines) < len(result.quarantine):
+        nulled += _drop_rows(result, deleted)
+    gone = before - result.table.num_rows
+    kept_lines = []
+    for entry in result.quarantine:
+        fixed, refs = fix_quarantined(entry, digests)
+        nulled += refs
+        if fixed is not None:
+            kept_lines.append(fixed)
+    if result.quarantine:  # a line kept with its reference nulled is parsed again: its reason is recounted
         reasons: dict[str, int] = {}
         for entry in kept_lines:
             reasons[entry["reason"]] = reasons.get(entry["reason"], 0) + 1
         gone += len(result.quarantine) - len(kept_lines)
-        result.quarantine = kept_lines
         result.stats.update(malformed=len(kept_lines), malformed_by_reason=dict(sorted(reasons.items())))
-    result.stats.update(kept=result.table.num_rows, deleted_on_request=gone)
+    result.quarantine = kept_lines
+    result.stats.update(kept=result.table.num_rows, deleted_on_request=gone, deleted_references_nulled=nulled)
     return gone
