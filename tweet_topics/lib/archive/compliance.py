@@ -6,7 +6,8 @@ with ``id`` and ``action``). What each action does here:
 - ``delete``: the tweet is removed from every line; so is a retweet of it (X deletes retweets with their
   tweet); a record that only refers to it (``quoted_id``, ``in_reply_to_id``, ``conversation_id``) keeps its own
   content with that reference set to null; a line still naming the id anywhere (a URL in the text, a quarantined
-  malformed line) is removed whole, so no stored line names a deleted id;
+  malformed line) is removed whole, so no stored line names a deleted id ("anywhere": as a number of 15+ digits,
+  i.e. any snowflake id; a pre-2010 id is matched in the id and reference fields only, see ``named_runs``);
 - ``scrub_geo``: the tweet stays; its place and coordinates are nulled (and ``geo``/``place``/``coordinates``
   dropped from its original JSON);
 - ``protect``, ``suspend``, ``deactivate``: the tweet is withheld exactly like ``delete`` (removed from every
@@ -37,6 +38,7 @@ _DIGITS = re.compile(rb"\d{1,19}")
 _ID = re.compile(r"^\d{1,19}\Z")
 _ONLY_DIGITS = bytes(c if 48 <= c <= 57 else 32 for c in range(256))  # every other byte becomes a space
 _CHUNK = 1 << 20
+NAMED_DIGITS = 15  # a number this long names a tweet wherever it stands (named_runs)
 
 
 def id_digest(tweet_id: str) -> str:
@@ -124,12 +126,21 @@ def _fix_record(obj: dict[str, Any], actions: Actions, out: Rewrite) -> dict[str
 
 
 def _fix_original(obj: Any, actions: Actions, out: Rewrite) -> Any:
-    """An original payload: scrubbed of geo when its tweet is to be scrubbed (removal is by id below)."""
+    """An original payload: None when its tweet goes, scrubbed of geo when it is to be scrubbed."""
     tweet = obj.get("data", obj.get("tweet", obj)) if isinstance(obj, dict) else None
+    if isinstance(tweet, dict) and str(tweet.get("id_str", tweet.get("id"))) in actions.remove:
+        return None
     if isinstance(tweet, dict) and str(tweet.get("id_str", tweet.get("id"))) in actions.scrub_geo:
         out.scrubbed += 1
         return _drop_geo(obj)
     return obj
+
+
+def named_runs(data: bytes) -> set[bytes]:
+    """The numbers that name a tweet anywhere in a line: digit runs (split every 19 digits) of 15+ digits, so every
+    snowflake id. A shorter (pre-2010) id is matched only in the id and reference fields: as a bare number it is a
+    count, a date part, a user id far more often than that tweet."""
+    return {run for run in _DIGITS.findall(data) if len(run) >= NAMED_DIGITS}
 
 
 def rewrite(body: bytes, actions: Actions, original: bool = False) -> Rewrite:
@@ -142,16 +153,20 @@ def rewrite(body: bytes, actions: Actions, original: bool = False) -> Rewrite:
         if not line or named.isdisjoint(_DIGITS.findall(line)):
             lines.append(line)
             continue
+        before = (out.removed, out.scrubbed, out.references_nulled)
         try:
             obj = json.loads(line)
             fixed = _fix_original(obj, actions, out) if original else _fix_record(obj, actions, out)
             new = None if fixed is None else json.dumps(fixed, ensure_ascii=False, separators=(",", ":")).encode()
         except (ValueError, TypeError, AttributeError):
+            if named.isdisjoint(named_runs(line)):
+                lines.append(line)  # malformed, with only a short number like an affected pre-2010 id: no naming
+                continue
             new = None  # a malformed line naming an affected id: it goes whole
-        if len(line) > MAX_LINE_BYTES and not removing.isdisjoint(_DIGITS.findall(line)):
+        if len(line) > MAX_LINE_BYTES and not removing.isdisjoint(named_runs(line)):
             new = None  # no record (the combine quarantines only its head, which no tombstone check can rewrite)
-        if new is not None and removing.isdisjoint(_DIGITS.findall(new)):
-            lines.append(new)
+        if new is not None and removing.isdisjoint(named_runs(new)):
+            lines.append(line if before == (out.removed, out.scrubbed, out.references_nulled) else new)
             continue
         out.removed += 1
         for run, seq in DELIVERY_PATTERN.findall(line):
@@ -181,7 +196,8 @@ def _names_run(data: bytes, ids: set[bytes]) -> bool:
 
 
 def names_any(data: bytes, ids: set[bytes]) -> bool:
-    """Whether ``data`` names one of ``ids`` as ``rewrite`` decides; for a short list a substring search first."""
+    """Whether ``data`` names one of ``ids`` as ``rewrite`` decides (a pre-2010 id: as any number, a superset of
+    its fields); for a short list a substring search first."""
     if not ids or (len(ids) <= 8 and not any(i in data for i in ids)):  # 8 memchr scans cost one split
         return False
     return _names_run(data, ids)
@@ -189,5 +205,4 @@ def names_any(data: bytes, ids: set[bytes]) -> bool:
 
 def tombstoned_ids(line: bytes, digests: set[str]) -> set[str]:
     """The ids named in ``line`` whose digest is a tombstone (numbers of 15+ digits: snowflake tweet ids)."""
-    runs = {run for run in _DIGITS.findall(line) if len(run) >= 15}
-    return {run.decode() for run in runs if id_digest(run.decode()) in digests}
+    return {run.decode() for run in named_runs(line) if id_digest(run.decode()) in digests}

@@ -20,55 +20,66 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweet_topics.lib.archive.compliance import REFERENCE_FIELDS, Actions, digit_runs, id_digest, rewrite
+from tweet_topics.lib.archive.compliance import (
+    NAMED_DIGITS,
+    REFERENCE_FIELDS,
+    Actions,
+    digit_runs,
+    id_digest,
+    named_runs,
+    rewrite,
+)
 from tweet_topics.lib.combine import CombineResult, parse_row
 
 REMOVED_WITH = ("id", "retweeted_id")  # a retweet goes with the tweet it retweets (as X deletes it)
+ID_COLUMNS = (*REMOVED_WITH, *REFERENCE_FIELDS)  # matched whole, whatever the id's length
 OWN_COLUMNS = ("source_key", "line_number")  # the combine's bookkeeping, not the record's content
-_NOT_DIGITS = r"\D+"
+_LONG_RUN = rf"\d{{{NAMED_DIGITS}}}"
 
 
-def _searched(table: pa.Table) -> list[str]:
-    """The record's text and integer columns: where a raw line's digits end up in the combined table."""
-    return [
-        f.name
-        for f in table.schema
-        if f.name not in OWN_COLUMNS and (pa.types.is_string(f.type) or pa.types.is_integer(f.type))
-    ]
+def _other_columns(table: pa.Table) -> list[str]:
+    """The record's other text columns: a snowflake id named there (a status URL) counts as ``rewrite`` counts it."""
+    skip = {*ID_COLUMNS, *OWN_COLUMNS}
+    return [f.name for f in table.schema if f.name not in skip and pa.types.is_string(f.type)]
 
 
-def _runs(table: pa.Table, name: str) -> pa.ListArray:
-    return pc.split_pattern_regex(table[name].combine_chunks().cast(pa.string()), _NOT_DIGITS)
+def _long_runs(column: pa.ChunkedArray) -> tuple[list[int], list[str]]:
+    """(row, run) for each number of 15+ digits in ``column`` (split every 19 digits); regex-selected rows only."""
+    values = column.combine_chunks()
+    rows = pc.indices_nonzero(pc.fill_null(pc.match_substring_regex(values, _LONG_RUN), False))
+    if not len(rows):
+        return [], []
+    found = [(row, run) for row, text in zip(rows.to_pylist(), pc.take(values, rows).to_pylist(), strict=True)
+             for run in named_runs(text.encode())]  # fmt: skip
+    return [r for r, _ in found], [run.decode() for _, run in found]
 
 
-def _split(run: str) -> list[str]:
-    """A run of more than 19 digits in the pieces ``rewrite`` compares (it splits every 19 digits)."""
-    return [r.decode() for r in digit_runs(run.encode())] if len(run) > 19 else [run]
+TextRuns = dict[str, tuple[list[int], list[str]]]  # column -> (row, 15+ digit run) pairs
 
 
-def deleted_in(table: pa.Table, digests: Collection[str]) -> pa.Array:
-    """The ids named anywhere in ``table`` (as a tweet, a reference, a number in a text) that are tombstones."""
+def text_runs(table: pa.Table) -> TextRuns:
+    return {name: _long_runs(table[name]) for name in _other_columns(table)}
+
+
+def deleted_in(table: pa.Table, digests: Collection[str], runs: TextRuns | None = None) -> pa.Array:
+    """The ids ``table`` names (as a tweet or a reference, or as a snowflake number in a text) that are tombstones."""
     if not digests or not table.num_rows:
         return pa.array([], pa.string())
     values: set[str] = set()
-    for name in _searched(table):
-        values.update(p for run in pc.unique(pc.list_flatten(_runs(table, name))).to_pylist() for p in _split(run))
-    values.discard("")
+    for name in (n for n in ID_COLUMNS if n in table.column_names):
+        values.update(pc.unique(table[name].cast(pa.string())).to_pylist())
+    for _, found in (text_runs(table) if runs is None else runs).values():
+        values.update(found)
+    values.discard(None)
     return pa.array(sorted(v for v in values if id_digest(v) in digests), pa.string())
 
 
-def naming_rows(table: pa.Table, deleted: pa.Array) -> np.ndarray:
-    """Which rows name one of ``deleted`` as ``rewrite`` would, in any of the record's columns."""
+def naming_rows(table: pa.Table, deleted: pa.Array, runs: TextRuns | None = None) -> np.ndarray:
+    """Which rows name one of ``deleted`` in a text column as ``rewrite`` would (id columns are handled apart)."""
     mask = np.zeros(table.num_rows, dtype=bool)
     wanted = set(deleted.to_pylist())
-    for name in _searched(table):
-        runs = _runs(table, name)
-        flat, parents = pc.list_flatten(runs), pc.list_parent_indices(runs)
-        hit = pc.is_in(flat, value_set=deleted)
-        mask[pc.filter(parents, hit).to_numpy()] = True
-        long = pc.greater(pc.utf8_length(flat), 19)
-        for run, row in zip(pc.filter(flat, long).to_pylist(), pc.filter(parents, long).to_pylist(), strict=True):
-            mask[row] |= not wanted.isdisjoint(_split(run))
+    for rows, found in (text_runs(table) if runs is None else runs).values():
+        mask[[r for r, run in zip(rows, found, strict=True) if run in wanted]] = True
     return mask
 
 
@@ -79,18 +90,19 @@ def _rows_by_object(table: pa.Table) -> dict[str, int]:
     return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
 
 
-def _drop_rows(result: CombineResult, deleted: pa.Array) -> int:
+def _drop_rows(result: CombineResult, deleted: pa.Array, runs: TextRuns) -> int:
     """Drop deleted tweets and retweets, null references, drop rows still naming them; returns refs nulled."""
     table = result.table
     drop = pc.or_(*(pc.fill_null(pc.is_in(table[n], value_set=deleted), False) for n in REMOVED_WITH))
-    table = table.filter(pc.invert(drop))
+    naming = naming_rows(table, deleted, runs)
+    table, naming = table.filter(pc.invert(drop)), naming[~drop.to_numpy(zero_copy_only=False)]
     nulled = 0
     for name in REFERENCE_FIELDS:
         hit = pc.fill_null(pc.is_in(table[name], value_set=deleted), False)
         nulled += int(pc.sum(hit).as_py() or 0)
         column = pc.if_else(hit, pa.scalar(None, table.schema.field(name).type), table[name])
         table = table.set_column(table.schema.get_field_index(name), name, column)
-    result.table = table.filter(pa.array(~naming_rows(table, deleted)))
+    result.table = table.filter(pa.array(~naming))
     kept = _rows_by_object(result.table)
     for entry in result.stats.get("objects", []):
         entry["kept"] = kept.get(entry["key"], 0)
@@ -124,9 +136,10 @@ def drop_tombstoned(result: CombineResult, digests: Collection[str]) -> int:
         return 0
     before = result.table.num_rows
     nulled = 0
-    deleted = deleted_in(result.table, digests)
+    runs = text_runs(result.table)
+    deleted = deleted_in(result.table, digests, runs)
     if len(deleted):
-        nulled += _drop_rows(result, deleted)
+        nulled += _drop_rows(result, deleted, runs)
     gone = before - result.table.num_rows
     kept_lines = []
     for entry in result.quarantine:
