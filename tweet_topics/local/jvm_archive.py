@@ -16,6 +16,7 @@ archive lives under ``.local/jvm`` (git-ignored), shared by every local session 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -121,7 +122,7 @@ def _build(path: Path, timeout: float, full: bool) -> None:
     workload = [sys.executable, "-m", "tweet_topics.local.archive_workload", str(partial), str(classpath_file)]
     workload += [] if full else ["--session-only"]
     try:
-        subprocess.run(workload, check=True, timeout=timeout, capture_output=True)
+        _run_group(workload, timeout)
         java = _java_home()
         assert java is not None
         check = [str(java / "bin" / "java"), "-Xshare:on", f"-XX:SharedArchiveFile={partial}", *QUIET]
@@ -134,6 +135,21 @@ def _build(path: Path, timeout: float, full: bool) -> None:
     finally:
         partial.unlink(missing_ok=True)
         classpath_file.unlink(missing_ok=True)
+
+
+def _run_group(command: list[str], timeout: float) -> None:
+    """Run ``command`` in its own process group; stopped early (timeout, Ctrl+C, SIGTERM), the whole group is
+    killed, so the child's JVM does not go on to write its archive after the partial file was removed."""
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        code = child.wait(timeout=timeout)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        raise
+    if code:
+        raise subprocess.CalledProcessError(code, command)
 
 
 def start_background_build(env: Mapping[str, str]) -> subprocess.Popen | None:

@@ -85,3 +85,37 @@ def test_a_built_archive_is_used_quietly_and_a_mismatched_one_is_ignored_quietly
     ignored, output = _session(tmp_path / "none", SPARK_CONF_DIR=str(conf), FORCE_ARCHIVE=forced)
     assert ignored["rows"] == 3 and str(built) not in ignored["archives"]
     assert "cds" not in output.lower() and "archive" not in output.lower()
+
+
+def test_a_build_stopped_midway_leaves_no_file_and_no_jvm(tmp_path):
+    """SIGTERM (``make dev`` stopping its background build): the child's JVM is killed with it, so it cannot write
+    its archive after the partial file was removed."""
+    import signal
+    import time
+
+    build = (
+        "import pathlib; from tweet_topics.local import jvm_archive as j; "
+        f"j.ARCHIVE_DIR = pathlib.Path({str(tmp_path)!r}); j.main()"
+    )
+    builder = subprocess.Popen([sys.executable, "-c", build], stdout=subprocess.DEVNULL)
+
+    def jvms() -> list[str]:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                command = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if proc.name.isdigit() and b"java" in command and str(tmp_path).encode() in command:
+                found.append(proc.name)
+        return found
+
+    deadline = time.monotonic() + 120
+    while not jvms() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert jvms(), "the build never started its JVM"
+    builder.send_signal(signal.SIGTERM)
+    assert builder.wait(timeout=60) != 0
+    time.sleep(3)  # a surviving JVM would be dumping its archive now
+    assert jvms() == []
+    assert [p.name for p in tmp_path.iterdir()] == ["build.lock"]
