@@ -33,10 +33,11 @@ lock:
 	  $(PIP) freeze --exclude-editable; } > constraints.txt
 	@echo "lock: $$(grep -vc '^#' constraints.txt) packages pinned in constraints.txt"
 
-# The Spark driver's class-data-sharing archive (local/jvm_archive.py): built once per Java/Spark install, ~1 min.
+# The Spark driver's class-data-sharing archive (local/jvm_archive.py, ~1 min of 2 cores, once per Java/Spark
+# install) is not built here: make test would pay more for it than its Spark sessions save. `make demo` starts it
+# in the background when it is done, `make dev` while the UI is in use, `make bench` before measuring.
 install: $(STAMP)
 	@$(PY) -c "from tweet_topics.local.environment import dagster_home; from tweet_topics.settings import get_settings; dagster_home(get_settings())"
-	@$(PY) -m tweet_topics.local.jvm_archive
 
 lint: install
 	ruff check .
@@ -76,6 +77,7 @@ local-down: install
 
 bench: install
 	@$(PIP) install -q -c constraints.txt -e ".[dev,bench]"
+	$(PY) -m tweet_topics.local.jvm_archive
 	$(PY) benchmarks/bench_combine.py
 	$(PY) benchmarks/bench_streamer.py
 	$(PY) benchmarks/bench_topic_model.py

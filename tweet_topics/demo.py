@@ -96,6 +96,8 @@ def run_demo(options: DemoOptions) -> Path:
         print("  from the command line, against these hours (README, 'From the command line'):")
         print("\n".join(f"    {line}" for line in examples.render(first, last).splitlines()))
         print("  The live-streamed tweets sit in the current hour; raw_tweets_sensor picks it up once it closes.")
+        if jvm_archive.start_background_build(dict(os.environ)) is not None:  # later runs' Spark starts faster
+            print("  (building the Spark driver's class archive in the background, about a minute, once)")
         return page
     finally:
         if live is not None:
