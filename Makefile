@@ -54,9 +54,10 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	  else echo "missing system packages: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; fi
 
-# Two pytest-xdist workers, a module at a time: the suite waits on processes, JVMs and sockets about half of its
-# time, so two workers on two cores nearly halve it (each worker has its own moto server and Spark session).
-TEST_WORKERS ?= 2
+# pytest-xdist workers, a module at a time (each worker has its own moto server and Spark session). The suite waits
+# on processes, JVMs and sockets much of its time: on 2 idle cores, 1 worker took 13-14 min, 2 workers 8 min 57 s
+# and 3 workers 7 min 44 s (CPU 92 % busy). More than 3 on 2 cores would only queue.
+TEST_WORKERS ?= 3
 test: lint validate system-deps
 	pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 tweet_topics_tests
 

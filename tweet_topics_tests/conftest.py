@@ -91,16 +91,18 @@ def spark():
 SLOW_MODULES_FIRST = (
     "cluster/test_cluster_e2e.py",
     "e2e/test_user_path.py",
+    "local/test_jvm_archive.py",
     "defs/topics/test_topic_assets.py",
+    "defs/topics/test_model_promotion.py",
     "streamer/test_faults.py",
     "lib/test_topic_artefact.py",
     "test_readme_commands.py",
     "soak/test_soak.py",
     "defs/reports/test_report_page.py",
     "live/test_live_query.py",
-    "defs/topics/test_model_promotion.py",
     "local/test_quiet.py",
     "live/test_faults.py",
+    "defs/live/test_live_jobs.py",
 )
 
 

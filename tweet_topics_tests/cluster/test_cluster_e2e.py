@@ -38,7 +38,7 @@ def test_topic_chain_on_a_standalone_cluster_matches_local(
     spark_cluster: SparkCluster, resources, bucket, spark, moto_endpoint, tmp_path
 ):
     storage = resources["storage"]
-    seeded = seed(resources, hours=6, tweets_per_hour=200, seed_value=31)
+    seeded = seed(resources, hours=3, tweets_per_hour=400, seed_value=31)
     keys = sorted(seeded.expected)
     assert materialize_range(HOURLY, resources, keys[0], keys[-1]).success
     assert dg.materialize(

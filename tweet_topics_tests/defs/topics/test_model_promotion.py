@@ -1,6 +1,7 @@
 """The model promotion gate in real ``materialize`` runs of ``topic_model`` (moto S3, the shared Spark session):
-a planted corpus is promoted; a worse fit of the same corpus and a fit of noise are committed but not promoted, and
-the ``promoted`` check fails; ``model_promotion=force`` promotes anyway."""
+the first model is promoted even below the floors (its check warns); a planted corpus is promoted; a worse fit of
+the same corpus and a fit of noise are committed but not promoted, and the ``promoted`` check fails;
+``model_promotion=force`` promotes anyway."""
 
 import dagster as dg
 import numpy as np
@@ -57,6 +58,14 @@ def storage(resources, spark):
 
 
 def test_the_gate_promotes_refuses_and_can_be_forced(resources, spark, storage):
+    # Noise into a bucket without a model: promoted all the same (nothing to protect), the check warns.
+    commit_corpus(storage, spark, "noise", noise_texts())
+    _, meta, check = fit(resources, storage)
+    noise = meta["version"]
+    assert meta["promoted"] is True and not check.passed and check.metadata["first_model"].value is True
+    assert meta["promotion"].startswith("promoted as the first model") and "NPMI coherence" in meta["promotion"]
+    assert storage.models.latest() == noise
+
     planted, _ = planted_corpus(PlantedShape(docs=DOCS, length=(8, 16)), seed=3)
     commit_corpus(storage, spark, "planted", planted)
     _, meta, check = fit(resources, storage)
@@ -75,8 +84,8 @@ def test_the_gate_promotes_refuses_and_can_be_forced(resources, spark, storage):
     refused = storage.models.manifest(meta["version"])  # committed all the same, with the decision
     assert refused["promotion"]["promoted"] is False and refused["promotion"]["compared_with"] == good
 
-    # Noise: the default floor refuses it (another corpus: no perplexity comparison).
-    commit_corpus(storage, spark, "noise", noise_texts())
+    # Noise again, now that a good model serves: the default floor refuses it (another corpus: no comparison).
+    commit_corpus(storage, spark, "noise-again", noise_texts())
     _, meta, check = fit(resources, storage)
     noise = meta["version"]
     assert meta["promoted"] is False and not check.passed

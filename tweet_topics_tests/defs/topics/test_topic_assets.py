@@ -16,8 +16,8 @@ from tweet_topics_tests.helpers import materialize_range, seed
 
 HOURLY = [RAW_TWEETS, combined_tweets, filtered_tweets]
 TOPICS = [topic_corpus, topic_model, topic_terms]
-HOURS = 24
-TWEETS_PER_HOUR = 150  # 3,600 tweets -> about 2,500 documents after filtering
+HOURS = 12
+TWEETS_PER_HOUR = 300  # 3,600 tweets -> about 2,500 documents after filtering
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def predictions(resources, keys):
 
 
 def test_planted_topics_are_recovered(pipeline, resources):
-    """Corpus: 24 h x 150 synthetic tweets, k=6, online LDA with the project defaults and 3 restarts."""
+    """Corpus: 12 h x 300 synthetic tweets, k=6, online LDA with the project defaults and 3 restarts."""
     truth, predicted = [], []
     for table, _ in predictions(resources, pipeline["keys"]):
         for tweet_id, topic in zip(table["id"].to_pylist(), table["dominant_topic"].to_pylist(), strict=True):
