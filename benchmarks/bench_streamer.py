@@ -136,6 +136,15 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def pss_mib(pid: int) -> float:
+    """Proportional set size: shared pages (the interpreter, libraries) split between the processes that map them,
+    so a sum over processes counts each page once (a sum of RSS counts shared pages in every process)."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (``/proc/<pid>/stat``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -168,7 +177,7 @@ def sustained(url: str, workdir: Path, seconds: float, workers: int = 1, **extra
         stdout=subprocess.PIPE,
         stderr=log,
     )
-    windows, peak, last, last_at, cpu, kids = [], 0.0, None, None, 0.0, {}
+    windows, peak, peak_pss, last, last_at, cpu, kids = [], 0.0, 0.0, None, None, 0.0, {}
     before = stub_counts(url)["records"]  # what the stage runs sent
     load = os.getloadavg()[0]
     while child.poll() is None:
@@ -176,6 +185,7 @@ def sustained(url: str, workdir: Path, seconds: float, workers: int = 1, **extra
         try:
             family = children(child.pid)
             peak = max(peak, rss_mib(child.pid) + sum(rss_mib(pid) for pid in family))
+            peak_pss = max(peak_pss, pss_mib(child.pid) + sum(pss_mib(pid) for pid in family))
             cpu = cpu_seconds(child.pid)
             for pid in family:
                 kids[pid] = cpu_seconds(pid)
@@ -201,6 +211,7 @@ def sustained(url: str, workdir: Path, seconds: float, workers: int = 1, **extra
         "mean": sum(full) / len(full),
         "windows": len(full),
         "peak_rss_mib": peak,
+        "peak_pss_mib": peak_pss,
         "exit": child.returncode,
         "cpu_per_1k": cpu / max(summary["received"], 1) * 1000,  # CPU seconds per 1,000 tweets, all threads
         "worker_cpu_per_1k": sum(kids.values()) / max(summary["received"], 1) * 1000,  # its child processes
@@ -255,6 +266,7 @@ def sustained_row(url: str, workdir: Path, seconds: float, workers: int) -> dict
         "tweets/s min of 5-s windows": int(result["min"]),
         "tweets/s mean": int(result["mean"]),
         "peak RSS MiB (all processes)": int(result["peak_rss_mib"]),
+        "peak PSS MiB (all processes)": int(result["peak_pss_mib"]),
         "records per PutRecordBatch": round((counts["records"] - before["records"]) / max(calls, 1), 1),
         "CPU s per 1,000 tweets: streamer": f"{result['cpu_per_1k']:.3f}",
         "worker": f"{result['worker_cpu_per_1k']:.3f}",
