@@ -34,7 +34,7 @@ from tweet_topics.lib.filtering import Blocklist
 from tweet_topics.lib.ledger import merge
 from tweet_topics.storage.catalog import COMBINED_CSV, PREDICTIONS_PARQUET, Storage
 from tweet_topics.storage.hourly import parquet_bytes
-from tweet_topics.storage.keys import partition_key
+from tweet_topics.storage.keys import PARTITION_FORMAT, partition_key
 
 
 @dataclass
@@ -59,23 +59,56 @@ def purge_versions(storage: Storage, prefix: str) -> int:
     return len(doomed)
 
 
-def _rewrite_prefix(storage: Storage, prefix: str, actions: Actions, result: HourDeletion, original: bool) -> None:
+def progress_key(storage: Storage, hour: datetime) -> str:
+    """The hour's progress record: what each rewritten object lost, kept until the audit is written, so a retry
+    after a failure mid-hour still rebuilds the hour and still accounts for the sequences removed the first time."""
+    return f"{storage.compliance_prefix}pending/{partition_key(hour)}.json"
+
+
+def pending_hours(storage: Storage) -> set[datetime]:
+    """Hours an earlier, failed run rewrote but did not finish (their progress records are still there)."""
+    prefix = f"{storage.compliance_prefix}pending/"
+    return {datetime.strptime(o.key[len(prefix) : -len(".json")], PARTITION_FORMAT).replace(tzinfo=UTC)
+            for o in storage.s3.list(prefix) if o.key.endswith(".json")}  # fmt: skip
+
+
+def _load_progress(storage: Storage, hour: datetime) -> dict[str, dict[str, Any]]:
+    key = progress_key(storage, hour)
+    return json.loads(storage.s3.get(key)) if storage.s3.exists(key) else {}
+
+
+def _rewrite_prefix(
+    storage: Storage, hour: datetime, actions: Actions, progress: dict[str, dict[str, Any]], original: bool
+) -> None:
+    """Rewrite the objects naming an id; each object's losses go to the progress record before the object is put."""
     s3 = storage.s3.aws.client("s3")  # the raw client: the one sanctioned rewrite of raw objects
-    keys = [o.key for o in storage.s3.list(prefix)]
+    keys = [o.key for o in storage.s3.list(storage.original_hour(hour) if original else storage.raw_hour(hour))]
     for key, body in storage.s3.get_many(keys) if keys else []:
         data = gzip.decompress(body) if original else body
         out = rewrite(data, actions, original=original)
         if not out.changed:
             continue
         new = gzip.compress(out.body, compresslevel=6, mtime=0) if original else out.body
+        counted = not original  # an original's lines are the raw lines' payloads: counted once, in raw
+        progress[key] = {
+            "removed": out.removed * counted,
+            "scrubbed": out.scrubbed * counted,
+            "references_nulled": out.references_nulled * counted,
+            "removed_delivery": out.removed_delivery if counted else {},
+        }
+        storage.s3.put(progress_key(storage, hour), json.dumps(progress).encode())
         s3.put_object(Bucket=storage.bucket, Key=key, Body=new)  # an emptied raw object stays, empty
-        result.objects_rewritten += 1
-        if not original:
-            result.removed += out.removed
-            result.scrubbed += out.scrubbed
-            result.references_nulled += out.references_nulled
-            for run, seqs in out.removed_delivery.items():
-                result.removed_delivery.setdefault(run, []).extend(seqs)
+
+
+def _tally(hour: datetime, progress: dict[str, dict[str, Any]]) -> HourDeletion:
+    result = HourDeletion(hour, objects_rewritten=len(progress))
+    for entry in progress.values():
+        result.removed += entry["removed"]
+        result.scrubbed += entry["scrubbed"]
+        result.references_nulled += entry["references_nulled"]
+        for run, seqs in entry["removed_delivery"].items():
+            result.removed_delivery.setdefault(run, []).extend(seqs)
+    return result
 
 
 def _drop_predictions(storage: Storage, hour: datetime, ids: set[str]) -> None:
@@ -94,12 +127,14 @@ def _drop_predictions(storage: Storage, hour: datetime, ids: set[str]) -> None:
     dataset.write_hour(hour, {PREDICTIONS_PARQUET: parquet_bytes(kept)}, metadata, token=token)
 
 
-def delete_in_hour(storage: Storage, hour: datetime, actions: Actions) -> HourDeletion:
-    """Rewrite one hour everywhere; then drop the old versions of everything touched."""
-    result = HourDeletion(hour)
-    _rewrite_prefix(storage, storage.raw_hour(hour), actions, result, original=False)
-    _rewrite_prefix(storage, storage.original_hour(hour), actions, result, original=True)
-    if result.objects_rewritten:
+def delete_in_hour(storage: Storage, hour: datetime, actions: Actions, rebuild: bool = False) -> HourDeletion:
+    """Rewrite one hour everywhere; then drop the old versions of everything touched. The hour is rebuilt when an
+    object changed now or in an earlier attempt, or when its committed data still names an id (``rebuild``)."""
+    progress = _load_progress(storage, hour)  # an earlier attempt's rewrites: the hour is rebuilt all the same
+    _rewrite_prefix(storage, hour, actions, progress, original=False)
+    _rewrite_prefix(storage, hour, actions, progress, original=True)
+    result = _tally(hour, progress)
+    if result.objects_rewritten or rebuild:
         gone = set(actions.remove)
         if storage.combined.is_committed(hour):  # a quote removed whole (it names the tweet) leaves with its id
             before = set(csv_ids(storage.combined.read_bytes(hour, COMBINED_CSV)).to_pylist())
@@ -126,8 +161,9 @@ def apply_deletions(
     if actions.tombstone:  # first: an import racing this run already skips the ids
         digests = sorted(id_digest(i) for i in actions.tombstone)
         storage.s3.put(f"{storage.tombstones_prefix}{label}.json", json.dumps({"digests": digests}).encode())
-    candidates, read = candidate_hours(storage, actions.remove | actions.scrub_geo)
-    hours = [delete_in_hour(storage, h, actions) for h in candidates]
+    candidates, read, found = candidate_hours(storage, actions.remove | actions.scrub_geo)
+    candidates = sorted(set(candidates) | pending_hours(storage))
+    hours = [delete_in_hour(storage, h, actions, rebuild=h in found) for h in candidates]
     touched = [h for h in hours if h.objects_rewritten]
     removed_delivery: dict[str, list[int]] = {}
     for h in touched:
@@ -152,4 +188,5 @@ def apply_deletions(
         "deleted_delivery": {run: merge(seqs) for run, seqs in sorted(removed_delivery.items())},
     }
     storage.s3.put(f"{storage.audit_prefix}{label}.json", json.dumps(audit).encode(), "application/json")
+    storage.s3.delete_keys([progress_key(storage, h.hour) for h in touched])  # accounted for in the audit now
     return audit

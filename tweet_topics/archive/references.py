@@ -53,10 +53,10 @@ def hours_naming(storage: Storage, committed: list[datetime], ids: set[str]) -> 
     return {h for h, hit in zip(committed, hits, strict=True) if hit}
 
 
-def candidate_hours(storage: Storage, ids: set[str]) -> tuple[list[datetime], int]:
-    """(raw hours to rewrite, committed hours searched): each id's own hour and the next, every committed hour
-    naming one (and the next: a copy there was dropped as a cross-hour duplicate), every raw hour not combined
-    yet; all from the earliest id's hour on."""
+def candidate_hours(storage: Storage, ids: set[str]) -> tuple[list[datetime], int, set[datetime]]:
+    """(raw hours to rewrite, committed hours searched, hours found naming one): each id's own hour and the next,
+    every committed hour naming one (and the next: a copy there was dropped as a cross-hour duplicate), every raw
+    hour not combined yet; all from the earliest id's hour on."""
     raw = {h for o in storage.s3.list(storage.raw_prefix) if (h := hour_from_key(storage.raw_prefix, o.key))}
     own = [snowflake_hour(i) for i in ids]
     since = None if not own or None in own else min(h for h in own if h is not None)
@@ -65,4 +65,4 @@ def candidate_hours(storage: Storage, ids: set[str]) -> tuple[list[datetime], in
     found = hours_naming(storage, committed, ids) if ids else set()
     wanted |= {h + d for h in found for d in (timedelta(0), SNOWFLAKE_SLACK)}
     wanted |= {h for h in raw - set(committed) if since is None or h >= since}
-    return sorted(wanted & raw), len(committed) if ids else 0
+    return sorted(wanted & raw), len(committed) if ids else 0, found
