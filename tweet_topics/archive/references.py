@@ -6,7 +6,8 @@ in ``quarantine.ndjson``; filtered and predictions are built from it), so the se
 committed hour from the earliest affected id's hour on (all hours when an id predates snowflakes), at most
 ``SCAN_WORKERS`` hours at a time. The CSV has no column projection on S3, so each is read whole: per day of history
 72 GETs (commit marker, CSV, quarantine) and the day's combined bytes. Raw hours with no combined commit yet (a backlog)
-are searched by the rewrite itself.
+are searched by the rewrite itself. Quarantined lines stored base64 (no UTF-8) are decoded before the search; an
+oversize line is quarantined as its head only, so the raw object of a truncated entry is searched whole.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import ClientError
 
-from tweet_topics.lib.archive.compliance import names_any
+from tweet_topics.lib.archive.compliance import names_any, quarantine_names_any
 from tweet_topics.lib.synthetic.generator import TWITTER_EPOCH_MS
 from tweet_topics.storage.catalog import COMBINED_CSV, QUARANTINE, Storage
 from tweet_topics.storage.keys import hour_from_key
@@ -40,7 +41,8 @@ def _names(storage: Storage, hour: datetime, named: set[bytes]) -> bool:
             body = storage.combined.read_bytes(hour, file, commit=commit)
         except ClientError:  # a racing recombine replaced the files just resolved: read the current ones
             body = storage.combined.read_bytes(hour, file)
-        if names_any(body, named):
+        hit, truncated = quarantine_names_any(body, named) if file == QUARANTINE else (names_any(body, named), [])
+        if hit or any(names_any(storage.s3.get(key), named) for key in truncated):
             return True
     return False
 

@@ -19,6 +19,7 @@ Tombstones hold sha256 digests of deleted ids, never the ids, so the tombstones 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -201,6 +202,24 @@ def names_any(data: bytes, ids: set[bytes]) -> bool:
     if not ids or (len(ids) <= 8 and not any(i in data for i in ids)):  # 8 memchr scans cost one split
         return False
     return _names_run(data, ids)
+
+
+def quarantine_names_any(body: bytes, ids: set[bytes]) -> tuple[bool, list[str]]:
+    """(whether a ``quarantine.ndjson`` names one of ``ids``, base64 lines decoded - a line that is no UTF-8, e.g. a
+    retweet cut mid-emoji, is stored encoded; the source keys of its truncated entries: an oversize line is kept as
+    its first 64 KiB, so only the raw object still holds the rest of it)."""
+    if names_any(body, ids):
+        return True, []
+    if b'"base64"' not in body and b'"truncated"' not in body:
+        return False, []
+    truncated = []
+    for line in body.splitlines():
+        entry = json.loads(line)
+        if entry.get("encoding") == "base64" and names_any(base64.b64decode(entry["line"]), ids):
+            return True, []
+        if entry.get("truncated"):
+            truncated.append(entry["source_key"])
+    return False, sorted(set(truncated))
 
 
 def tombstoned_ids(line: bytes, digests: set[str]) -> set[str]:
