@@ -7,7 +7,8 @@ with ``id`` and ``action``). What each action does here:
   tweet); a record that only refers to it (``quoted_id``, ``in_reply_to_id``, ``conversation_id``) keeps its own
   content with that reference set to null; a line still naming the id anywhere (a URL in the text, a quarantined
   malformed line) is removed whole, so no stored line names a deleted id ("anywhere": as a number of 15+ digits,
-  i.e. any snowflake id; a pre-2010 id is matched in the id and reference fields only, see ``named_runs``);
+  i.e. any snowflake id; a pre-2010 id is matched in the id and reference fields only, see ``named_runs``, in a
+  legacy TAB line its first field);
 - ``scrub_geo``: the tweet stays; its place and coordinates are nulled (and ``geo``/``place``/``coordinates``
   dropped from its original JSON);
 - ``protect``, ``suspend``, ``deactivate``: the tweet is withheld exactly like ``delete`` (removed from every
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tweet_topics.lib.ledger import DELIVERY_PATTERN
+from tweet_topics.lib.records.legacy import LEGACY_FIELDS
 from tweet_topics.lib.records.storable import MAX_LINE_BYTES
 
 REMOVING = ("delete", "protect", "suspend", "deactivate")
@@ -137,6 +139,22 @@ def _fix_original(obj: Any, actions: Actions, out: Rewrite) -> Any:
     return obj
 
 
+def _fix_legacy(line: bytes, actions: Actions, out: Rewrite) -> bytes | None:
+    """A legacy TAB line (no JSON, so ``named_runs`` sees no pre-2010 id in it): None when its id field names a
+    removed tweet, its geo fields set to ``None`` when a scrubbed one (the layout has no reference fields)."""
+    values = line.split(b"\t")
+    tweet_id = values[0].strip().decode("ascii", "replace")
+    if tweet_id in actions.remove:
+        return None
+    if tweet_id in actions.scrub_geo and len(values) in (len(LEGACY_FIELDS), len(LEGACY_FIELDS) + 1):
+        for i, name in enumerate(LEGACY_FIELDS):
+            if name in ("geo", "coordinates", "place") or name.startswith(("place_", "coords_", "geo_")):
+                values[i] = b"None"
+        out.scrubbed += 1
+        return b"\t".join(values)
+    return line
+
+
 def named_runs(data: bytes) -> set[bytes]:
     """The numbers that name a tweet anywhere in a line: digit runs (split every 19 digits) of 15+ digits, so every
     snowflake id. A shorter (pre-2010) id is matched only in the id and reference fields: as a bare number it is a
@@ -160,10 +178,13 @@ def rewrite(body: bytes, actions: Actions, original: bool = False) -> Rewrite:
             fixed = _fix_original(obj, actions, out) if original else _fix_record(obj, actions, out)
             new = None if fixed is None else json.dumps(fixed, ensure_ascii=False, separators=(",", ":")).encode()
         except (ValueError, TypeError, AttributeError):
-            if named.isdisjoint(named_runs(line)):
+            if b"\t" in line and not line.lstrip().startswith(b"{"):  # a legacy TAB line: its id field, exactly
+                new = _fix_legacy(line, actions, out)
+            elif named.isdisjoint(named_runs(line)):
                 lines.append(line)  # malformed, with only a short number like an affected pre-2010 id: no naming
                 continue
-            new = None  # a malformed line naming an affected id: it goes whole
+            else:
+                new = None  # a malformed line naming an affected id: it goes whole
         if len(line) > MAX_LINE_BYTES and not removing.isdisjoint(named_runs(line)):
             new = None  # no record (the combine quarantines only its head, which no tombstone check can rewrite)
         if new is not None and removing.isdisjoint(named_runs(new)):
