@@ -13,6 +13,7 @@ tweets are dropped.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 from collections.abc import Callable
@@ -90,14 +91,28 @@ def _rewrite_prefix(
             continue
         new = gzip.compress(out.body, compresslevel=6, mtime=0) if original else out.body
         counted = not original  # an original's lines are the raw lines' payloads: counted once, in raw
-        progress[key] = {
+        entry = {
             "removed": out.removed * counted,
             "scrubbed": out.scrubbed * counted,
             "references_nulled": out.references_nulled * counted,
             "removed_delivery": out.removed_delivery if counted else {},
+            "after": hashlib.sha256(new).hexdigest(),
         }
+        progress[key] = _accumulate(progress.get(key), entry, hashlib.sha256(body).hexdigest())
         storage.s3.put(progress_key(storage, hour), json.dumps(progress).encode())
         s3.put_object(Bucket=storage.bucket, Key=key, Body=new)  # an emptied raw object stays, empty
+
+
+def _accumulate(earlier: dict[str, Any] | None, entry: dict[str, Any], current: str) -> dict[str, Any]:
+    """An object's progress entry: an earlier attempt's losses count too when its rewrite was put (the object is
+    what it wrote, and now loses more: another list); when the put never happened, this rewrite repeats it."""
+    if earlier is None or earlier.get("after") != current:
+        return entry
+    merged = {name: earlier[name] + entry[name] for name in ("removed", "scrubbed", "references_nulled")}
+    delivery = {run: list(seqs) for run, seqs in earlier["removed_delivery"].items()}
+    for run, seqs in entry["removed_delivery"].items():
+        delivery.setdefault(run, []).extend(seqs)
+    return merged | {"removed_delivery": delivery, "after": entry["after"]}
 
 
 def _tally(hour: datetime, progress: dict[str, dict[str, Any]]) -> HourDeletion:

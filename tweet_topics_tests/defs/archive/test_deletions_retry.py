@@ -59,7 +59,9 @@ def _setup(storage, resources) -> tuple[str, dict[str, str], dict[str, int]]:
     return tid, ids, seqs
 
 
-def test_a_rerun_after_a_failure_mid_hour_repairs_the_hour_and_keeps_the_audit(resources, bucket, monkeypatch):
+@pytest.mark.parametrize("rerun_also", [None, "reply"])  # the same list again, or a longer one (the reply too)
+def test_a_rerun_after_a_failure_mid_hour_repairs_the_hour_and_keeps_the_audit(resources, bucket, monkeypatch,
+                                                                                rerun_also):  # fmt: skip
     storage = resources["storage"]
     tid, ids, seqs = _setup(storage, resources)
     actions = Actions(remove={tid}, tombstone={tid}, by_action={"delete": 1})
@@ -78,14 +80,17 @@ def test_a_rerun_after_a_failure_mid_hour_repairs_the_hour_and_keeps_the_audit(r
     assert tid.encode() not in raw and tid.encode() in storage.combined.read_bytes(RETWEETED, COMBINED_CSV)
     assert not list(storage.s3.list(storage.audit_prefix))
 
+    if rerun_also:  # the retweet hour's raw object, rewritten by the failed run, now loses one more record
+        actions = Actions(remove={tid, ids[rerun_also]}, tombstone={tid, ids[rerun_also]}, by_action={"delete": 2})
     audit = apply_deletions(storage, actions, "second-run")
     for info in storage.s3.list(""):
         assert tid.encode() not in _searchable(info.key, storage.s3.get(info.key)), info.key
     retweeted, _, filtered = _stored(storage, RETWEETED)
-    assert ids["retweet"] not in retweeted and retweeted[ids["reply"]]["in_reply_to_id"] is None
+    assert ids["retweet"] not in retweeted
+    assert ids["reply"] not in retweeted if rerun_also else retweeted[ids["reply"]]["in_reply_to_id"] is None
     assert storage.predictions.read_parquet(RETWEETED, PREDICTIONS_PARQUET)["id"].to_pylist() == filtered
-    removed = [tid, ids["retweet"], ids["linking_quote"], ids["link"]]
-    assert audit["records_removed"] == 4
+    removed = [tid, ids["retweet"], ids["linking_quote"], ids["link"]] + ([ids[rerun_also]] if rerun_also else [])
+    assert audit["records_removed"] == len(removed)
     assert audit["deleted_delivery"] == {"r1": merge(seqs[i] for i in removed)}
     assert not list(storage.s3.list(f"{storage.compliance_prefix}pending/"))
     for hour in (H, RETWEETED, REFERRED):
