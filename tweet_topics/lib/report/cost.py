@@ -101,16 +101,12 @@ def estimate(
     cap_share = f"{posts / cap:.0%} of the {tier} cap ({cap:,}/month)" if cap else f"no cap known for tier {tier!r}"
     days_to_cap = f"; cap reached after {cap / (volumes.records * 24):.1f} days" if cap and volumes.records else ""
     ec2_prices = local.get("ec2_on_demand_per_hour", {})
-    live = [
-        CostLine(
-            f"EC2 live query host ({live_instance_type})",
-            f"{hours:,.0f} instance hours",
-            _money(hours, ec2_prices.get(live_instance_type)),
-            "one instance all month while the live query's desired state is running",
-            sources.get("ec2", ""),
-        )
-    ]
-    return [
+
+    def ec2(item: str, instance: str, driver: str) -> CostLine:
+        price = _money(hours, ec2_prices.get(instance))
+        return CostLine(f"{item} ({instance})", f"{hours:,.0f} instance hours", price, driver, sources.get("ec2", ""))
+
+    lines = [
         CostLine(
             "Firehose ingestion",
             f"{firehose_gb:,.2f} GB billed ({billed_record // 1024} KB per record)",
@@ -139,13 +135,7 @@ def estimate(
             f"objects/hour {volumes.objects:,.1f} read by the combine + {PIPELINE_READS_PER_HOUR} pipeline reads",
             sources.get("s3", ""),
         ),
-        CostLine(
-            f"EC2 streamer ({instance_type})",
-            f"{hours:,.0f} instance hours",
-            _money(hours, ec2_prices.get(instance_type)),
-            "one instance running all month",
-            sources.get("ec2", ""),
-        ),
+        ec2("EC2 streamer", instance_type, "one instance running all month"),
         CostLine(
             f"X API posts ({tier} tier)",
             f"{posts:,.0f} posts/month: {cap_share}{days_to_cap}",
@@ -153,7 +143,11 @@ def estimate(
             f"records/hour {volumes.records:,.0f}",
             sources.get("x_api", ""),
         ),
-    ] + (live if live_instance_type else [])
+    ]
+    if live_instance_type:
+        driver = "one instance all month while the live query's desired state is running"
+        lines.append(ec2("EC2 live query host", live_instance_type, driver))
+    return lines
 
 
 def total(lines: Sequence[CostLine]) -> tuple[float, list[str]]:
