@@ -73,9 +73,8 @@ def _commit(resources: dict, hour: datetime) -> None:
     assert run.success
 
 
-def _committed(storage, resources, tmp_path) -> tuple[str, dict[str, str], dict]:
-    """The three hours committed with originals and predictions, then the deletion list applied; the audit."""
-    tid, lines, ids = _hours()
+def _commit_hours(storage, resources, lines: dict[datetime, list[bytes]]) -> None:
+    """Deliver each hour's lines, commit combined and filtered, and store its originals and predictions."""
     for seed, (hour, body) in enumerate(lines.items()):
         _deliver(storage, hour, body, seed)
         _commit(resources, hour)
@@ -84,6 +83,12 @@ def _committed(storage, resources, tmp_path) -> tuple[str, dict[str, str], dict]
         kept = storage.filtered.read_parquet(hour, FILTERED_PARQUET, columns=["id"])
         predictions = pa.table({"id": kept["id"], "dominant_topic": pa.array([0] * kept.num_rows)})
         storage.predictions.write_hour(hour, {PREDICTIONS_PARQUET: parquet_bytes(predictions)}, {"rows": 1})
+
+
+def _committed(storage, resources, tmp_path) -> tuple[str, dict[str, str], dict]:
+    """The three hours committed with originals and predictions, then the deletion list applied; the audit."""
+    tid, lines, ids = _hours()
+    _commit_hours(storage, resources, lines)
     assert ids["linking_quote"] in storage.predictions.read_parquet(REFERRED, PREDICTIONS_PARQUET)["id"].to_pylist()
     ids_file = tmp_path / "ids.txt"
     ids_file.write_text(tid + "\n")

@@ -6,11 +6,9 @@ rewrite finds nothing left to change there. After the rerun no object in the buc
 reconcile, and the audit's ``deleted_delivery`` holds the sequences of every removed record, those removed by the
 failed run included; no progress record is left."""
 
-import gzip
 import json
 from datetime import datetime
 
-import pyarrow as pa
 import pytest
 
 import tweet_topics.archive.deletions as deletions
@@ -18,14 +16,12 @@ from tweet_topics.archive.deletions import apply_deletions
 from tweet_topics.lib.archive.compliance import Actions
 from tweet_topics.lib.ledger import merge
 from tweet_topics.lib.records import dumps_record
-from tweet_topics.storage.catalog import COMBINED_CSV, FILTERED_PARQUET, PREDICTIONS_PARQUET
-from tweet_topics.storage.hourly import parquet_bytes
+from tweet_topics.storage.catalog import COMBINED_CSV, PREDICTIONS_PARQUET
 from tweet_topics_tests.defs.archive.test_deletions_later_hours import (
     REFERRED,
     RETWEETED,
     H,
-    _commit,
-    _deliver,
+    _commit_hours,
     _hours,
     _reconciles,
     _searchable,
@@ -48,14 +44,7 @@ def _delivered(lines: dict[datetime, list[bytes]]) -> tuple[dict[datetime, list[
 def _setup(storage, resources) -> tuple[str, dict[str, str], dict[str, int]]:
     tid, lines, ids = _hours()
     lines, seqs = _delivered(lines)
-    for seed, (hour, body) in enumerate(lines.items()):
-        _deliver(storage, hour, body, seed)
-        _commit(resources, hour)
-        originals = b"".join(json.dumps({"data": json.loads(line)}).encode() + b"\n" for line in body)
-        storage.s3.put(storage.original_key(hour, f"{seed:064x}"), gzip.compress(originals))
-        kept = storage.filtered.read_parquet(hour, FILTERED_PARQUET, columns=["id"])
-        predictions = pa.table({"id": kept["id"], "dominant_topic": pa.array([0] * kept.num_rows)})
-        storage.predictions.write_hour(hour, {PREDICTIONS_PARQUET: parquet_bytes(predictions)}, {"rows": 1})
+    _commit_hours(storage, resources, lines)
     return tid, ids, seqs
 
 
