@@ -1,6 +1,8 @@
-"""Small helpers shared by tests: seeding the bucket and materializing hour ranges."""
+"""Small helpers shared by tests: seeding the bucket, materializing hour ranges, walking and altering payloads."""
 
+import copy
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
@@ -40,3 +42,26 @@ def range_tags(first: str, last: str) -> dict[str, str]:
 
 def materialize_range(assets: list, resources: dict, first: str, last: str, **kwargs) -> dg.ExecuteInProcessResult:
     return dg.materialize(assets, resources=resources, tags=range_tags(first, last), **kwargs)
+
+
+def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every key of every object (and the first element of every list) in ``value``."""
+    out = []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            out.append((*prefix, key))
+            out += paths(child, (*prefix, key))
+    elif isinstance(value, list) and value:
+        out.append((*prefix, 0))
+        out += paths(value[0], (*prefix, 0))
+    return out
+
+
+def replaced(payload: Any, path: tuple, new: Any) -> Any:
+    """A deep copy of ``payload`` with the value at ``path`` (one of ``paths``) set to ``new``."""
+    out = copy.deepcopy(payload)
+    target = out
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return out

@@ -3,7 +3,6 @@ replay file through a real process. Every input is either sent or rejected with 
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from tweet_topics.streamer.producer import Batch
 from tweet_topics.streamer.rejects import RejectLog
 from tweet_topics.streamer.runner import Loop
 from tweet_topics.streamer.sources import Item, replay_source
+from tweet_topics_tests.helpers import paths, replaced
 
 
 def deep(depth: int) -> list:
@@ -85,28 +85,6 @@ V1_STATUS = {
     "reply_count": 0,
     "quote_count": 0,
 }
-
-
-def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
-    """Every key of every object (and the first element of every list) in ``value``."""
-    out = []
-    if isinstance(value, dict):
-        for key, child in value.items():
-            out.append((*prefix, key))
-            out += paths(child, (*prefix, key))
-    elif isinstance(value, list) and value:
-        out.append((*prefix, 0))
-        out += paths(value[0], (*prefix, 0))
-    return out
-
-
-def replaced(payload: Any, path: tuple, new: Any) -> Any:
-    out = copy.deepcopy(payload)
-    target = out
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = new
-    return out
 
 
 class CountingOutput:

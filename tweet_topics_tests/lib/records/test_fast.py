@@ -4,7 +4,6 @@ every field x odd values and JSON-level oddities. And it really is taken for ord
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from tweet_topics.lib.records.fast import v2_record_line
 from tweet_topics.lib.synthetic import TweetGenerator
 from tweet_topics.streamer.convert import Reject, parse_line, raw_to_record, to_record
+from tweet_topics_tests.helpers import paths, replaced
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 REAL_TWEETS = DATA / "real-tweets" / "twarc-hashtags-tweets1-pages1-2.jsonl"
@@ -89,26 +89,6 @@ def real_messages() -> list[dict]:
     for line in REAL_TWEETS.read_text().splitlines():
         page = json.loads(line)
         out += [{"data": tweet, "includes": page["includes"]} for tweet in page["data"]]
-    return out
-
-
-def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
-    """Every key of every object and the first element of every list."""
-    out = []
-    if isinstance(value, dict):
-        for key, child in value.items():
-            out += [(*prefix, key), *paths(child, (*prefix, key))]
-    elif isinstance(value, list) and value:
-        out += [(*prefix, 0), *paths(value[0], (*prefix, 0))]
-    return out
-
-
-def replaced(payload: Any, path: tuple, new: Any) -> Any:
-    out = copy.deepcopy(payload)
-    target = out
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = new
     return out
 
 
