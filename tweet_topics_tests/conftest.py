@@ -64,10 +64,10 @@ def bucket(resources: dict) -> Iterator[str]:
 
 def empty_bucket(store) -> None:
     """Delete every object with the raw client (the project's store refuses to delete raw data, by design)."""
+    from tweet_topics.storage.clients import delete_objects
+
     s3 = store.aws.client("s3")
-    keys = [o.key for o in store.list("")]
-    for start in range(0, len(keys), 1000):
-        s3.delete_objects(Bucket=store.bucket, Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]]})
+    delete_objects(s3, store.bucket, ({"Key": o.key} for o in store.list("")))
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,15 @@ Plain Python (no Dagster) so the streamer, the local stack, benchmarks and the r
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tweet_topics.settings import Settings
 
@@ -70,3 +73,33 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> bool:
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
     s3.create_bucket(**kwargs)
     return True
+
+
+# Characters a DeleteObjects XML body cannot carry as they are: XML 1.0 forbids most controls, and a parser turns
+# \r (and \r\n) into \n, which would name a different key. Keys holding them are deleted one request each.
+_NOT_XML_SAFE = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def delete_objects(s3: Any, bucket: str, objects: Iterable[dict[str, str]]) -> int:
+    """Delete ``objects`` ({"Key"[, "VersionId"]}) in DeleteObjects batches of 1000; a key XML cannot carry goes by
+    DeleteObject instead. Any per-key error raises (a deletion asked for is never silently skipped)."""
+    items = list(objects)
+    singles = [o for o in items if _NOT_XML_SAFE.search(o["Key"])]
+    batchable = [o for o in items if not _NOT_XML_SAFE.search(o["Key"])]
+    for start in range(0, len(batchable), 1000):
+        chunk = batchable[start : start + 1000]
+        try:
+            result = s3.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+        except ClientError as exc:  # a batch the server cannot take (5xx after retries, MalformedXML): key by key
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 and "XML" not in str(exc):
+                raise
+            singles += chunk
+            continue
+        if result.get("Errors"):
+            raise RuntimeError(f"could not delete from {bucket}: {result['Errors'][:3]}")
+    for single in singles:
+        try:
+            s3.delete_object(Bucket=bucket, **single)
+        except ClientError as exc:
+            raise RuntimeError(f"could not delete {single!r} from {bucket}: {exc}") from exc
+    return len(items)

@@ -20,7 +20,7 @@ from typing import Any
 import dagster as dg
 
 from tweet_topics.settings import Settings
-from tweet_topics.storage.clients import client, endpoint_for
+from tweet_topics.storage.clients import client, delete_objects, endpoint_for
 
 
 class AwsResource(dg.ConfigurableResource):
@@ -195,11 +195,7 @@ class S3Store(dg.ConfigurableResource):
 
     def delete_keys(self, keys: list[str]) -> None:
         self._refuse_protected(keys)
-        s3 = self._s3()
-        for start in range(0, len(keys), 1000):
-            chunk = keys[start : start + 1000]
-            if chunk:
-                s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk]})
+        delete_objects(self._s3(), self.bucket, ({"Key": k} for k in keys))
 
 
 MISSING_CODES = ("NoSuchKey", "404", "NotFound")

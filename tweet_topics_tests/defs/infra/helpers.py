@@ -14,6 +14,7 @@ import dagster as dg
 from tweet_topics.defs.infra.deployment import Deployment
 from tweet_topics.defs.infra.resource import InfraResource
 from tweet_topics.settings import Settings
+from tweet_topics.storage.clients import delete_objects
 
 CANARY = "canary-bearer-7f3a9c-never-log-me"
 
@@ -45,13 +46,12 @@ def delete_bucket(s3: Any, bucket: str) -> None:
         s3.head_bucket(Bucket=bucket)
     except s3.exceptions.ClientError:
         return
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        items = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]}
-            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-        ]
-        if items:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": items})
+    versions = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+    ]
+    delete_objects(s3, bucket, versions)
     s3.delete_bucket(Bucket=bucket)
 
 
