@@ -160,7 +160,7 @@ def vectorize(corpus: Any, params: Any, stop_words: list[str]) -> Vectorized:
     """
     from pyspark import StorageLevel
     from pyspark.ml import PipelineModel
-    from pyspark.ml.feature import IDF, CountVectorizerModel
+    from pyspark.ml.feature import IDF
     from pyspark.sql import functions as F
 
     sizes = [r[1] for r in corpus.groupBy(F.spark_partition_id().alias("p")).count().collect()]
@@ -199,13 +199,26 @@ def vectorize(corpus: Any, params: Any, stop_words: list[str]) -> Vectorized:
     if documents < params.k:
         blocks.unpersist()
         raise TopicModelError(f"only {documents} documents contain a vocabulary term, fewer than k={params.k}")
-    counter = CountVectorizerModel.from_vocabulary(vocabulary, inputCol="terms", outputCol="counts")
+    counter = count_vectorizer(vocabulary, sc)
     stages: list[Any] = [tokenizer, remover, counter]
     if params.use_idf:
         stages.append(IDF(inputCol="counts", outputCol="tfidf").fit(counter.transform(terms)))
     text_model = PipelineModel(stages=stages)
     features = text_model.transform(corpus).cache() if params.optimizer != "vb" else None
     return Vectorized(corpus, text_model, blocks, vocabulary, documents, tokens, features)
+
+
+def count_vectorizer(vocabulary: list[str], sc: Any) -> Any:
+    """``CountVectorizerModel.from_vocabulary`` in one JVM call: pyspark's sets the Java array one py4j round trip
+    per term (0.55 s for 5,000 terms, 2.2 s for 20,000; this: 0.05 s). The terms travel as one JSON text, decoded
+    by Spark's own ``StringArrayParam.jsonDecode``."""
+    import json
+
+    from pyspark.ml.feature import CountVectorizerModel
+
+    feature = sc._jvm.org.apache.spark.ml.feature
+    terms = feature.StopWordsRemover().stopWords().jsonDecode(json.dumps(vocabulary, ensure_ascii=False))
+    return CountVectorizerModel(feature.CountVectorizerModel(terms)).setInputCol("terms").setOutputCol("counts")
 
 
 def _add_pair(a: tuple[int, float], b: tuple[int, float]) -> tuple[int, float]:
