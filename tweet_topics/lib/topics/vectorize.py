@@ -163,7 +163,8 @@ def vectorize(corpus: Any, params: Any, stop_words: list[str]) -> Vectorized:
     from pyspark.ml.feature import IDF
     from pyspark.sql import functions as F
 
-    sizes = [r[1] for r in corpus.groupBy(F.spark_partition_id().alias("p")).count().collect()]
+    # Documents per partition without a shuffle; its tasks also start the Python workers the packing needs.
+    sizes = [r[0] for r in corpus.select(F.lit(True).alias("x")).mapInArrow(_count_rows, "n long").collect()]
     docs = sum(sizes)
     if docs < max(params.k, 2):
         raise TopicModelError(f"corpus has {docs} documents, fewer than k={params.k}: widen the corpus window")
@@ -219,6 +220,12 @@ def count_vectorizer(vocabulary: list[str], sc: Any) -> Any:
     feature = sc._jvm.org.apache.spark.ml.feature
     terms = feature.StopWordsRemover().stopWords().jsonDecode(json.dumps(vocabulary, ensure_ascii=False))
     return CountVectorizerModel(feature.CountVectorizerModel(terms)).setInputCol("terms").setOutputCol("counts")
+
+
+def _count_rows(batches: Iterator[Any]) -> Iterator[Any]:
+    import pyarrow as pa
+
+    yield pa.RecordBatch.from_pydict({"n": [sum(batch.num_rows for batch in batches)]})
 
 
 def _add_pair(a: tuple[int, float], b: tuple[int, float]) -> tuple[int, float]:
