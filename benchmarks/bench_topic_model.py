@@ -125,7 +125,9 @@ def fresh_child(path: str) -> None:
     if not fitted.write_local(Path(tempfile.mkdtemp(prefix="bench-model-")) / "pipeline"):  # as topic_model saves
         fitted.model.write().save(tempfile.mkdtemp(prefix="bench-model-") + "/pipeline")
     stages["save"] = time.perf_counter() - t0
-    saved_at = time.time()  # the clock ends here; the process's exit (Spark's shutdown) comes after
+    # The clock ends here; the process's exit (Spark's shutdown) comes after. CLOCK_MONOTONIC is
+    # system-wide on Linux, so the parent compares it with its own start.
+    saved_at = time.monotonic()
     progress = fitted.metrics.get("progress", {})
     print("RESULT " + json.dumps({"stages": stages, "saved_at": saved_at, "progress": progress}))
 
@@ -146,7 +148,7 @@ def fresh_run(docs: int, seed: int) -> None:
     texts, truth = planted_corpus(PlantedShape(docs=docs), seed=seed)
     path = os.path.join(tempfile.mkdtemp(prefix="bench-corpus-"), "corpus.parquet")
     pq.write_table(pa.table({"row": list(range(len(texts))), "processed_text": texts}), path)
-    started, started_at = time.perf_counter(), time.time()
+    started, started_at = time.perf_counter(), time.monotonic()
     out = subprocess.run(
         [sys.executable, __file__, "--fresh-child", path], capture_output=True, text=True, check=True
     ).stdout

@@ -63,11 +63,26 @@ def bucket(resources: dict) -> Iterator[str]:
 
 
 def empty_bucket(store) -> None:
-    """Delete every object with the raw client (the project's store refuses to delete raw data, by design)."""
-    from tweet_topics.storage.clients import delete_objects
+    """Delete every object with the raw client (the project's store refuses to delete raw data, by design).
+
+    A bucket a test made versioned is emptied of every version and delete marker and created again unversioned:
+    moto 5.2 answers 500 to any delete of a key whose latest version is a delete marker once versioning is
+    suspended (``FakeDeleteMarker`` has no ``dispose``), so such a bucket would break later tests' teardowns."""
+    from tweet_topics.storage.clients import delete_all
 
     s3 = store.aws.client("s3")
-    delete_objects(s3, store.bucket, ({"Key": o.key} for o in store.list("")))
+    if s3.get_bucket_versioning(Bucket=store.bucket).get("Status"):
+        s3.put_bucket_versioning(Bucket=store.bucket, VersioningConfiguration={"Status": "Enabled"})
+        versions = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=store.bucket)
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        delete_all(s3, store.bucket, versions)
+        s3.delete_bucket(Bucket=store.bucket)
+        s3.create_bucket(Bucket=store.bucket)
+        return
+    delete_all(s3, store.bucket, ({"Key": o.key} for o in store.list("")))
 
 
 @pytest.fixture(scope="session")

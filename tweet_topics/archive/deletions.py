@@ -34,7 +34,7 @@ from tweet_topics.lib.combine import csv_ids
 from tweet_topics.lib.filtering import Blocklist
 from tweet_topics.lib.ledger import merge
 from tweet_topics.storage.catalog import COMBINED_CSV, PREDICTIONS_PARQUET, Storage
-from tweet_topics.storage.clients import delete_objects
+from tweet_topics.storage.clients import delete_all
 from tweet_topics.storage.hourly import parquet_bytes
 from tweet_topics.storage.keys import PARTITION_FORMAT, partition_key
 
@@ -55,7 +55,7 @@ def purge_versions(storage: Storage, prefix: str) -> int:
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=storage.bucket, Prefix=prefix):
         doomed += [v for v in page.get("Versions", []) if not v["IsLatest"]]
         doomed += page.get("DeleteMarkers", [])
-    return delete_objects(s3, storage.bucket, ({"Key": v["Key"], "VersionId": v["VersionId"]} for v in doomed))
+    return delete_all(s3, storage.bucket, ({"Key": v["Key"], "VersionId": v["VersionId"]} for v in doomed))
 
 
 def progress_key(storage: Storage, hour: datetime) -> str:

@@ -75,31 +75,52 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> bool:
     return True
 
 
-# Characters a DeleteObjects XML body cannot carry as they are: XML 1.0 forbids most controls, and a parser turns
-# \r (and \r\n) into \n, which would name a different key. Keys holding them are deleted one request each.
-_NOT_XML_SAFE = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters XML 1.0 cannot carry even escaped (botocore escapes \r, so \t, \n and \r are fine): a DeleteObjects body
+# holding one is refused (S3: MalformedXML; moto: 500 on every retry). Such keys, legal in S3, go one request each.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Per-key errors of a successful DeleteObjects that are worth another try, as S3's own guidance says.
+_RETRY_PER_KEY = {"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout"}
 
 
-def delete_objects(s3: Any, bucket: str, objects: Iterable[dict[str, str]]) -> int:
-    """Delete ``objects`` ({"Key"[, "VersionId"]}) in DeleteObjects batches of 1000; a key XML cannot carry goes by
-    DeleteObject instead. Any per-key error raises (a deletion asked for is never silently skipped)."""
+class DeleteFailed(RuntimeError):
+    """Objects S3 would not delete; ``errors`` holds S3's per-key entries (Key, Code, Message)."""
+
+    def __init__(self, bucket: str, errors: list[dict[str, Any]]) -> None:
+        codes = sorted({e.get("Code", "?") for e in errors})
+        super().__init__(f"{len(errors)} objects could not be deleted from {bucket} ({', '.join(codes)})")
+        self.errors = errors
+
+
+def delete_all(s3: Any, bucket: str, objects: Iterable[dict[str, str]]) -> int:
+    """Delete ``objects`` ({"Key"[, "VersionId"]}) in DeleteObjects batches of 1000 and return how many.
+
+    A key XML cannot carry, a batch refused as MalformedXML and a key S3 answered with a transient per-key error
+    are deleted by DeleteObject, one request each (with botocore's retries); anything else S3 refuses raises
+    ``DeleteFailed`` (a deletion asked for is never skipped silently). Other request errors propagate as they are.
+    """
     items = list(objects)
-    singles = [o for o in items if _NOT_XML_SAFE.search(o["Key"])]
-    batchable = [o for o in items if not _NOT_XML_SAFE.search(o["Key"])]
+    singles = [o for o in items if _NOT_IN_XML.search(o["Key"])]
+    batchable = [o for o in items if not _NOT_IN_XML.search(o["Key"])]
+    refused: list[dict[str, Any]] = []
     for start in range(0, len(batchable), 1000):
         chunk = batchable[start : start + 1000]
         try:
             result = s3.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
-        except ClientError as exc:  # a batch the server cannot take (5xx after retries, MalformedXML): key by key
-            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 and "XML" not in str(exc):
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "MalformedXML":
                 raise
             singles += chunk
             continue
-        if result.get("Errors"):
-            raise RuntimeError(f"could not delete from {bucket}: {result['Errors'][:3]}")
+        for error in result.get("Errors", []):
+            if error.get("Code") in _RETRY_PER_KEY:
+                singles.append({k: error[k] for k in ("Key", "VersionId") if error.get(k)})
+            else:
+                refused.append(error)
     for single in singles:
         try:
             s3.delete_object(Bucket=bucket, **single)
         except ClientError as exc:
-            raise RuntimeError(f"could not delete {single!r} from {bucket}: {exc}") from exc
+            refused.append({**single, "Code": exc.response.get("Error", {}).get("Code", "?")})
+    if refused:
+        raise DeleteFailed(bucket, refused)
     return len(items)

@@ -148,7 +148,7 @@ class HourlyDataset:
                     current = None
                 if current is not None and sorted(e["key"] for e in current["files"].values()) == ours:
                     return  # our own commit, landed by an earlier attempt of the same request
-                self.store.delete_keys(ours)
+                self.store.discard_keys(ours)
                 raise StaleCommit(
                     f"{self.name} {partition_key(hour)}: another run committed this hour after this run began; "
                     "its output was discarded and the newer commit kept"

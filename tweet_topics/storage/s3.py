@@ -10,6 +10,7 @@ endpoint is simply unset and boto3's default credential chain applies.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tweet_topics.settings import Settings
-from tweet_topics.storage.clients import client, delete_objects, endpoint_for
+from tweet_topics.storage.clients import DeleteFailed, client, delete_all, endpoint_for
 
 
 class AwsResource(dg.ConfigurableResource):
@@ -132,8 +134,6 @@ class S3Store(dg.ConfigurableResource):
             return [(key, body) for key, body in pool.map(fetch, keys) if body is not None]
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
             self._s3().head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
@@ -191,11 +191,17 @@ class S3Store(dg.ConfigurableResource):
             stale = [o.key for o in self.list(prefix) if o.key[len(prefix) :] not in objects]
             self.delete_keys(stale)
         finally:
-            self.delete_keys([staging + name for name in names])
+            self.discard_keys([staging + name for name in names])
 
     def delete_keys(self, keys: list[str]) -> None:
         self._refuse_protected(keys)
-        delete_objects(self._s3(), self.bucket, ({"Key": k} for k in keys))
+        delete_all(self._s3(), self.bucket, ({"Key": k} for k in keys))
+
+    def discard_keys(self, keys: list[str]) -> None:
+        """Best-effort delete of leftovers (staging copies, a failed or losing run's files) while another outcome
+        is being reported: a failure here leaves garbage for the sweeps, it never replaces the error at hand."""
+        with contextlib.suppress(BotoCoreError, ClientError, DeleteFailed):
+            self.delete_keys(keys)
 
 
 MISSING_CODES = ("NoSuchKey", "404", "NotFound")

@@ -13,6 +13,8 @@ def test_one_call_model_counts_as_pysparks_own(spark):
     ours = count_vectorizer(vocabulary, spark.sparkContext)
     theirs = CountVectorizerModel.from_vocabulary(vocabulary, inputCol="terms", outputCol="counts")
     assert ours.vocabulary == theirs.vocabulary == vocabulary
+    settings = [{p.name: (m.isSet(p), m.getOrDefault(p)) for p in m.params} for m in (ours, theirs)]
+    assert settings[0] == settings[1] and settings[0]["vocabSize"] == (True, len(vocabulary))
     rows = [(["rocket", "🚀launch", "🚀launch", "missing"],), (['a"b', "\\u0041", "term499", ""],), ([],)]
     frame = spark.createDataFrame(rows, "terms array<string>")
     assert ours.transform(frame).collect() == theirs.transform(frame).collect()

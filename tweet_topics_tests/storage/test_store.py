@@ -86,37 +86,60 @@ def test_a_body_damaged_on_every_attempt_raises(resources, bucket, kind, error):
 
 
 def test_keys_an_xml_body_cannot_carry_are_deleted_and_only_those_asked_for(resources, bucket):
-    """DeleteObjects is XML: a control character fails the whole request (moto: 500 after every retry; S3:
-    MalformedXML) and a \\r would arrive as \\n. Such keys, legal in S3, are deleted one request each."""
-    from tweet_topics.storage.clients import delete_objects
+    """DeleteObjects is XML: a control character other than tab, newline and CR fails the whole request (moto: 500
+    after every retry; S3: MalformedXML). Such keys, legal in S3, are deleted one request each, and no batch that
+    carries one is sent (every DeleteObjects call is watched and must succeed)."""
+    from tweet_topics.storage.clients import delete_all
 
     store = resources["storage"].s3
-    odd = ["misc/ctl\x01x", "misc/cr\rx", "misc/tab\tx", "misc/plain"]
-    kept = "misc/ctl x"  # a neighbour not asked for (moto cannot store a \n key, so the \r-as-\n case stays unplanted)
+    odd = ["misc/ctl\x01x", "misc/esc\x1bx", "misc/cr\rx", "misc/tab\tx", "misc/plain"]
+    kept = "misc/ctl x"  # a neighbour not asked for (moto cannot store a key with \n)
     for key in [*odd, kept]:
         store.put(key, b"x")
     s3 = store.aws.client("s3")
-    assert delete_objects(s3, store.bucket, ({"Key": k} for k in odd)) == 4
+    batches: list[int] = []
+    watch = "after-call.s3.DeleteObjects"
+    record = lambda http_response, **_: batches.append(http_response.status_code)  # noqa: E731
+    s3.meta.events.register(watch, record)
+    try:
+        assert delete_all(s3, store.bucket, ({"Key": k} for k in odd)) == 5
+    finally:
+        s3.meta.events.unregister(watch, record)
+    assert batches == [200]  # one batch (the three keys XML carries), answered at once
     assert [o.key for o in store.list("misc/")] == [kept]
 
 
-def test_a_batch_the_server_cannot_take_is_deleted_key_by_key():
-    """A DeleteObjects that fails with a 5xx after every retry is retried as one DeleteObject per key (botocore's
-    public Stubber plays the failing server; the per-key calls must follow, in order, and nothing else)."""
+def test_deletes_s3_refuses_are_retried_key_by_key_or_raised():
+    """botocore's public Stubber plays S3: a batch refused as MalformedXML and a key answered with a transient
+    per-key error go by DeleteObject, in order; a per-key AccessDenied raises DeleteFailed naming it; a batch
+    that fails with 500 after botocore's retries is raised as it is, not fanned out into single requests."""
     import boto3
     from botocore.stub import Stubber
 
-    from tweet_topics.storage.clients import delete_objects
+    from tweet_topics.storage.clients import DeleteFailed, delete_all
 
     s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
     objects = [{"Key": "misc/a", "VersionId": "1"}, {"Key": "misc/b", "VersionId": "2"}]
     with Stubber(s3) as stub:
-        stub.add_client_error("delete_objects", http_status_code=500, service_error_code="InternalError")
+        stub.add_client_error("delete_objects", http_status_code=400, service_error_code="MalformedXML")
         for o in objects:
             stub.add_response("delete_object", {}, {"Bucket": "b-test", **o})
-        assert delete_objects(s3, "b-test", objects) == 2
+        assert delete_all(s3, "b-test", objects) == 2
         stub.assert_no_pending_responses()
-    with Stubber(s3) as stub:  # a refusal is not retried key by key: it is the caller's to see
-        stub.add_client_error("delete_objects", http_status_code=403, service_error_code="AccessDenied")
-        with pytest.raises(ClientError, match="AccessDenied"):
-            delete_objects(s3, "b-test", objects)
+    with Stubber(s3) as stub:
+        errors = [{"Key": "misc/a", "VersionId": "1", "Code": "SlowDown", "Message": "slow down"}]
+        stub.add_response("delete_objects", {"Errors": errors})
+        stub.add_response("delete_object", {}, {"Bucket": "b-test", **objects[0]})
+        assert delete_all(s3, "b-test", objects) == 2
+        stub.assert_no_pending_responses()
+    with Stubber(s3) as stub:
+        errors = [{"Key": "misc/b", "VersionId": "2", "Code": "AccessDenied", "Message": "Access Denied"}]
+        stub.add_response("delete_objects", {"Errors": errors})
+        with pytest.raises(DeleteFailed, match=r"1 objects could not be deleted from b-test \(AccessDenied\)") as info:
+            delete_all(s3, "b-test", objects)
+        assert info.value.errors == errors
+    with Stubber(s3) as stub:
+        stub.add_client_error("delete_objects", http_status_code=500, service_error_code="InternalError")
+        with pytest.raises(ClientError, match="InternalError"):
+            delete_all(s3, "b-test", objects)
+        stub.assert_no_pending_responses()

@@ -145,7 +145,7 @@ def _write(frame: Any, storage: Storage, fresh: list[str], **options: str) -> li
     try:
         rows = frame.mapInArrow(task, MESSAGE_SCHEMA).collect()
     except Exception:
-        storage.s3.delete_keys([o.key for prefix in fresh for o in storage.s3.list(prefix)])
+        storage.s3.discard_keys([o.key for prefix in fresh for o in storage.s3.list(prefix)])
         raise
     return [json.loads(row[0]) for row in rows]
 

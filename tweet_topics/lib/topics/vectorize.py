@@ -219,7 +219,9 @@ def count_vectorizer(vocabulary: list[str], sc: Any) -> Any:
 
     feature = sc._jvm.org.apache.spark.ml.feature
     terms = feature.StopWordsRemover().stopWords().jsonDecode(json.dumps(vocabulary, ensure_ascii=False))
-    return CountVectorizerModel(feature.CountVectorizerModel(terms)).setInputCol("terms").setOutputCol("counts")
+    model = CountVectorizerModel(feature.CountVectorizerModel(terms)).setInputCol("terms").setOutputCol("counts")
+    model._set(vocabSize=len(vocabulary))  # as from_vocabulary does: the saved pipeline's metadata records it
+    return model
 
 
 def _count_rows(batches: Iterator[Any]) -> Iterator[Any]:

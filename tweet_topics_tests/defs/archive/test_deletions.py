@@ -14,7 +14,7 @@ from tweet_topics.defs.archive.deletions import apply_deletions
 from tweet_topics.defs.hourly import checks
 from tweet_topics.lib.ledger import merge, reconcile, subtract
 from tweet_topics.storage.keys import parse_partition_key, partition_key
-from tweet_topics_tests.conftest import DATA, REAL_TWEETS
+from tweet_topics_tests.conftest import DATA, REAL_TWEETS, empty_bucket
 from tweet_topics_tests.defs.archive.archive_hours import COMBINED_2021, FILTERED_2021, RAW_2021
 from tweet_topics_tests.helpers import materialize_range
 
@@ -52,7 +52,7 @@ def test_deleted_ids_leave_no_trace_and_counts_still_reconcile(resources, bucket
     try:
         _run(storage, resources, tmp_path)
     finally:
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+        empty_bucket(storage.s3)  # versions and delete markers gone, the bucket unversioned again
 
 
 def _run(storage, resources, tmp_path) -> None:

@@ -14,7 +14,7 @@ import dagster as dg
 from tweet_topics.defs.infra.deployment import Deployment
 from tweet_topics.defs.infra.resource import InfraResource
 from tweet_topics.settings import Settings
-from tweet_topics.storage.clients import delete_objects
+from tweet_topics.storage.clients import delete_all
 
 CANARY = "canary-bearer-7f3a9c-never-log-me"
 
@@ -51,7 +51,7 @@ def delete_bucket(s3: Any, bucket: str) -> None:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
         for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
     ]
-    delete_objects(s3, bucket, versions)
+    delete_all(s3, bucket, versions)
     s3.delete_bucket(Bucket=bucket)
 
 
