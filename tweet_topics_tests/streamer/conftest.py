@@ -99,11 +99,14 @@ def streamer_processes() -> Iterator[Callable[..., Streamer]]:
         streamer.kill()
 
 
-def wait_for(condition: Callable[[], object], timeout: float, step: float = 0.05) -> float:
-    """Seconds until ``condition()`` was true; fails the test after ``timeout``."""
+def wait_for(
+    condition: Callable[[], object], timeout: float, step: float = 0.05, context: Callable[[], str] | None = None
+) -> float:
+    """Seconds until ``condition()`` was true; fails the test after ``timeout`` (with ``context()``, e.g. the
+    process's log tail, in the message)."""
     start = time.monotonic()
     while not condition():
         if time.monotonic() - start > timeout:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"condition not met within {timeout}s" + (f"\n{context()}" if context else ""))
         time.sleep(step)
     return time.monotonic() - start
