@@ -18,6 +18,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -42,7 +44,16 @@ def _start_worker() -> None:
     conversion's lazy parts are loaded now."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     convert_chunk([WARM_UP], "warm-up", 1)
+
+
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """A worker whose streamer died without closing the pool (SIGKILL, the OOM killer) exits instead of waiting on
+    its queue forever: it holds no data of its own (every chunk's inputs stay with the parent)."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
 
 
 @dataclass

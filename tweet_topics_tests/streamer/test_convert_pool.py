@@ -161,3 +161,41 @@ def test_handover_moves_chunks_in_order_and_stays_bounded():
         got += chunk
     thread.join()
     assert got == list(range(20_050)) and most_waiting <= 150
+
+
+def test_the_worker_exits_when_its_streamer_is_killed(tmp_path):
+    """SIGKILL of the process that owns the pool (no close, no atexit) must not leave the worker behind: a real
+    parent process, killed; its worker is gone within a few seconds."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys, time\n"
+        "from tweet_topics.streamer.convert_pool import ConvertPool\n"
+        "pool = ConvertPool()\n"
+        "while not pool.active:\n"
+        "    time.sleep(0.05)\n"
+        "print(pool.pids()[0], flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+        os.kill(worker, 0)  # alive while its parent is
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _running(worker):
+            time.sleep(0.1)
+        assert not _running(worker), f"worker {worker} outlived its killed parent"
+    finally:
+        parent.kill()
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (an exited orphan is reaped by init, not by us)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
