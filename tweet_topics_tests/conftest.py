@@ -68,17 +68,12 @@ def empty_bucket(store) -> None:
     A bucket a test made versioned is emptied of every version and delete marker and created again unversioned:
     moto 5.2 answers 500 to any delete of a key whose latest version is a delete marker once versioning is
     suspended (``FakeDeleteMarker`` has no ``dispose``), so such a bucket would break later tests' teardowns."""
-    from tweet_topics.storage.clients import delete_all
+    from tweet_topics.storage.clients import all_versions, delete_all
 
     s3 = store.aws.client("s3")
     if s3.get_bucket_versioning(Bucket=store.bucket).get("Status"):
         s3.put_bucket_versioning(Bucket=store.bucket, VersioningConfiguration={"Status": "Enabled"})
-        versions = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]}
-            for page in s3.get_paginator("list_object_versions").paginate(Bucket=store.bucket)
-            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-        ]
-        delete_all(s3, store.bucket, versions)
+        delete_all(s3, store.bucket, all_versions(s3, store.bucket))
         s3.delete_bucket(Bucket=store.bucket)
         s3.create_bucket(Bucket=store.bucket)
         return

@@ -91,6 +91,15 @@ class DeleteFailed(RuntimeError):
         self.errors = errors
 
 
+def all_versions(s3: Any, bucket: str, prefix: str = "") -> list[dict[str, str]]:
+    """Every object version and delete marker under ``prefix``, as ``delete_all`` takes them."""
+    return [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+        for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+    ]
+
+
 def delete_all(s3: Any, bucket: str, objects: Iterable[dict[str, str]]) -> int:
     """Delete ``objects`` ({"Key"[, "VersionId"]}) in DeleteObjects batches of 1000 and return how many.
 
@@ -99,8 +108,10 @@ def delete_all(s3: Any, bucket: str, objects: Iterable[dict[str, str]]) -> int:
     ``DeleteFailed`` (a deletion asked for is never skipped silently). Other request errors propagate as they are.
     """
     items = list(objects)
-    singles = [o for o in items if _NOT_IN_XML.search(o["Key"])]
-    batchable = [o for o in items if not _NOT_IN_XML.search(o["Key"])]
+    singles: list[dict[str, str]] = []
+    batchable: list[dict[str, str]] = []
+    for item in items:
+        (singles if _NOT_IN_XML.search(item["Key"]) else batchable).append(item)
     refused: list[dict[str, Any]] = []
     for start in range(0, len(batchable), 1000):
         chunk = batchable[start : start + 1000]

@@ -14,7 +14,7 @@ import dagster as dg
 from tweet_topics.defs.infra.deployment import Deployment
 from tweet_topics.defs.infra.resource import InfraResource
 from tweet_topics.settings import Settings
-from tweet_topics.storage.clients import delete_all
+from tweet_topics.storage.clients import all_versions, delete_all
 
 CANARY = "canary-bearer-7f3a9c-never-log-me"
 
@@ -46,12 +46,7 @@ def delete_bucket(s3: Any, bucket: str) -> None:
         s3.head_bucket(Bucket=bucket)
     except s3.exceptions.ClientError:
         return
-    versions = [
-        {"Key": v["Key"], "VersionId": v["VersionId"]}
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
-        for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-    ]
-    delete_all(s3, bucket, versions)
+    delete_all(s3, bucket, all_versions(s3, bucket))
     s3.delete_bucket(Bucket=bucket)
 
 

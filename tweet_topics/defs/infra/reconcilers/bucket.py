@@ -11,7 +11,7 @@ from typing import Any
 
 from tweet_topics.defs.infra.reconcilers.base import Change, Reconciler, adopted, tag_dict, wait_until
 from tweet_topics.defs.infra.reconcilers.bucket_config import config_fixes, get_or, release_settings
-from tweet_topics.storage.clients import delete_all, ensure_bucket
+from tweet_topics.storage.clients import all_versions, delete_all, ensure_bucket
 
 
 class BucketReconciler(Reconciler):
@@ -56,12 +56,7 @@ class BucketReconciler(Reconciler):
 
     def _delete_versions(self, s3: Any, prefix: str = "") -> int:
         """Delete every version and delete marker under ``prefix`` (listed fully first, then deleted in chunks)."""
-        items = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]}
-            for page in s3.get_paginator("list_object_versions").paginate(Bucket=self.d.bucket, Prefix=prefix)
-            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-        ]
-        return delete_all(s3, self.d.bucket, items)
+        return delete_all(s3, self.d.bucket, all_versions(s3, self.d.bucket, prefix))
 
     def teardown(self, delete_data: bool) -> list[Change]:
         s3 = self.client("s3")
