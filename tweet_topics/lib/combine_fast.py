@@ -10,7 +10,8 @@ object (tested), which sends it down the line path.
 
 from __future__ import annotations
 
-import io
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -101,25 +102,24 @@ def _gates_pass(table: pa.Table) -> bool:
     return True
 
 
-def fast_object(key: str, body: bytes) -> pa.Table | None:
-    """Parse a clean Firehose object in one vectorized pass (pyarrow's JSON reader).
-
-    Returns None when the object needs the line-by-line path: any blank, legacy or malformed line, a type
-    mismatch, or a record that fails validation. Accepted objects give exactly what the slow path would.
-    """
+def parse_object(body: bytes) -> pa.Table | None:
+    """Arrow's JSON parse of a line-shaped, valid UTF-8 object (before the storable gates), or None."""
     lines = _line_shape_ok(body)
     if not lines or not _valid_utf8(body):
         return None  # the line path quarantines these with their reason
     try:
         table = pajson.read_json(
-            io.BytesIO(body),
+            pa.BufferReader(body),
             read_options=pajson.ReadOptions(use_threads=False, block_size=1 << 23),
             parse_options=pajson.ParseOptions(explicit_schema=_JSON_SCHEMA, unexpected_field_behavior="ignore"),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != lines or not _gates_pass(table):
-        return None
+    return table if table.num_rows == lines else None
+
+
+def _to_combined(table: pa.Table, keys: list[str], rows: list[int]) -> pa.Table:
+    """Parsed objects (concatenated, ``rows[i]`` lines of ``keys[i]`` each) as combined rows: lists joined."""
     columns = {}
     for name in _ARROW_TYPES:
         column = table[name]
@@ -128,6 +128,40 @@ def fast_object(key: str, body: bytes) -> pa.Table | None:
                 pc.binary_join(pc.fill_null(column, pa.scalar([], pa.list_(pa.string()))), LIST_SEPARATOR), ""
             )
         columns[name] = column
-    columns["source_key"] = pa.array([key] * table.num_rows, pa.string())
-    columns["line_number"] = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
+    columns["source_key"] = pa.array(keys, pa.string()).take(np.repeat(np.arange(len(keys)), rows))
+    columns["line_number"] = pa.array(np.concatenate([np.arange(1, n + 1, dtype=np.int64) for n in rows]))
     return pa.table(columns, schema=COMBINED_SCHEMA)
+
+
+def fast_object(key: str, body: bytes) -> pa.Table | None:
+    """Parse a clean Firehose object in one vectorized pass (pyarrow's JSON reader).
+
+    Returns None when the object needs the line-by-line path: any blank, legacy or malformed line, a type
+    mismatch, or a record that fails validation. Accepted objects give exactly what the slow path would.
+    """
+    table = parse_object(body)
+    if table is None or not _gates_pass(table):
+        return None
+    return _to_combined(table, [key], [table.num_rows])
+
+
+def fast_objects(objects: list[tuple[str, bytes]]) -> list[pa.Table | None]:
+    """``fast_object`` for each object, the parses on one thread per core (Arrow releases the GIL).
+
+    The storable gates are row-wise, so they run once over every parsed object together (a score of kernel
+    calls per object was 7 % of the combine); only when that pass fails are they run object by object to find
+    the objects that go down the line path.
+    """
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        parsed = list(pool.map(lambda item: parse_object(item[1]), objects))
+    chosen = [i for i, table in enumerate(parsed) if table is not None]
+    if chosen and not _gates_pass(pa.concat_tables([parsed[i] for i in chosen])):
+        chosen = [i for i in chosen if _gates_pass(parsed[i])]
+    out: list[pa.Table | None] = [None] * len(objects)
+    if not chosen:
+        return out
+    rows = [parsed[i].num_rows for i in chosen]
+    whole = _to_combined(pa.concat_tables([parsed[i] for i in chosen]), [objects[i][0] for i in chosen], rows)
+    for i, start, count in zip(chosen, np.cumsum([0, *rows[:-1]]), rows, strict=True):
+        out[i] = whole.slice(int(start), count)
+    return out

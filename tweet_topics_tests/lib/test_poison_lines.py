@@ -196,3 +196,31 @@ def test_a_legacy_line_cut_inside_its_text_is_a_truncated_line_not_a_shorter_twe
     assert [(q["reason"], q["line"].encode()) for q in result.quarantine] == [("truncated_line", cut)]
     whole = combine_objects([("raw/k", lines[0] + lines[1].removesuffix(b"\n"))], hour=hour)
     assert whole.table.num_rows == 2 and not whole.quarantine
+
+
+@pytest.mark.parametrize("poisoned_at", [None, 0, 3, 5])
+def test_batched_gates_send_only_the_failing_object_down_the_line_path(poisoned_at):
+    """The storable gates run once over every parsed object of the hour; when that pass fails, only the objects
+    that fail it on their own take the line path, and each kept row keeps its own object's key and line."""
+    records = clean_lines(60, seed=12)
+    sizes = [10, 7, 13, 5, 15, 10]  # objects of different lengths, so a slice off by one object shows
+    starts = [sum(sizes[:i]) for i in range(6)]
+    objects = [(f"raw/b{i}", body_of(records[starts[i] : starts[i] + sizes[i]])) for i in range(6)]
+    if poisoned_at is not None:  # parses fine, fails one gate (an impossible date), so only the gate can catch it
+        bad = body_of([{**records[starts[poisoned_at]], "created_at": "2026-02-30T07:10:00Z"}])
+        objects[poisoned_at] = (objects[poisoned_at][0], bad + objects[poisoned_at][1])
+    fast = combine_objects(objects, hour=HOUR, fast=True)
+    slow = combine_objects(objects, hour=HOUR, fast=False)
+    assert fast.stats["objects_parsed_line_by_line"] == (0 if poisoned_at is None else 1)
+    assert fast.table.equals(slow.table) and fast.quarantine == slow.quarantine
+    where = dict(
+        zip(
+            fast.table["id"].to_pylist(),
+            zip(fast.table["source_key"].to_pylist(), fast.table["line_number"].to_pylist(), strict=True),
+            strict=True,
+        )
+    )
+    for i, record in enumerate(records):
+        index = max(j for j in range(6) if starts[j] <= i)
+        shift = 1 if poisoned_at == index else 0
+        assert where[record["id"]] == (f"raw/b{index}", i - starts[index] + 1 + shift)
