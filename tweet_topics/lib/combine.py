@@ -100,7 +100,7 @@ def parse_row(key: str, number: int, line: bytes, last: bool) -> tuple[dict[str,
         record[name] = LIST_SEPARATOR.join(record[name])
     record["source_key"] = key
     record["line_number"] = number
-    record["_legacy"] = not line.startswith(b"{")
+    record["_legacy"] = not line.lstrip().startswith(b"{")  # a JSON line may start with blanks
     return record, None
 
 

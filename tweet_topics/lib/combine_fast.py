@@ -42,15 +42,19 @@ COMBINED_SCHEMA = pa.schema(
 COMBINED_COLUMNS = COMBINED_SCHEMA.names
 
 
+# Python's json (the line path) stops near 1,000 levels of nesting, Arrow's parser does not: a line that may nest
+# this deep is left to the line path, so both paths decide it alike.
+MAX_NESTING = 500
 _JSON_SCHEMA = pa.schema(
     [pa.field(n, pa.list_(pa.string()) if n in LIST_FIELDS else t) for n, t in _ARROW_TYPES.items()]
 )
 
 
 def _line_shape_ok(body: bytes) -> int:
-    """Number of lines when the body is line-shaped for the vectorized path, else 0 (one numpy pass).
+    """Number of lines when the body is line-shaped for the vectorized path, else 0 (numpy passes over the bytes).
 
-    Needs: starts with "{", ends with a newline, no CR, no empty line and no line over MAX_LINE_BYTES.
+    Needs: starts with "{", ends with a newline, no CR, no empty line, no line over MAX_LINE_BYTES and none with
+    MAX_NESTING opening brackets.
     """
     if not body.startswith(b"{") or not body.endswith(b"\n") or b"\r" in body:  # memchr: 2x a numpy compare
         return 0
@@ -59,6 +63,9 @@ def _line_shape_ok(body: bytes) -> int:
     lengths = np.diff(ends, prepend=-1) - 1
     if lengths.min() == 0 or lengths.max() > MAX_LINE_BYTES:
         return 0
+    opening = np.flatnonzero((raw == 0x5B) | (raw == 0x7B))  # "[" and "{", in strings too (an upper bound)
+    if len(opening) >= MAX_NESTING and np.diff(np.searchsorted(opening, ends), prepend=0).max() >= MAX_NESTING:
+        return 0  # deep enough to exceed Python's recursion limit: the line path decides (and says why)
     return len(ends)
 
 
@@ -90,8 +97,11 @@ def _gates_pass(table: pa.Table) -> bool:
         distinct = pc.drop_null(pc.unique(table[name]))  # an hour holds few distinct times: parse each once
         if len(distinct):
             parsed = pc.strptime(distinct, format=CANONICAL_FORMAT, unit="s", error_is_null=True)
-            # Arrow rolls 2026-02-30 over to 03-02: only times that print back unchanged are real dates.
+            # Arrow rolls 2026-02-30 over to 03-02: only times that print back unchanged are real dates; and it
+            # takes year 0000, which Python's datetime (the line path) has not.
             if not every(pc.equal(pc.strftime(parsed, format=CANONICAL_FORMAT), distinct)):
+                return False
+            if not every(pc.greater_equal(distinct, "0001")):
                 return False
     for name in RECORD_FIELDS:
         if pa.types.is_floating(table.schema.field(name).type):  # NaN and inf fail the comparison

@@ -59,7 +59,7 @@ def comparable(new: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
 
 def decide(new: Mapping[str, Any], policy: PromotionPolicy, current: Mapping[str, Any] | None = None) -> Promotion:
     """Gate the manifest ``new`` (``metrics``, ``corpus``) against ``policy`` and the latest's manifest ``current``
-(None: there is no latest yet)."""
+    (None: there is no latest yet)."""
     metrics = new["metrics"]
     reasons = []
     npmi, diversity = float(metrics["coherence_npmi"]), float(metrics["topic_diversity"])

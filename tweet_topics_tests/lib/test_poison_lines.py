@@ -224,3 +224,38 @@ def test_batched_gates_send_only_the_failing_object_down_the_line_path(poisoned_
         index = max(j for j in range(6) if starts[j] <= i)
         shift = 1 if poisoned_at == index else 0
         assert where[record["id"]] == (f"raw/b{index}", i - starts[index] + 1 + shift)
+
+
+EDGE_LINES = {  # (the second line, what both paths must do with it: kept, or quarantined with this reason)
+    "year 0000 (Arrow's strptime takes it, Python's datetime does not)": (
+        lambda r: json.dumps({**r, "created_at": "0000-02-29T00:00:00Z"}).encode(),
+        "bad_created_at",
+    ),
+    "an unknown field nested 1,000 deep (past Python's recursion limit)": (
+        lambda r: json.dumps(r)[:-1].encode() + b', "x": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+        "unreadable_line",
+    ),
+    "an unknown field nested 400 deep": (
+        lambda r: json.dumps(r)[:-1].encode() + b', "x": ' + b"[" * 400 + b"]" * 400 + b"}",
+        None,
+    ),
+    "a JSON line led by blanks (not a legacy record)": (lambda r: b"  \t" + json.dumps(r).encode(), None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_LINES))
+def test_both_paths_decide_edge_lines_alike(case):
+    """Lines where Arrow's parser and the line path could disagree: the vectorized path must leave them to the
+    line path (or agree with it), so the kept rows, the quarantine and every count are the same."""
+    make, reason = EDGE_LINES[case]
+    records = clean_lines(3, seed=21)
+    body = body_of([records[0]], (make(records[1]),))
+    fast = combine_objects([("raw/o", body)], hour=HOUR, fast=True)
+    slow = combine_objects([("raw/o", body)], hour=HOUR, fast=False)
+    assert (
+        fast.table.equals(slow.table)
+        and fast.quarantine == slow.quarantine
+        and fast.stats == {**slow.stats, "objects_parsed_line_by_line": fast.stats["objects_parsed_line_by_line"]}
+    )
+    assert [q["reason"] for q in slow.quarantine] == ([reason] if reason else [])
+    assert slow.stats["legacy_records"] == 0
