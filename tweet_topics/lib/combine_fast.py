@@ -63,7 +63,7 @@ def _line_shape_ok(body: bytes) -> int:
     lengths = np.diff(ends, prepend=-1) - 1
     if lengths.min() == 0 or lengths.max() > MAX_LINE_BYTES:
         return 0
-    opening = np.flatnonzero((raw == 0x5B) | (raw == 0x7B))  # "[" and "{", in strings too (an upper bound)
+    opening = np.flatnonzero((raw | 0x20) == 0x7B)  # "[" (0x5B) and "{", in strings too (an upper bound)
     if len(opening) >= MAX_NESTING and np.diff(np.searchsorted(opening, ends), prepend=0).max() >= MAX_NESTING:
         return 0  # deep enough to exceed Python's recursion limit: the line path decides (and says why)
     return len(ends)

@@ -235,6 +235,10 @@ EDGE_LINES = {  # (the second line, what both paths must do with it: kept, or qu
         lambda r: json.dumps(r)[:-1].encode() + b', "x": ' + b"[" * 1000 + b"]" * 1000 + b"}",
         "unreadable_line",
     ),
+    "an unknown object nested 1,000 deep": (
+        lambda r: json.dumps(r)[:-1].encode() + b', "x": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1000 + b"}",
+        "unreadable_line",
+    ),
     "an unknown field nested 400 deep": (
         lambda r: json.dumps(r)[:-1].encode() + b', "x": ' + b"[" * 400 + b"]" * 400 + b"}",
         None,
