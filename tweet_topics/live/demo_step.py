@@ -53,7 +53,8 @@ def summary(beat: dict) -> str:
     dropped = ", ".join(f"{n:,} {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
     return (
         f"live: {scored + sum(reasons.values()):,} streamed lines read, {scored:,} tweets scored with model "
-        f"{beat.get('model_version')}" + (f" ({dropped}: not scored, as in the hourly batch)" if dropped else "")
+        f"{beat.get('model_version')}"
+        + (f" ({dropped}: not scored, as in the hourly batch)" if dropped else "")
         + f"; state {beat.get('state')}, lag {beat.get('lag_s')} s"
     )
 

@@ -63,6 +63,8 @@ def to_record(payload: Any, run: str, seq: int) -> tuple[bytes, str]:
         record = storable(validate_record(record))
     except RecordError as exc:
         raise Reject(exc.reason, exc.detail) from None
+    except Exception as exc:  # a value no check foresaw is this message's problem, never the stream's
+        raise Reject(f"unstorable:{type(exc).__name__}", str(exc)) from None
     record["delivery"] = {"run": run, "seq": seq}  # last, in this key order: lib.ledger.DELIVERY_PATTERN
     try:
         line = dumps_record(record)
@@ -80,6 +82,11 @@ def raw_to_record(raw: bytes, run: str, seq: int) -> tuple[bytes, str]:
     return fast if fast is not None else to_record(parse_line(raw), run, seq)
 
 
+def conversion_failure(exc: Exception) -> tuple[str, str]:
+    """Reason and detail for a message whose conversion raised something other than Reject (a defect of ours)."""
+    return f"conversion_failed:{type(exc).__name__}", str(exc)[:500]
+
+
 def convert_chunk(raws: list[bytes], run: str, first_seq: int) -> list[Converted]:
     """``raw_to_record`` of consecutive messages numbered from ``first_seq``, rejects as values; never raises."""
     out: list[Converted] = []
@@ -88,6 +95,8 @@ def convert_chunk(raws: list[bytes], run: str, first_seq: int) -> list[Converted
             line, created_at = raw_to_record(raw, run, seq)
         except Reject as exc:
             out.append((None, exc.reason, exc.detail))
+        except Exception as exc:  # a defect of ours on one message must not stop the stream: it is rejected
+            out.append((None, *conversion_failure(exc)))
         else:
             out.append((line, created_at, ""))
     return out

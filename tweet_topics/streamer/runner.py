@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tweet_topics.streamer.convert import Converted, Reject, raw_to_record, to_record
+from tweet_topics.streamer.convert import Converted, Reject, conversion_failure, raw_to_record, to_record
 from tweet_topics.streamer.counters import Counters
 from tweet_topics.streamer.handover import Handover
 from tweet_topics.streamer.journal import Journal
@@ -145,6 +145,9 @@ class Loop:
                     record, created_at = to_record(item.payload, self.run_id, self.seq)
             except Reject as exc:
                 self._reject(exc.reason, exc.detail, item.payload if item.raw is None else item.raw)
+                return
+            except Exception as exc:  # one message never stops the stream (convert.convert_chunk does the same)
+                self._reject(*conversion_failure(exc), item.payload if item.raw is None else item.raw)
                 return
         self.last_tweet_at = created_at
         if self._batch and (len(self._batch.records) >= MAX_RECORDS or self._bytes + len(record) > MAX_BATCH_BYTES):

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 import msgspec
@@ -269,11 +271,43 @@ def _record(message: _Message) -> dict[str, Any]:
     }
 
 
+# json.loads refuses an integer of more digits than Python's limit (4,300 by default, 0: none).
+_MAX_DIGITS = sys.get_int_max_str_digits() or None
+_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % ((_MAX_DIGITS or 0) + 1))
+MAX_NESTING = 500  # depth of brackets: well below Python's recursion limit wherever the parse runs
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string, escapes included (unrolled: no per-byte branch)
+
+
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = [1 if b in b"[{" else -1 for b in range(256)]
+
+
+def _nesting(raw: bytes) -> int:
+    """Deepest bracket nesting of a JSON text, strings left out (brackets in them do not nest)."""
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_A_BRACKET)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def _json_reads_alike(raw: bytes) -> bool:
+    """False where msgspec would read a message Python's json refuses: msgspec skips the fields it does not map
+    without checking them, so bytes that are no UTF-8 there, an integer past Python's digit limit or nesting near
+    the recursion limit would pass here and be rejected by the general path."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if raw.count(b"[") + raw.count(b"{") >= MAX_NESTING and _nesting(raw) >= MAX_NESTING:
+        return False
+    return _MAX_DIGITS is None or len(raw) <= _MAX_DIGITS or not _LONG_DIGITS.search(raw)
+
+
 def v2_record_line(raw: bytes, run: str, seq: int) -> tuple[bytes, str] | None:
     """``(NDJSON line with "delivery", created_at)`` for a common v2 stream message, or None: use the general path.
 
     ``run`` must be a ledger run id (``lib.ledger.DELIVERY_PATTERN``: no character that JSON escapes).
     """
+    if not _json_reads_alike(raw):
+        return None
     try:
         record = _record(_DECODER.decode(raw))
         record["delivery"] = {"run": run, "seq": seq}  # last, in this key order: lib.ledger.DELIVERY_PATTERN

@@ -54,6 +54,8 @@ def storable(record: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, bool) or value is None:
             continue
         if name in FLOAT_FIELDS and isinstance(value, int):
+            if not -MAX_FLOAT <= value <= MAX_FLOAT:  # float() of a 310-digit integer raises OverflowError
+                raise RecordError(f"out_of_range:{name}", "integer beyond a float")
             value = record[name] = float(value)  # a JSON integer coordinate is a float column
         if isinstance(value, int):
             if not INT64_MIN <= value <= INT64_MAX:

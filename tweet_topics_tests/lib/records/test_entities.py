@@ -117,3 +117,24 @@ def test_extraction_agrees_with_x_entities_on_real_tweets():
             assert extract_urls(text) == [u["url"] for u in entities.get("urls", [])], text
             checked += 1
     assert checked >= 40  # 48 of the 200 are whole texts
+
+
+def test_runs_twitter_text_would_spend_long_on_are_blanked_and_the_rest_is_found():
+    """twitter-text's URL pattern is quadratic in the dots of one unbroken run (found by fuzzing the streamer:
+    "a." * 1,000 took ~9 s, a 25,000-character note hours). Such runs are blanked before it looks, index for
+    index, so the URLs around them are found where they are; a text's total work has a budget."""
+    from tweet_topics.lib.records.entities import DOT_WORK_BUDGET, MAX_RUN_DOTS, _url_scan_text
+
+    heavy = "a." * (MAX_RUN_DOTS + 1)
+    text = f"see {heavy} https://x.com/a.b and example.com {heavy}#tag"
+    scanned = _url_scan_text(text)
+    assert len(scanned) == len(text) and heavy not in scanned and "https://x.com/a.b and example.com" in scanned
+    assert extract_urls(text) == ["https://x.com/a.b", "example.com"]
+    assert extract_urls("x.com." + "a." * MAX_RUN_DOTS) == []  # a URL inside such a run is not looked for
+    ordinary = "NASA https://t.co/abc.def www.example.co.uk/a.html and e.g. i.e. 1.5 km. Mars."
+    assert _url_scan_text(ordinary * 20) == ordinary * 20  # real texts stay whole
+    dotted = "a.b.c.d.e "  # 4 dots: 32 units of work each
+    many = dotted * (DOT_WORK_BUDGET // 32 + 50)
+    kept = _url_scan_text(many)
+    assert kept.startswith(dotted * (DOT_WORK_BUDGET // 32)) and kept.rstrip() != many.rstrip()
+    assert kept.count(".") == 4 * (DOT_WORK_BUDGET // 32) and len(kept) == len(many)

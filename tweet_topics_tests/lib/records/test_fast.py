@@ -178,3 +178,45 @@ def test_strings_are_written_as_json_dumps_writes_them_on_every_code_point():
         if not 0xD800 <= point <= 0xDFFF:
             text = f"a{chr(point)}b"
             assert encode(text) == json.dumps(text, ensure_ascii=False).encode(), hex(point)
+
+
+SKIPPED_FIELD_ODDITIES = {  # msgspec skips fields it does not map without checking them; Python's json does not
+    "bytes that are no UTF-8": (b'"matching_rules": [{"tag": "\xff"}]', "invalid_utf8"),
+    "an encoded surrogate": (b'"x": "\xed\xa0\x80"', "invalid_utf8"),
+    "an integer past Python's digit limit": (b'"x": ' + b"1" * 4301, "invalid_json"),
+    # Where json's recursion limit falls depends on the caller's stack (msgspec's moves with it, a few levels
+    # further): the fast path leaves any deep message to json, which decides (here: a record).
+    "nesting 600 deep": (b'"x": ' + b"[" * 600 + b"]" * 600, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SKIPPED_FIELD_ODDITIES))
+def test_what_json_refuses_in_a_field_the_fast_path_skips_is_decided_by_json(case):
+    """Found by differential fuzzing: the first three were records on the fast path and rejects on the general."""
+    extra, reason = SKIPPED_FIELD_ODDITIES[case]
+    message = {"data": {"id": "1", "text": "hi", "author_id": "2", "created_at": "2026-01-01T00:00:00.000Z"}}
+    raw = json.dumps(message).encode()[:-1] + b", " + extra + b"}"
+    assert v2_record_line(raw, "run-1", 7) is None
+    assert general(raw) == fast(raw)
+    assert general(raw)[:2] == ("rejected", reason) if reason else general(raw)[0] == "sent"
+
+
+def test_deep_structure_inside_strings_keeps_the_fast_path():
+    """Brackets in strings do not nest: a text of 2,000 of them is an ordinary message."""
+    message = {"data": {"id": "1", "text": "[{" * 1000, "author_id": "2", "created_at": "2026-01-01T00:00:00.000Z"}}
+    raw = json.dumps(message).encode()
+    assert v2_record_line(raw, "run-1", 7) is not None and fast(raw) == general(raw)
+
+
+def test_an_integer_coordinate_past_a_float_is_a_reject_not_a_crash():
+    """``float()`` of a 310-digit integer raised OverflowError through ``to_record`` (and ``convert_chunk``)."""
+    from tweet_topics.streamer.convert import convert_chunk
+
+    huge = b"1" + b"0" * 309
+    raw = (
+        b'{"data":{"id":"1","text":"hi","author_id":"2","created_at":"2026-01-01T00:00:00.000Z",'
+        b'"geo":{"coordinates":{"type":"Point","coordinates":[' + huge + b",1]}}}}"
+    )
+    assert general(raw)[:2] == ("rejected", "out_of_range:coords_lon") and fast(raw) == general(raw)
+    [(line, reason, _)] = convert_chunk([raw], "run-1", 1)
+    assert line is None and reason == "out_of_range:coords_lon"
