@@ -98,3 +98,24 @@ def test_the_writers_shortcut_for_x_bytes_writes_what_original_line_gives(tmp_pa
     (sealed,) = (tmp_path / "originals").iterdir()
     assert sealed.name.endswith(f"-run-o-0000000001-{len(raws):010d}.ndjson")
     assert sealed.read_bytes() == b"".join(original_line(Item(None, raw=raw), {}) for raw in raws)
+
+
+def test_long_emoji_runs_go_through_in_pieces_with_the_same_result():
+    """emoji.replace_emoji is quadratic in a chain of zero-width joiners (found by fuzzing the import: 16,000
+    characters took 2.7 s, a 1 MB line minutes); long runs are cut where no emoji sequence can go on."""
+    from tweet_topics.lib.records.entities import EMOJI_PIECE, _emoji_pieces
+
+    keys = list(emoji.EMOJI_DATA)
+    families = [k for k in keys if "\u200d" in k]
+    flags = [k for k in keys if len(k) == 2 and all("\U0001f1e6" <= c <= "\U0001f1ff" for c in k)]
+    rng = random.Random(11)
+    for _ in range(300):
+        parts = [rng.choice(rng.choice([keys, families, flags])) for _ in range(rng.randint(20, 150))]
+        text = "".join(part + rng.choice(["", "", "\u200d", "\ufe0f", "\U0001f3fd", "x "]) for part in parts)
+        assert clean_text(text) == reference_clean_text(text), repr(text[:80])
+    chain = "\U0001f468\u200d" * 2000  # no emoji is this long: cut every EMOJI_PIECE characters
+    assert all(len(piece) <= EMOJI_PIECE for piece in _emoji_pieces(chain))
+    assert clean_text(chain) == reference_clean_text(chain)
+    flags_run = "".join(rng.choice(flags) for _ in range(200)) + "\U0001f1e6"
+    assert all(len(piece) % 2 == 0 for piece in _emoji_pieces(flags_run)[:-1])  # never half a flag
+    assert clean_text(flags_run) == reference_clean_text(flags_run)

@@ -67,7 +67,11 @@ def open_binary(name: str, opener: Opener | None = None) -> IO[bytes]:
     return raw
 
 
-def _gzip_failure(name: str, number: int, exc: Exception) -> ArchiveError:
+BOM = b"\xef\xbb\xbf"
+READ_FAILURES = (EOFError, gzip.BadGzipFile, zlib.error, OSError)  # a cut or corrupt gzip stream, as it is read
+
+
+def gzip_failure(name: str, number: int, exc: Exception) -> ArchiveError:
     what = "truncated gzip stream" if isinstance(exc, EOFError) else f"corrupt gzip stream ({exc})"
     return ArchiveError(f"{name}:{number}: {what}; nothing was imported")
 
@@ -79,8 +83,8 @@ def read_lines(name: str, stream: IO[bytes]) -> Iterator[Line]:
         number += 1
         try:
             data = stream.readline(MAX_LINE_BYTES + 1)
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-            raise _gzip_failure(name, number, exc) from None
+        except READ_FAILURES as exc:
+            raise gzip_failure(name, number, exc) from None
         if not data:
             return
         if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
@@ -88,9 +92,11 @@ def read_lines(name: str, stream: IO[bytes]) -> Iterator[Line]:
             while data and not data.endswith(b"\n"):  # skip the rest of the line without keeping it
                 try:
                     data = stream.readline(CHUNK)
-                except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-                    raise _gzip_failure(name, number, exc) from None
+                except READ_FAILURES as exc:
+                    raise gzip_failure(name, number, exc) from None
                 total += len(data)
             yield Line(number, head, oversize=total)
             continue
+        if number == 1 and data.startswith(BOM):  # an editor's byte-order mark: format detection skips it too
+            data = data[len(BOM) :]
         yield Line(number, data.rstrip(b"\r\n"))

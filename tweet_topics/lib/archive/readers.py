@@ -19,7 +19,7 @@ from typing import IO, Any
 from tweet_topics.lib.archive.convert import Converted, Reject, Result, convert_all, parse_json, raw_text
 from tweet_topics.lib.archive.fast_pages import FAST_FORMATS, Claimed, fast_line
 from tweet_topics.lib.archive.formats import LINE_FORMATS, csv_payload, x_archive_payload
-from tweet_topics.lib.archive.inputs import MAX_LINE_BYTES, ArchiveError, Line
+from tweet_topics.lib.archive.inputs import MAX_LINE_BYTES, READ_FAILURES, ArchiveError, Line, gzip_failure
 from tweet_topics.lib.archive.vector import Unit, convert_units, one_tweet
 
 BATCH_BYTES = 2 * 1024 * 1024  # lines handed to a worker at once: IPC per batch, not per line
@@ -100,13 +100,16 @@ def _account(tweets_js: str) -> dict[str, Any]:
 
 def _js_elements(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
     """The elements of ``window.YTD.<x>.partN = [ ... ]`` one at a time, with the line each starts on."""
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")  # a byte-order mark is skipped
     parser = json.JSONDecoder()
     buffer, line, started, eof = "", 1, False, False
 
     def fill() -> bool:
         nonlocal buffer
-        chunk = stream.read(1 << 20)
+        try:
+            chunk = stream.read(1 << 20)
+        except READ_FAILURES as exc:
+            raise gzip_failure(name, line, exc) from None
         try:
             buffer += decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError:
@@ -126,6 +129,8 @@ def _js_elements(name: str, stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
         if started and buffer:
             try:
                 element, end = parser.raw_decode(buffer)
+            except RecursionError:
+                raise ArchiveError(f"{name}:{line}: X archive element nested too deep to read") from None
             except ValueError:
                 if eof or len(buffer) > MAX_LINE_BYTES:
                     raise ArchiveError(f"{name}:{line}: broken X archive element (cut off or not JSON)") from None
@@ -155,7 +160,8 @@ def x_archive_results(name: str, stream: IO[bytes], latest: str) -> Iterator[lis
 def csv_results(name: str, stream: IO[bytes], latest: str) -> Iterator[list[Result]]:
     """twarc-csv rows; a row with bytes that are not UTF-8 is a reject (``invalid_utf8``)."""
     csv.field_size_limit(min(sys.maxsize, MAX_LINE_BYTES))
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")  # type: ignore[arg-type]
+    # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")  # type: ignore[arg-type]
     reader = csv.DictReader(text)
     batch: list[Result] = []
     try:
@@ -174,5 +180,7 @@ def csv_results(name: str, stream: IO[bytes], latest: str) -> Iterator[list[Resu
                 batch = []
     except csv.Error as exc:
         raise ArchiveError(f"{name}:{reader.line_num}: unreadable CSV ({exc})") from None
+    except READ_FAILURES as exc:
+        raise gzip_failure(name, reader.line_num + 1, exc) from None
     if batch:
         yield batch

@@ -10,6 +10,7 @@ time, which gives each reject its reason. So the results are the per-tweet path'
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -27,6 +28,7 @@ from tweet_topics.lib.archive.convert import (
 from tweet_topics.lib.archive.fast import record_from_v1, record_from_v2
 from tweet_topics.lib.archive.formats import Mismatch, Payload
 from tweet_topics.lib.combine_fast import fast_object
+from tweet_topics.lib.records.storable import FLOAT_FIELDS
 
 CHUNK = 2000  # records gated at once: a refused chunk costs at most this many tweets on the per-tweet path
 Unit = tuple[int, Iterator[Payload], Any]  # (input line number, its payloads, the raw unit for a reject)
@@ -53,6 +55,19 @@ def _record(item: Payload) -> dict[str, Any] | None:
         return record_from_v2(item.payload) if item.kind == "v2" else record_from_v1(item.payload)
     except Exception:  # any failure is re-run on the per-tweet path, which names it
         return None
+
+
+def _numbers_alike(record: dict[str, Any]) -> bool:
+    """Whether orjson writes the record's numbers as the per-tweet path does: it writes NaN and infinity as null
+    (the per-tweet path refuses them), and exponent floats and integer coordinates in forms of its own (the
+    per-tweet path writes Python's float form); such a tweet goes the per-tweet way."""
+    for name, value in record.items():
+        if type(value) is float:
+            if not math.isfinite(value) or "e" in repr(value):
+                return False
+        elif name in FLOAT_FIELDS and value is not None:
+            return False  # an int (or bool) coordinate: storable makes it a float, or refuses it
+    return True
 
 
 def _settle(out: list[Result | None], staged: list[_Staged], latest: str) -> None:
@@ -89,7 +104,7 @@ def convert_units(units: Iterable[Unit], latest: str) -> list[Result]:
         try:
             for item in payloads:
                 record = _record(item)
-                if record is None:
+                if record is None or not _numbers_alike(record):
                     out.append(one_tweet(number, item, latest))
                 else:
                     staged.append(_Staged(len(out), number, item, record))

@@ -224,11 +224,45 @@ def _emoji_run() -> re.Pattern[str]:
     return re.compile(_char_class(chars) + "+")
 
 
+# emoji.replace_emoji is quadratic in a chain of zero-width joiners ("👨\u200d" * 8,000: 2.7 s, a 1 MB line
+# minutes), so a long run goes through it in pieces of at most EMOJI_PIECE characters, cut where no emoji
+# sequence can go on: not next to a joiner, not before a modifier, variation selector, keycap or tag, not inside
+# a flag's pair of regional indicators. Every emoji is far shorter, so the output is the same; only a joiner
+# chain longer than a piece (no emoji is) is cut where it must.
+EMOJI_PIECE = 64
+_ZWJ = "\u200d"
+_GOES_ON = re.compile("[\u200d\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
+_REGIONAL = re.compile("[\U0001f1e6-\U0001f1ff]")
+
+
+def _sequence_may_end_before(run: str, i: int) -> bool:
+    if run[i - 1] == _ZWJ or _GOES_ON.match(run[i]):
+        return False
+    if _REGIONAL.match(run[i]) and _REGIONAL.match(run[i - 1]):
+        before = i
+        while before > 0 and _REGIONAL.match(run[before - 1]):
+            before -= 1
+        return (i - before) % 2 == 0  # a flag is a pair: cut only after whole pairs
+    return True
+
+
+def _emoji_pieces(run: str) -> list[str]:
+    pieces, start = [], 0
+    while len(run) - start > EMOJI_PIECE:
+        end = start + EMOJI_PIECE
+        cut = next((i for i in range(end, start, -1) if _sequence_may_end_before(run, i)), end)
+        pieces.append(run[start:cut])
+        start = cut
+    return [*pieces, run[start:]]
+
+
 def _replace_emoji_run(match: re.Match[str]) -> str:
     import emoji  # loaded by _emoji_run already
 
     run = match.group()
-    return run if run.isascii() else emoji.replace_emoji(run, replace=" ")  # digits, # and * alone stay
+    if run.isascii():
+        return run  # digits, # and * alone stay
+    return "".join(emoji.replace_emoji(piece, replace=" ") for piece in _emoji_pieces(run))
 
 
 def clean_text(text: str) -> str:

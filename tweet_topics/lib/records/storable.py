@@ -51,6 +51,8 @@ def storable(record: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(record.get("id"), str) or not ASCII_ID.match(record["id"]):
         raise RecordError("bad_type:id", "not an ASCII numeric id of at most 19 digits")
     for name, value in record.items():
+        if isinstance(value, bool) and name in FLOAT_FIELDS:
+            raise RecordError(f"bad_type:{name}", "a coordinate is a number, not true/false")
         if isinstance(value, bool) or value is None:
             continue
         if name in FLOAT_FIELDS and isinstance(value, int):

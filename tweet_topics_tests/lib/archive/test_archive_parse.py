@@ -224,3 +224,59 @@ def test_worker_processes_spill_exactly_what_one_process_does(tmp_path, monkeypa
     seqs = sorted(t.seq for hour in tweets.values() for t in hour)
     assert seqs == [s for s in range(1, 602) if s != 51]
     assert all([t.seq for t in hour] == sorted(t.seq for t in hour) for hour in tweets.values())
+
+
+ACCOUNT_JS = (
+    'window.YTD.account.part0 = [{"account": {"accountId": "12", "username": "u", "accountDisplayName": "U", '
+    '"createdAt": "2010-01-01T00:00:00.000Z"}}]'
+)
+
+
+def _x_archive(tmp_path: Path, body: bytes) -> Path:
+    folder = tmp_path / "x"
+    folder.mkdir(parents=True)
+    (folder / "account.js").write_text(ACCOUNT_JS)
+    (folder / "tweets.js").write_bytes(body)
+    return folder / "tweets.js"
+
+
+def test_cut_gzip_and_deep_nesting_in_csv_and_x_archives_fail_in_one_line(tmp_path):
+    """Found by fuzzing the reading layer: these raised EOFError, BadGzipFile or RecursionError as tracebacks."""
+    rows = b"id,text,created_at,author_id\n" + b"1374345189733453826,hello,2021-03-23T13:00:01.000Z,12\n" * 50
+    element = (
+        b'{"tweet": {"id": "1374345189733453826", "full_text": "hi", "created_at": "Tue Mar 23 13:00:01 +0000 2021"}}'
+    )
+    js = b"window.YTD.tweets.part0 = [\n" + b",\n".join([element] * 3000) + b"\n]\n"
+    cut_csv, garbage_csv = tmp_path / "cut.csv.gz", tmp_path / "garbage.csv.gz"
+    cut_csv.write_bytes(gzip.compress(rows)[:-30])
+    garbage_csv.write_bytes(gzip.compress(rows) + b"garbage")
+    cases = {
+        cut_csv: "truncated gzip stream",
+        garbage_csv: "corrupt gzip stream",
+        _x_archive(tmp_path / "cut", gzip.compress(js)[:-300]): "truncated gzip stream",
+        _x_archive(tmp_path / "deep", b"window.YTD.tweets.part0 = [" + b"[" * 100_000 + b"]" * 100_000 + b"]"): (
+            "X archive element nested too deep"
+        ),
+    }
+    for path, expected in cases.items():
+        with pytest.raises(ArchiveError) as info:
+            _parse(tmp_path / "out" / path.parent.name / path.stem, path)
+        assert str(info.value).startswith(f"{path}:") and expected in str(info.value), str(info.value)
+
+
+def test_a_byte_order_mark_is_skipped_by_every_reader(tmp_path):
+    """Format detection skipped an editor's BOM but the readers did not: a twarc2 file lost its first page as
+    invalid_json and a spreadsheet's CSV every row (its first column was named "\\ufeffid")."""
+    bom = b"\xef\xbb\xbf"
+    page = REAL_TWEETS.read_bytes().splitlines()[0]
+    twarc2, rows = tmp_path / "bom.jsonl", tmp_path / "bom.csv"
+    twarc2.write_bytes(bom + page + b"\n")
+    rows.write_bytes(bom + b"id,text,created_at,author_id\n1374345189733453826,hello,2021-03-23T13:00:01.000Z,12\n")
+    archive = _x_archive(
+        tmp_path / "js",
+        bom + b'window.YTD.tweets.part0 = [{"tweet": {"id": "1374345189733453826", '
+        b'"full_text": "hi", "created_at": "Tue Mar 23 13:00:01 +0000 2021"}}]',
+    )
+    for path, tweets in ((twarc2, len(json.loads(page)["data"])), (rows, 1), (archive, 1)):
+        stats, _, rejects = _parse(tmp_path / "out" / path.stem, path)
+        assert (stats.files[0]["tweets"], stats.files[0]["rejected"], rejects) == (tweets, 0, []), path

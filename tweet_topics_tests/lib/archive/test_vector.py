@@ -79,3 +79,29 @@ def test_refused_chunk_costs_only_its_own_tweets(monkeypatch):
     assert _comparable(results) == _comparable(_per_tweet(pages, latest))
     assert sum(r[0] == "ok" for r in results) == len(results) - 6
     assert gated.count(True) >= 4 and gated.count(False) == 1  # only the chunk with the text count went one by one
+
+
+def test_numbers_orjson_writes_its_own_way_take_the_per_tweet_path():
+    """Found by differential fuzzing: orjson writes NaN and infinity as null (the per-tweet path refuses them) and
+    exponent floats and integer coordinates in its own form, so the batch path kept other bytes, or a bad value
+    as null. Each such tweet now gets exactly the per-tweet result, byte for byte."""
+    from tweet_topics.lib.archive.formats import v1_payload
+    from tweet_topics_tests.conftest import DATA
+
+    latest = latest_allowed()
+    status = json.loads((DATA / "archive" / "v1-statuses.jsonl").read_text().splitlines()[0])
+    cases = {
+        "NaN language": ({**status, "lang": float("nan")}, "bad_type:lang"),
+        "infinite coordinate": ({**status, "coordinates": {"coordinates": [float("inf"), 1.0]}}, "out_of_range"),
+        "integer and exponent coordinates": ({**status, "coordinates": {"coordinates": [5, 1e-7]}}, None),
+        "true as a coordinate": ({**status, "coordinates": {"coordinates": [True, 1.0]}}, "bad_type:coords_lon"),
+    }
+    for name, (tweet, reason) in cases.items():
+        raw = json.dumps(tweet, allow_nan=True).encode()
+        batch = readers.convert_lines("v1", [Line(1, raw)], latest)[0]
+        per_tweet = convert_all(1, [v1_payload(json.loads(raw))], latest)[0]
+        if reason is None:
+            assert batch[0] == per_tweet[0] == "ok", name
+            assert batch[2].record == per_tweet[2].record and b'"coords_lon":5.0,"coords_lat":1e-07' in batch[2].record
+        else:
+            assert batch[:3] == per_tweet[:3] and batch[0] == "reject" and batch[2].startswith(reason), name
