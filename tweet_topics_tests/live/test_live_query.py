@@ -79,9 +79,7 @@ def test_restart_from_checkpoint_neither_loses_nor_double_counts(live, spark):
     assert counted(storage, now) == len(expected)
 
 
-def test_it_waits_for_a_model_then_scores_what_arrived_meanwhile(
-    settings, resources, bucket, spark, tmp_path, capsys
-):
+def test_it_waits_for_a_model_then_scores_what_arrived_meanwhile(settings, resources, bucket, spark, tmp_path, capsys):
     """The demo's order: tweets stream before any model exists; the query waits, then scores them all; the demo's
     last live step then accounts for every streamed line and writes the page."""
     storage = resources["storage"]

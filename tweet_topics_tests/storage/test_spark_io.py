@@ -64,9 +64,7 @@ def test_uri_reads_refuse_an_object_replaced_by_one_of_another_size(spark, tmp_p
         read()
 
 
-def test_many_small_objects_are_read_by_one_task_per_slot_and_each_checked_against_its_commit(
-    resources, bucket, spark
-):
+def test_many_small_objects_are_read_by_one_task_per_slot_and_each_checked_against_its_commit(resources, bucket, spark):
     """24 hourly-sized objects become one task per core (not 24), every row arrives once with its partition
     value, and an object replaced after its commit fails the read naming it."""
     import pyarrow as pa

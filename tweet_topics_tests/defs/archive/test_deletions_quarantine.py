@@ -48,7 +48,7 @@ def test_base64_and_truncated_quarantined_lines_naming_a_deleted_tweet_are_remov
     cut, long = _records(CUT, 2), _records(LONG, 3)
     retweet = dumps_record(dict(cut[0], retweeted_id=tid, text=f"RT @a: twitter.com/a/status/{tid} \U0001f600"))
     retweet = retweet[: retweet.index("\U0001f600".encode()) + 2] + b"\n"  # cut mid-emoji: no UTF-8, no JSON
-    oversize = b'{"id":"' + long[0]["id"].encode() + b'","text":"' + b"a" * 70_000 + b" " + tid.encode() + b'\n'
+    oversize = b'{"id":"' + long[0]["id"].encode() + b'","text":"' + b"a" * 70_000 + b" " + tid.encode() + b"\n"
     lines = {H: [dumps_record(r) for r in own], CUT: [retweet, *map(dumps_record, cut[1:])],
              LONG: [oversize, *map(dumps_record, long[1:])]}  # fmt: skip
     for seed, (hour, body) in enumerate(lines.items()):

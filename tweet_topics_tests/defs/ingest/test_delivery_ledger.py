@@ -82,4 +82,3 @@ def test_records_removed_by_apply_deletions_are_accounted_for_not_lost(resources
     storage.s3.put(f"{storage.audit_prefix}20260101T000000Z-r1.json", json.dumps(audit).encode())
     passed, meta = _run(resources, datetime.now(UTC) - timedelta(hours=2))
     assert not passed and meta["missing"] == 1 and meta["deleted_on_request"] == 1  # 18 was not deleted: lost
-
