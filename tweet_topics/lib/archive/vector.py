@@ -61,13 +61,13 @@ def _numbers_alike(record: dict[str, Any]) -> bool:
     """Whether orjson writes the record's numbers as the per-tweet path does: it writes NaN and infinity as null
     (the per-tweet path refuses them), and exponent floats and integer coordinates in forms of its own (the
     per-tweet path writes Python's float form); such a tweet goes the per-tweet way."""
-    for name, value in record.items():
-        if type(value) is float:
-            if not math.isfinite(value) or "e" in repr(value):
-                return False
-        elif name in FLOAT_FIELDS and value is not None:
+    for name in FLOAT_FIELDS:
+        value = record.get(name)
+        if value is not None and type(value) is not float:
             return False  # an int (or bool) coordinate: storable makes it a float, or refuses it
-    return True
+    if float not in map(type, record.values()):  # the common case, decided in C
+        return True
+    return all(math.isfinite(v) and "e" not in repr(v) for v in record.values() if type(v) is float)
 
 
 def _settle(out: list[Result | None], staged: list[_Staged], latest: str) -> None:
