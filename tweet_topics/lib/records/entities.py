@@ -235,12 +235,14 @@ _GOES_ON = re.compile("[\u200d\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-
 _REGIONAL = re.compile("[\U0001f1e6-\U0001f1ff]")
 
 
-def _sequence_may_end_before(run: str, i: int) -> bool:
+def _sequence_may_end_before(run: str, i: int, start: int) -> bool:
+    """Whether an emoji sequence can end before ``run[i]`` (``start``: where the current piece begins, at such a
+    place, so a flag's pairs are counted from there)."""
     if run[i - 1] == _ZWJ or _GOES_ON.match(run[i]):
         return False
     if _REGIONAL.match(run[i]) and _REGIONAL.match(run[i - 1]):
         before = i
-        while before > 0 and _REGIONAL.match(run[before - 1]):
+        while before > start and _REGIONAL.match(run[before - 1]):
             before -= 1
         return (i - before) % 2 == 0  # a flag is a pair: cut only after whole pairs
     return True
@@ -250,7 +252,7 @@ def _emoji_pieces(run: str) -> list[str]:
     pieces, start = [], 0
     while len(run) - start > EMOJI_PIECE:
         end = start + EMOJI_PIECE
-        cut = next((i for i in range(end, start, -1) if _sequence_may_end_before(run, i)), end)
+        cut = next((i for i in range(end, start, -1) if _sequence_may_end_before(run, i, start)), end)
         pieces.append(run[start:cut])
         start = cut
     return [*pieces, run[start:]]
